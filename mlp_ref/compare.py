@@ -1,0 +1,78 @@
+"""Closeness of one tensor against its expected value, and the mismatch report for it.
+
+The expected side (torch, or finite differences) is trusted: closeness is
+|actual - expected| <= atol + rtol * |expected|, elementwise, as torch.testing.assert_close.
+Shape and dtype are checked before any value.
+"""
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+
+from mlp_ref.tolerances import Tolerance
+
+
+@dataclass
+class Comparison:
+    """One quantity at one step: where it is worst, by how much, and whether it passed."""
+    name: str
+    ok: bool
+    shape: tuple
+    dtype: str
+    rtol: float
+    atol: float
+    device: str = "cpu"
+    n_mismatched: int = 0
+    n_total: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    worst_index: Optional[tuple] = None
+    actual: Optional[float] = None
+    expected: Optional[float] = None
+    problem: Optional[str] = None  # a shape, dtype or device mismatch, decided before any value
+
+    def to_dict(self):
+        return asdict(self)
+
+    def describe(self, actual_label="numpy", expected_label="torch"):
+        """Two or three lines: the count mismatched, the worst element with both values, the allowance."""
+        if self.problem:
+            return f"  {self.problem}"
+        where = "" if self.worst_index is None else f" at {self.worst_index}"
+        lines = [f"  {self.n_mismatched} / {self.n_total} mismatched; worst |{actual_label} - {expected_label}| = "
+                 f"{self.max_abs:.2g}{where}; allowed {self.atol:g} + {self.rtol:g}*|{expected_label}|",
+                 f"  {actual_label} = {self.actual:.10g}   {expected_label} = {self.expected:.10g}"]
+        return "\n".join(lines)
+
+
+def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
+    """Compare actual (numpy) against expected (numpy, already moved off `device`, which is only reported)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    base = dict(name=name, shape=tuple(expected.shape), dtype=str(expected.dtype), rtol=tol.rtol, atol=tol.atol,
+                device=device)
+    if actual.shape != expected.shape:
+        return Comparison(ok=False, problem=f"shape mismatch: got {actual.shape}, expected {expected.shape}"
+                          + (" (the transpose)" if actual.shape == expected.shape[::-1] else ""), **base)
+    if actual.dtype != expected.dtype:
+        return Comparison(ok=False, problem=f"dtype mismatch: got {actual.dtype}, expected {expected.dtype}", **base)
+    n = int(expected.size)
+    if n == 0:
+        return Comparison(ok=True, **base)
+    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(a - e)
+        # Equal infinities (or both NaN) count as agreement; any other non-finite error is a mismatch.
+        same = (a == e) | (np.isnan(a) & np.isnan(e))
+        err = np.where(same, 0.0, err)
+        err = np.where(np.isnan(err), np.inf, err)
+        bad = err > tol.allowed(e)
+        rel = err / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
+        rel = np.where(same, 0.0, rel)
+    # The worst element is the one furthest past its own allowance, so a small element with a
+    # large relative error is not hidden behind a large element with a small one.
+    excess = err - tol.allowed(e)
+    flat = int(np.argmax(excess))
+    index = tuple(int(i) for i in np.unravel_index(flat, e.shape))
+    return Comparison(ok=not bad.any(), n_mismatched=int(bad.sum()), n_total=n,
+                      max_abs=float(err.max()), max_rel=float(rel.max()), worst_index=index,
+                      actual=float(a[index]), expected=float(e[index]), **base)

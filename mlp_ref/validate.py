@@ -1,0 +1,108 @@
+"""Bad-input errors: each names the argument, what was expected and what came.
+
+Shape errors are ValueError, type and dtype errors TypeError, as NumPy and torch do.
+"""
+import math
+import numbers
+
+import numpy as np
+
+DTYPES = ("float64", "float32")
+
+
+def dtype_name(dtype):
+    """'float64' or 'float32' from a name or numpy dtype, else a TypeError naming 'dtype'."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise TypeError(f"dtype: expected one of {DTYPES}, got {dtype!r}")
+    return name
+
+
+def choice(arg, value, choices):
+    """value if it is one of choices, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{arg}: expected one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def positive_int(arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{arg}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def learning_rate(value, arg="lr"):
+    """A finite real number >= 0 (torch's SGD rejects a negative lr too)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{arg}: expected a finite real number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{arg}: expected a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _shape_text(shape, names):
+    if names is None:
+        return str(tuple(shape))
+    return "(" + ", ".join(f"{n}={s}" if s is not None else n for s, n in zip(shape, names)) + ")"
+
+
+def array(arg, value, *, shape, dtype, names=None):
+    """Check an ndarray's type, ndim, shape (None = any size) and dtype, then that it is finite.
+
+    shape: tuple of ints or None, one per dimension; names: the letters to print for each dimension.
+    """
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{arg}: expected a numpy.ndarray of {np.dtype(dtype).name}, "
+                        f"got {type(value).__module__}.{type(value).__qualname__}")
+    want = _shape_text(shape, names)
+    if value.ndim != len(shape):
+        raise ValueError(f"{arg}: expected {len(shape)}-d array of shape {want}, "
+                         f"got {value.ndim}-d array of shape {value.shape}")
+    if any(s is not None and s != v for s, v in zip(shape, value.shape)):
+        raise ValueError(f"{arg}: expected shape {want}, got {value.shape}")
+    if value.dtype != np.dtype(dtype):
+        raise TypeError(f"{arg}: expected dtype {np.dtype(dtype).name}, got {value.dtype}"
+                        + ("" if value.dtype.kind == "f" else " (cast it explicitly)"))
+    finite(arg, value)
+    return value
+
+
+def finite(arg, value):
+    """A ValueError naming the first NaN or inf, if any."""
+    # A finite sum proves every element finite (NaN or inf would propagate); only on a
+    # non-finite sum, which may also be overflow, is the elementwise test paid.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(value.sum()):
+            return value
+    bad = ~np.isfinite(value)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{arg}: expected finite values, got {value[index]} at index {index} "
+                         f"({int(bad.sum())} non-finite of {value.size})")
+    return value
+
+
+def class_targets(arg, value, *, n, n_classes):
+    """Integer class indices, shape (N,), each in [0, K)."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{arg}: expected a numpy.ndarray of integer class indices, "
+                        f"got {type(value).__module__}.{type(value).__qualname__}")
+    if value.dtype.kind not in "iu":
+        raise TypeError(f"{arg}: expected integer class indices for cross-entropy, got dtype {value.dtype}")
+    if value.shape != (n,):
+        raise ValueError(f"{arg}: expected shape (N={n},) of class indices, got {value.shape}")
+    if n and (value.min() < 0 or value.max() >= n_classes):
+        bad = value[(value < 0) | (value >= n_classes)][0]
+        raise ValueError(f"{arg}: expected class indices in [0, {n_classes}), got {bad}")
+    return value
+
+
+def probabilities(arg, value):
+    """Values in [0, 1], as BCE requires of its target."""
+    if value.size and (value.min() < 0 or value.max() > 1):
+        bad = value[(value < 0) | (value > 1)][0]
+        raise ValueError(f"{arg}: expected values in [0, 1] for bce, got {bad}")
+    return value
