@@ -9,9 +9,10 @@ import numpy as np
 
 REDUCTIONS = ("sum", "mean")
 # torch's BCELoss clamps each log term at -100, so a saturated y_hat (exactly 0 or 1) gives a finite loss;
-# its backward divides by max(y_hat (1 - y_hat), 1e-12) for the same reason.
+# its backward divides by max(y_hat (1 - y_hat), 1e-12) for the same reason. torch's constant is the
+# float32 literal 1e-12f (9.99999996e-13), and at saturation that difference shows at float64 precision.
 BCE_LOG_CLAMP = -100.0
-BCE_GRAD_EPS = 1e-12
+BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
 def mse(y_hat, y, reduction="sum"):
