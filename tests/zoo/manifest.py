@@ -13,6 +13,24 @@ EXPECTED = {
     "correct_einsum.py": {"passed": True},
     "correct_autograd_imported.py": {"passed": True},
     "correct_numpy.py": {"passed": True},
+    "bug_transposed_gradient.py": {"passed": False, "diagnosis": "transposed_gradient"},
+    "bug_bias_not_summed.py": {"passed": False, "diagnosis": "bias_not_summed"},
+    "bug_bias_not_summed_mean.py": {"passed": False, "diagnosis": "bias_not_summed"},
+    "bug_not_mean_reduced.py": {"passed": False, "diagnosis": "not_mean_reduced"},
+    "bug_not_mean_reduced_batch.py": {"passed": False, "diagnosis": "not_mean_reduced"},
+    "bug_half_mse.py": {"passed": False, "diagnosis": "half_mse"},
+    "bug_split_mean_reduction.py": {"passed": False, "diagnosis": "split_mean_reduction"},
+    "bug_matmul_for_elementwise.py": {"passed": False, "diagnosis": "matmul_for_elementwise"},
+    "bug_missing_activation_branch.py": {"passed": False, "diagnosis": "missing_activation_branch"},
+    "bug_wrong_sign.py": {"passed": False, "diagnosis": "wrong_sign"},
+    "bug_derivative_at_wrong_point.py": {"passed": False, "diagnosis": "derivative_at_wrong_point"},
+    "bug_derivative_at_wrong_point_reverse.py": {"passed": False, "diagnosis": "derivative_at_wrong_point"},
+    "bug_relu_derivative_at_zero.py": {"passed": False, "diagnosis": "relu_derivative_at_zero"},
+    "bug_gradients_accumulate.py": {"passed": False, "diagnosis": "gradients_accumulate"},
+    "bug_input_mutated.py": {"passed": False, "diagnosis": "input_mutated"},
+    "bug_autograd_used.py": {"passed": False, "diagnosis": "autograd_used"},
+    "bug_autograd_used_backward.py": {"passed": False, "diagnosis": "autograd_used"},
+    "bug_non_finite.py": {"passed": False, "diagnosis": "non_finite"},
 }
 
 EXPECTED_STRICT = {
@@ -26,6 +44,50 @@ WHY = {
     "correct_einsum.py": "einsum, accumulates into grads torch-style and clears them in clear_grad_and_cache",
     "correct_autograd_imported.py": "imports torch.autograd.grad but never calls it: not a violation",
     "correct_numpy.py": "the NumPy five-stage interface, written without mlp_ref",
+    "bug_transposed_gradient.py": "dJdW1 = x^T dJdz1: (D, H), the transpose of torch's (H, D)",
+    "bug_bias_not_summed.py": "in the per-sample loop dJdb1 is assigned, not added: the last sample's row "
+                              "(right at batch 1)",
+    "bug_bias_not_summed_mean.py": "dJdb2 = mean over the batch: 1/N of torch's (right at batch 1)",
+    "bug_not_mean_reduced.py": "mse_loss's dJdy_hat not divided by N K (its J is): N K times torch's; bce right",
+    "bug_not_mean_reduced_batch.py": "both losses divide by N, not N K: J and dJdy_hat K times torch's",
+    "bug_half_mse.py": "mse J and dJdy_hat exactly 1/2 of torch's (the 1/2 squared-error convention); bce right",
+    "bug_split_mean_reduction.py": "losses return the unreduced dJdy_hat and backward divides by N K: end-to-end "
+                                   "grads right, loss alone N K times and backward alone 1/(N K) times torch's",
+    "bug_matmul_for_elementwise.py": "dJdz1 = dJdh @ f'(z1): RuntimeError 'mat1 and mat2 shapes cannot be "
+                                     "multiplied (NxH and NxH)' in backward, every case with N != H",
+    "bug_missing_activation_branch.py": "no sigmoid branch in activation_derivative: TypeError (Tensor * None) in "
+                                        "backward for every f/g with a sigmoid, all others pass",
+    "bug_wrong_sign.py": "mse dJdy_hat = 2 (y - y_hat) / N K: exactly -1 times torch's, and so every grad; bce right",
+    "bug_derivative_at_wrong_point.py": "sigmoid'(h) instead of sigmoid'(z1): only f = sigmoid fails",
+    "bug_derivative_at_wrong_point_reverse.py": "z2 (1 - z2) instead of y_hat (1 - y_hat): only g = sigmoid fails",
+    "bug_relu_derivative_at_zero.py": "ReLU'(0) = 1: only cases with a pre-activation exactly 0 fail",
+    "bug_gradients_accumulate.py": "clear_grad_and_cache keeps the grads: first backward right, each later one "
+                                   "adds onto the stale sum",
+    "bug_input_mutated.py": "mse_loss's y_hat -= y overwrites the y_hat it was given; J, dJdy_hat and grads right",
+    "bug_autograd_used.py": "torch.autograd.grad in backward: numbers right, forbidden; fails with grad mode off",
+    "bug_autograd_used_backward.py": "y_hat.backward(dJdy_hat) in backward: numbers right, forbidden; fails with "
+                                     "grad mode off",
+    "bug_non_finite.py": "ReLU'(z) = relu(z) / z: NaN in dJdW1, dJdb1 where z1 is exactly 0, torch finite",
 }
 
-BASE = {}
+# The correct submission each buggy one was copied from; the test keeps the diff small.
+BASE = {
+    "bug_transposed_gradient.py": "correct_vectorised.py",
+    "bug_bias_not_summed.py": "correct_loops.py",
+    "bug_bias_not_summed_mean.py": "correct_vectorised.py",
+    "bug_not_mean_reduced.py": "correct_vectorised.py",
+    "bug_not_mean_reduced_batch.py": "correct_vectorised.py",
+    "bug_half_mse.py": "correct_vectorised.py",
+    "bug_split_mean_reduction.py": "correct_vectorised.py",
+    "bug_matmul_for_elementwise.py": "correct_vectorised.py",
+    "bug_missing_activation_branch.py": "correct_vectorised.py",
+    "bug_wrong_sign.py": "correct_vectorised.py",
+    "bug_derivative_at_wrong_point.py": "correct_vectorised.py",
+    "bug_derivative_at_wrong_point_reverse.py": "correct_loops.py",
+    "bug_relu_derivative_at_zero.py": "correct_vectorised.py",
+    "bug_gradients_accumulate.py": "correct_einsum.py",
+    "bug_input_mutated.py": "correct_vectorised.py",
+    "bug_autograd_used.py": "correct_vectorised.py",
+    "bug_autograd_used_backward.py": "correct_vectorised.py",
+    "bug_non_finite.py": "correct_vectorised.py",
+}
