@@ -233,6 +233,8 @@ def problem_from_dict(data):
     g = validate.choice("g", data["g"], fn.OUTPUT_ACTIVATIONS)
     loss = validate.choice("loss", data["loss"], losses.LOSSES)
     reduction = validate.choice("reduction", data.get("reduction", "mean" if loss == "ce" else "sum"), losses.REDUCTIONS)
+    if loss == "ce" and g != "softmax":
+        raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
     slope = data.get("negative_slope", 0.01)
     if isinstance(slope, bool) or not isinstance(slope, (int, float)):
         raise ValueError(f"negative_slope: expected a number, got {slope!r}")

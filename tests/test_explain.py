@@ -1,0 +1,206 @@
+"""mlp-ref explain: the literal product of Jacobians, the vectorised reference and torch autograd give
+the same gradients for every f, g and loss; every hand-built Jacobian matches torch's; a wrong one is
+caught where it is wrong; the JSON output agrees with torch computed here directly; bad input is named."""
+import json
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mlp_ref import explain, explain_cli
+from mlp_ref.cli import main
+from mlp_ref.compare import compare
+from mlp_ref.functional import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from mlp_ref.tolerances import tolerance
+
+TOL = tolerance("float64")
+
+
+def every_task():
+    """(f, g, loss, reduction) for every combination the reference supports with a meaningful loss:
+    mse on any g, bce on outputs in (0, 1), ce on softmax; each reduction."""
+    out = []
+    for f in HIDDEN_ACTIVATIONS:
+        for reduction in ("sum", "mean"):
+            out += [(f, g, "mse", reduction) for g in OUTPUT_ACTIVATIONS]
+            out += [(f, "sigmoid", "bce", reduction), (f, "softmax", "bce", reduction), (f, "softmax", "ce", reduction)]
+    return out
+
+
+@pytest.mark.parametrize("f, g, loss, reduction", every_task())
+def test_three_ways_agree_and_every_jacobian_matches_torch(f, g, loss, reduction):
+    d = explain.derive(explain.default_problem(f, g, loss, reduction, batch=3, seed=4))
+    assert len(d.checks) == 3 * len(explain.FACTORS) + 2 * len(explain.GRADIENTS)
+    for c in d.checks:
+        assert c.ok, f"{f}/{g}/{loss}-{reduction}: {c.name}\n{c.describe('explain', 'torch')}"
+
+
+def hand_worked():
+    """One sample small enough to do on paper (see test_a_hand_worked_example_comes_out_exactly)."""
+    return explain.Problem(x=np.array([[1.0, -1.0]]), y=np.array([[1.0]]),
+                           W1=np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), b1=np.array([0.0, 0.0, 0.5]),
+                           W2=np.array([[1.0, 1.0, 2.0]]), b2=np.array([0.0]), f="relu", g="identity", loss="mse")
+
+
+def test_a_hand_worked_example_comes_out_exactly():
+    # z1 = (1, -1, 0.5), z2 = relu(z1) = (1, 0, 0.5), z3 = 1 + 0 + 1 = 2 = y_hat, l = (2 - 1)^2 = 1;
+    # dl/dy_hat = 2, dz2/dz1 = diag(1, 0, 1), dl/dz1 = 2 (1, 1, 2) diag(1, 0, 1) = (2, 0, 4).
+    d = explain.derive(hand_worked())
+    s = d.samples[0]
+    assert d.forward["loss"] == 1.0
+    np.testing.assert_array_equal(s["dl/dy_hat"], [[2.0]])
+    np.testing.assert_array_equal(s["dz2/dz1"], np.diag([1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(s["dl/dz1"], [[2.0, 0.0, 4.0]])
+    expected = {"db2": [2.0], "dW2": [[2.0, 0.0, 1.0]], "db1": [2.0, 0.0, 4.0], "dW1": [[2.0, -2.0], [0.0, 0.0], [4.0, -4.0]]}
+    for name, value in expected.items():
+        for way, got in d.gradients[name].items():
+            np.testing.assert_array_equal(got, value, err_msg=f"{name} by {way}")
+
+
+@pytest.mark.parametrize("f, slope_at_kink", [("relu", 0.0), ("leaky_relu", 0.01)])
+def test_kink_at_exactly_zero_uses_torchs_convention(f, slope_at_kink):
+    # b1 cancels x W1^T for sample 0 in the first unit, so z1[0, 0] is exactly 0: random inputs never hit it.
+    p = explain.default_problem(f, "identity", "mse", batch=2, seed=1)
+    p.b1[0] = -(p.x[0] @ p.W1[0])
+    d = explain.derive(p)
+    assert d.forward["z1"][0, 0] == 0.0
+    assert d.samples[0]["dz2/dz1"][0, 0] == slope_at_kink
+    assert d.ok, [c.name for c in d.failures()]
+
+
+@pytest.mark.parametrize("g, expected", [
+    ("identity", lambda z, s: np.eye(z.size)),
+    ("sigmoid", lambda z, s: np.diag(s * (1 - s))),
+    ("softmax", lambda z, s: np.diag(s) - np.outer(s, s)),
+])
+def test_output_jacobian_is_the_textbook_matrix(g, expected):
+    d = explain.derive(explain.default_problem("tanh", g, "mse", seed=2))
+    for n, s in enumerate(d.samples):
+        want = expected(d.forward["z3"][n], d.forward["y_hat"][n])
+        assert compare("dy_hat/dz3", s["dy_hat/dz3"], want, TOL).ok
+        np.testing.assert_array_equal(s["dz3/dz2"], d.problem.W2)
+
+
+def sigmoid_slope_forgot_one_minus_s(name, z, out, slope=0.01):
+    """A classic hand-derivation slip, planted: sigmoid' written as s instead of s (1 - s)."""
+    if name == "sigmoid":
+        return np.diag(out)
+    return explain.activation_jacobian(name, z, out, slope)
+
+
+def softmax_jacobian_diagonal_only(name, z, out, slope=0.01):
+    """Another slip, planted: softmax treated as elementwise, diag(s (1 - s)), losing -s_i s_j off the diagonal."""
+    if name == "softmax":
+        return np.diag(out * (1 - out))
+    return explain.activation_jacobian(name, z, out, slope)
+
+
+def test_negative_control_a_wrong_hidden_jacobian_fails_exactly_where_it_enters():
+    d = explain.derive(explain.default_problem("sigmoid", "identity", "mse"), jacobian=sigmoid_slope_forgot_one_minus_s)
+    failed = {c.name for c in d.failures()}
+    assert not d.ok
+    assert {"dz2/dz1 [n=0]", "dW1 jacobian", "db1 jacobian"} <= failed
+    # The output layer's gradients do not pass through dz2/dz1, so they still agree: the report localises the slip.
+    assert not failed & {"db2 jacobian", "dW2 jacobian", "dW1 reference", "dl/dy_hat [n=0]", "dy_hat/dz3 [n=0]"}
+
+
+def test_negative_control_a_softmax_jacobian_without_the_coupling_fails():
+    d = explain.derive(explain.default_problem("relu", "softmax", "ce"), jacobian=softmax_jacobian_diagonal_only)
+    failed = {c.name for c in d.failures()}
+    assert {"dy_hat/dz3 [n=0]", "db2 jacobian", "dW2 jacobian"} <= failed
+    assert "db2 reference" not in failed
+
+
+def test_negative_control_the_cli_exits_1_and_names_the_failure(monkeypatch, capsys):
+    monkeypatch.setattr(explain_cli, "derive", partial(explain.derive, jacobian=sigmoid_slope_forgot_one_minus_s))
+    assert main(["explain", "--f", "sigmoid"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: " in out and "dz2/dz1 [n=0]" in out.split("FAIL: ")[1]
+
+
+def test_text_output_states_the_naming_and_labels_shapes(capsys):
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert "z2 = reference h" in out and "z3 = reference z2" in out
+    for label in ("dl/dy_hat (1 x K)              (1, 2)", "dy_hat/dz3 (K x K)             (2, 2)",
+                  "dz3/dz2 = W2 (K x m)           (2, 3)", "dz2/dz1 (m x m, diagonal)      (3, 3)"):
+        assert label in out
+    assert "Jacobian product" in out and "reference MLP" in out and "torch autograd" in out
+    assert out.rstrip().endswith("-> OK")
+
+
+@pytest.mark.parametrize("args", [["--f", "tanh", "--g", "sigmoid", "--loss", "bce", "--reduction", "mean"],
+                                  ["--f", "leaky_relu", "--loss", "ce", "--n-out", "3", "--batch", "4"]])
+def test_json_gradients_match_torch_computed_here(args, capsys):
+    assert main(["explain", "--json", *args]) == 0
+    report = json.loads(capsys.readouterr().out)
+    p = report["input"]
+    t = {k: torch.tensor(p[k], dtype=torch.float64, requires_grad=k.startswith(("W", "b"))) for k in ("W1", "b1", "W2", "b2")}
+    x = torch.tensor(p["x"], dtype=torch.float64)
+    act = {"tanh": torch.tanh, "leaky_relu": lambda z: F.leaky_relu(z, p["negative_slope"])}[p["f"]]
+    z3 = act(x @ t["W1"].T + t["b1"]) @ t["W2"].T + t["b2"]
+    if p["loss"] == "ce":
+        loss = F.cross_entropy(z3, torch.tensor(p["y"]), reduction=p["reduction"])
+    else:
+        loss = F.binary_cross_entropy(torch.sigmoid(z3), torch.tensor(p["y"], dtype=torch.float64), reduction=p["reduction"])
+    loss.backward()
+    assert report["ok"] is True
+    assert compare("loss", np.array(report["forward"]["loss"]), loss.detach().numpy(), TOL).ok
+    assert compare("z3", np.array(report["forward"]["z3"]), z3.detach().numpy(), TOL).ok
+    for name in explain.GRADIENTS:
+        for way in ("jacobian", "reference", "torch"):
+            c = compare(name, np.array(report["gradients"][name][way]), t[name[1:]].grad.numpy(), TOL)
+            assert c.ok, f"{name} by {way}\n{c.describe('explain json', 'torch')}"
+    assert report["naming"]["derivation_to_reference"] == {"z1": "z1", "z2": "h", "z3": "z2", "y_hat": "y_hat"}
+
+
+def test_a_students_json_file_round_trips(tmp_path, capsys):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(explain.problem_to_dict(hand_worked())))
+    assert main(["explain", "--input", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["gradients"]["dW1"]["jacobian"] == [[2.0, -2.0], [0.0, 0.0], [4.0, -4.0]]
+    template = tmp_path / "template.json"
+    assert main(["explain", "--write-input", str(template), "--loss", "ce"]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--input", str(template)]) == 0
+
+
+def good_input():
+    return explain.problem_to_dict(explain.default_problem("relu", "identity", "mse"))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.pop("W1"), "missing key(s) ['W1']"),
+    (lambda d: d.update(w1=[[0.0]]), "unknown key(s) ['w1']"),
+    (lambda d: d.update(W1=[[0.1, 0.2, 0.3]] * 3), "W1: expected shape (m, D=2), got (3, 3)"),
+    (lambda d: d.update(b1=[0.1, 0.2]), "b1: expected shape (m=3), got (2,)"),
+    (lambda d: d.update(W2=[[0.1, 0.2]] * 2), "W2: expected shape (K, m=3), got (2, 2)"),
+    (lambda d: d.update(y=[[1.0, 2.0, 3.0]] * 2), "y: expected shape (N=2, K=2), got (2, 3)"),
+    (lambda d: d.update(x=[[1.0, 2.0], [3.0]]), "x: expected numbers in nested lists of shape (N, D)"),
+    (lambda d: d.update(x=[[1.0, "a"], [3.0, 4.0]]), "x: expected numbers"),
+    (lambda d: d.update(f="softmax"), "f: expected one of ('identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh'), got 'softmax'"),
+    (lambda d: d.update(reduction="avg"), "reduction: expected one of ('sum', 'mean'), got 'avg'"),
+    (lambda d: d.update(loss="ce", g="softmax", y=[0.5, 1.0]), "y: expected integer class indices"),
+    (lambda d: d.update(loss="ce", g="softmax", y=[0, 2]), "y: expected class indices in [0, 2), got 2"),
+    (lambda d: d.update(loss="ce"), "needs g='softmax'"),
+    (lambda d: d.update(loss="bce", y=[[0.5, 0.5]] * 2), "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave"),
+    (lambda d: d.update(loss="bce", g="sigmoid", y=[[0.5, 1.5]] * 2), "y: expected values in [0, 1] for bce, got 1.5"),
+])
+def test_bad_input_names_the_key_expected_and_got(edit, message):
+    data = good_input()
+    edit(data)
+    with pytest.raises((ValueError, TypeError)) as e:
+        explain.problem_from_dict(data)
+    assert message in str(e.value)
+
+
+def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    assert main(["explain", "--input", str(path)]) == 2
+    assert "is not valid JSON" in capsys.readouterr().out
+    assert main(["explain", "--input", str(tmp_path / "absent.json")]) == 2
+    assert "cannot read" in capsys.readouterr().out
