@@ -25,6 +25,9 @@ def add_arguments(p):
     p.add_argument("--device", choices=("cpu", "cuda", "all"), default="all",
                    help="'all': cpu, and cuda when torch.cuda.is_available() (default)")
     p.add_argument("--no-zero-grad", action="store_true", help="never zero the gradients: both sides accumulate")
+    p.add_argument("--resync", choices=("auto", "always", "never"), default="auto",
+                   help="copy the reference's parameters into the twin after each step, so each step is judged "
+                        "on its own rounding, not on accumulated drift; auto: float32 only (default)")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'ok'")
 
 
@@ -37,7 +40,8 @@ def configs(args):
     else:
         devices = (args.device,)
     common = dict(n_in=args.n_in, n_hidden=args.n_hidden, n_out=args.n_out, batch=args.batch, steps=args.steps,
-                  lr=args.lr, seed=args.seed, zero_grad=not args.no_zero_grad, negative_slope=args.negative_slope)
+                  lr=args.lr, seed=args.seed, zero_grad=not args.no_zero_grad, negative_slope=args.negative_slope,
+                  resync=args.resync)
     if args.f is None and args.g is None and args.loss is None:
         if args.reduction is not None:
             common["reduction"] = args.reduction

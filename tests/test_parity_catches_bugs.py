@@ -1,0 +1,134 @@
+"""The oracle can fail: handed a deliberately wrong reference, the parity engine fails at the right
+step and quantity, and its report says where and by how much."""
+import numpy as np
+import pytest
+
+from mlp_ref import MLP
+from mlp_ref import functional as fn
+from mlp_ref.parity import ParityConfig, run_parity
+
+
+class WrongSigmoidDerivative(MLP):
+    """f' taken as s instead of s (1 - s)."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._f = fn.Activation(fn.sigmoid_forward, lambda dout, cache: dout * cache.out)
+
+
+class ReluDerivativeOneAtZero(MLP):
+    """ReLU'(0) taken as 1: wrong only where a pre-activation is exactly 0."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._f = fn.Activation(fn.relu_forward, lambda dout, cache: dout * (cache.z >= 0))
+
+
+class BiasGradientNotSummed(MLP):
+    """db2 from the first sample only, not summed over the batch."""
+    def backward(self):
+        inter = super().backward()
+        self.grads["b2"] += inter["dz2"][0] - inter["dz2"].sum(axis=0)
+        return inter
+
+
+class TransposedWeightGradient(MLP):
+    """dW1 stored as x^T dz1, the transpose of dz1^T x."""
+    def backward(self):
+        inter = super().backward()
+        self.grads["W1"] = self.grads["W1"].T.copy()
+        return inter
+
+    def zero_grad(self):
+        self.grads["W1"] = np.zeros(self.shapes["W1"], dtype=self.dtype)
+        super().zero_grad()
+
+    def step(self, lr):
+        self.grads["W1"] = self.grads["W1"].T
+        super().step(lr)
+
+
+class NeverZeroed(MLP):
+    """zero_grad does nothing: gradients of earlier batches leak into later steps."""
+    def zero_grad(self):
+        pass
+
+
+class SignFlippedUpdate(MLP):
+    """step climbs the gradient: W <- W + lr dW."""
+    def step(self, lr):
+        for name, W in self.params.items():
+            W += lr * self.grads[name]
+
+
+def first_failure(report):
+    assert not report.ok, "the parity engine passed a wrong reference"
+    step, comparison, before = report.first_failure()
+    return step, comparison.name, before
+
+
+def test_a_wrong_activation_derivative_fails_at_step_1_in_dz1():
+    config = ParityConfig(f="sigmoid", g="sigmoid", steps=3)
+    net = WrongSigmoidDerivative(5, 7, 3, f="sigmoid", g="sigmoid")
+    step, name, before = first_failure(run_parity(config, reference=net))
+    assert (step, name) == (1, "dz1")
+    assert before == ["z1", "h", "z2", "y_hat", "loss", "dy_hat", "dz2", "dh"]
+
+
+def test_relu_derivative_wrong_only_at_zero_is_caught_on_an_exact_zero():
+    config = ParityConfig(steps=2)
+    net = ReluDerivativeOneAtZero(5, 7, 3)
+    params = {k: v.copy() for k, v in net.params.items()}
+    params["W1"][2], params["b1"][2] = 0, 0
+    step, name, _ = first_failure(run_parity(config, reference=net.set_params(params)))
+    assert (step, name) == (1, "dz1")
+
+
+def test_relu_derivative_wrong_only_at_zero_passes_on_random_data():
+    """Why the exact-zero case exists: random inputs never hit the kink, so this bug hides."""
+    assert run_parity(ParityConfig(steps=5), reference=ReluDerivativeOneAtZero(5, 7, 3)).ok
+
+
+def test_a_bias_gradient_not_summed_over_the_batch_fails_at_step_1_in_db2():
+    step, name, _ = first_failure(run_parity(ParityConfig(steps=3), reference=BiasGradientNotSummed(5, 7, 3)))
+    assert (step, name) == (1, "db2")
+
+
+def test_a_bias_gradient_not_summed_is_invisible_with_a_batch_of_one():
+    """Why batch > 1 matters: with one sample the first row is the sum."""
+    assert run_parity(ParityConfig(steps=3, batch=1), reference=BiasGradientNotSummed(5, 7, 3)).ok
+
+
+def test_a_transposed_weight_gradient_fails_on_shape_and_says_transpose():
+    report = run_parity(ParityConfig(steps=2), reference=TransposedWeightGradient(5, 7, 3))
+    step, name, _ = first_failure(report)
+    assert (step, name) == (1, "dW1")
+    assert "shape mismatch: got (5, 7), expected (7, 5) (the transpose)" in report.failure_message()
+
+
+def test_gradients_never_zeroed_fail_at_step_2_in_the_first_parameter_gradient():
+    step, name, before = first_failure(run_parity(ParityConfig(steps=3), reference=NeverZeroed(5, 7, 3)))
+    assert (step, name) == (2, "dW2")
+    assert "dz1" in before
+
+
+def test_gradients_never_zeroed_pass_when_torch_does_not_zero_either():
+    assert run_parity(ParityConfig(steps=3, zero_grad=False), reference=NeverZeroed(5, 7, 3)).ok
+
+
+def test_a_sign_flipped_update_fails_in_the_update_stage():
+    step, name, _ = first_failure(run_parity(ParityConfig(steps=2), reference=SignFlippedUpdate(5, 7, 3)))
+    assert (step, name) == (1, "W1")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_report_names_step_stage_tensor_and_the_worst_element(dtype):
+    report = run_parity(ParityConfig(steps=3, dtype=dtype), reference=BiasGradientNotSummed(5, 7, 3, dtype=dtype))
+    lines = report.failure_message().splitlines()
+    assert lines[0].startswith("parity failed: relu/identity/mse-sum")
+    assert lines[0].endswith(f"step 1, backward, db2  (3,) {dtype} cpu")
+    assert "mismatched; worst |numpy - torch| = " in lines[1] and "allowed " in lines[1]
+    assert lines[2].lstrip().startswith("numpy = ") and "torch = " in lines[2]
+    assert lines[3] == "  earlier stages ok: z1, h, z2, y_hat, loss, dy_hat, dz2, dh, dz1, dW2"
+    _, c, _ = report.first_failure()
+    i = c.worst_index[0]
+    assert abs(c.actual - c.expected) == pytest.approx(c.max_abs)
+    assert c.n_mismatched >= 1 and c.n_total == 3 and 0 <= i < 3
