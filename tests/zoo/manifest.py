@@ -31,10 +31,24 @@ EXPECTED = {
     "bug_autograd_used.py": {"passed": False, "diagnosis": "autograd_used"},
     "bug_autograd_used_backward.py": {"passed": False, "diagnosis": "autograd_used"},
     "bug_non_finite.py": {"passed": False, "diagnosis": "non_finite"},
+    "fragile_exp_overflow.py": {"passed": True},
+    "hostile_infinite_loop.py": {"passed": False, "contained": "timeout"},
+    "hostile_unkillable_loop.py": {"passed": False, "contained": "timeout"},
+    "hostile_sys_exit.py": {"passed": False, "contained": "exited"},
+    "hostile_os_exit.py": {"passed": False, "contained": "exited"},
+    "hostile_huge_alloc.py": {"passed": False, "contained": "memory_limit"},
+    "hostile_print_storm.py": {"passed": False, "contained": "output_flood"},
+    "hostile_write_verdict.py": {"passed": False, "diagnosis": "wrong_sign"},
+    "hostile_raises.py": {"passed": False, "contained": "crashed"},
+    "broken_syntax.py": {"passed": False, "contained": "import_error"},
+    "broken_import.py": {"passed": False, "contained": "import_error"},
+    "neither_interface.py": {"passed": False, "contained": "import_error"},
+    "neither_interface_partial.py": {"passed": False, "contained": "import_error"},
 }
 
 EXPECTED_STRICT = {
     "correct_loops.py": {"passed": False, "diagnosis": "non_finite"},
+    "fragile_exp_overflow.py": {"passed": False, "diagnosis": "non_finite"},
 }
 
 WHY = {
@@ -68,6 +82,22 @@ WHY = {
     "bug_autograd_used_backward.py": "y_hat.backward(dJdy_hat) in backward: numbers right, forbidden; fails with "
                                      "grad mode off",
     "bug_non_finite.py": "ReLU'(z) = relu(z) / z: NaN in dJdW1, dJdb1 where z1 is exactly 0, torch finite",
+    "fragile_exp_overflow.py": "sigmoid = exp(z) / (1 + exp(z)): right on ordinary inputs, NaN once z > 88 in "
+                               "float32; the robustness section reports it, --strict fails it",
+    "hostile_infinite_loop.py": "forward's while loop never advances its index (stops itself after 60 s)",
+    "hostile_unkillable_loop.py": "ignores SIGALRM/SIGTERM/SIGINT and swallows BaseException while spinning in "
+                                  "forward: only a kill stops it (stops itself after 60 s)",
+    "hostile_sys_exit.py": "sys.exit(0) in forward: status 0 must not read as success",
+    "hostile_os_exit.py": "os._exit(0) at import: no exception, no output, status 0",
+    "hostile_huge_alloc.py": "np.ones of 50 GB in forward: MemoryError under the memory rlimit",
+    "hostile_print_storm.py": "6 MB of prints per forward (60 MB in all), otherwise correct",
+    "hostile_write_verdict.py": "writes results.json and report.json claiming a full score into its cwd and "
+                                "prints a passing JSON line; the real verdict is wrong_sign (mse dJdy_hat)",
+    "hostile_raises.py": "backward raises NotImplementedError",
+    "broken_syntax.py": "missing colon after def backward(...): SyntaxError at line 64",
+    "broken_import.py": "from mlp_helpers import sigmoid_prime: ModuleNotFoundError at line 6",
+    "neither_interface.py": "a class Net and a loss(): no class MLP, no mse_loss, no bce_loss",
+    "neither_interface_partial.py": "homework MLP without clear_grad_and_cache, and no bce_loss",
 }
 
 # The correct submission each buggy one was copied from; the test keeps the diff small.
@@ -91,3 +121,18 @@ BASE = {
     "bug_autograd_used_backward.py": "correct_vectorised.py",
     "bug_non_finite.py": "correct_vectorised.py",
 }
+
+# Where a broken file fails to import; the grader's message must give this line.
+ERROR_LINES = {"broken_syntax.py": 64, "broken_import.py": 6}
+
+# Words the grader's failure message must contain, so a student knows what to fix.
+MESSAGE_MENTIONS = {
+    "broken_syntax.py": ("SyntaxError", "64"),
+    "broken_import.py": ("mlp_helpers", "6"),
+    "neither_interface.py": ("MLP",),
+    "neither_interface_partial.py": ("clear_grad_and_cache", "bce_loss"),
+}
+
+# Files a hostile submission writes into its working directory; none may reach the grader's own cwd
+# or change its verdict.
+FORGED_FILES = {"hostile_write_verdict.py": ("results.json", "report.json")}
