@@ -52,7 +52,8 @@ def check(numbers):
     naive_right = all(r["naive_finite"] == e for r, e in zip(rows, expected_naive))
     stable_right = all(r["stable_finite"] and r["stable_ok"] for r in rows)
     first_bad = min((r["max_z"] for r in rows if r["max_z"] > 0 and not r["naive_finite"]), default=None)
-    because = (f"naive first non-finite at max logit {first_bad:g}; stable max |diff vs torch| = "
+    where = "never" if first_bad is None else f"at max logit {first_bad:g}"
+    because = (f"naive first non-finite {where}; stable max |diff vs torch| = "
                f"{max(r['stable_vs_torch'] for r in rows):.2g}")
     return naive_right and stable_right, because
 

@@ -1,0 +1,195 @@
+"""mlp-ref demo: each textbook claim asserted on the demo's own numbers, and each claim check shown
+able to say "not supported" when fed numbers that contradict it."""
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mlp_ref import demos
+from mlp_ref.cli import main
+from mlp_ref.compare import compare
+from mlp_ref.demos import batch_size, dead_relu, softmax, vanishing
+from mlp_ref.functional import softmax as stable_softmax
+from mlp_ref.tolerances import tolerance
+
+
+@pytest.fixture(scope="module")
+def findings():
+    """Every demo measured once for this module (the numbers are deterministic for a seed)."""
+    return {name: demos.run(name) for name in demos.NAMES}
+
+
+@pytest.mark.parametrize("name", demos.NAMES)
+def test_every_claim_is_supported_by_its_numbers(findings, name):
+    f = findings[name]
+    assert f.supported, demos.render(f)
+    assert demos.render(f).endswith("-> supported by these numbers")
+
+
+def test_ten_deep_sigmoid_first_layer_gradient_is_100x_smaller_than_relus(findings):
+    n = findings["vanishing"].numbers
+    i = n["depths"].index(10)
+    assert n["first_layer"]["sigmoid"][i] * 100 <= n["first_layer"]["relu"][i]
+    assert n["sigmoid_slope_max"] == 0.25  # attained at z = 0, which the grid contains
+    factor, r2 = vanishing.per_layer_factor(n["depths"], n["first_layer"]["sigmoid"])
+    assert factor < 0.5 and r2 > 0.95, "the sigmoid stack's first-layer gradient shrinks geometrically with depth"
+
+
+def test_naive_softmax_is_non_finite_above_the_exp_limit_and_stable_matches_torch():
+    for t in (700.0, 709.0, 710.0, 800.0):
+        z = t * softmax.PATTERN[None, :]
+        assert np.isfinite(softmax.naive_softmax(z)).all() == (t < math.log(np.finfo(np.float64).max))
+        stable = stable_softmax(z)
+        assert compare("softmax", stable, torch.softmax(torch.tensor(z), dim=1).numpy(), tolerance("float64")).ok
+
+
+def test_two_linear_layers_collapse_to_one_within_1e_12_and_relu_does_not(findings):
+    for row in findings["linear-collapse"].numbers["rows"]:
+        assert row["max_rel"] <= 1e-12 and row["collapse_ok"]
+        assert row["rank"] <= row["min_width"]
+        assert row["linear_residual"] < 1e-10 < 0.01 < row["relu_residual"]
+
+
+def test_dead_relu_units_get_exactly_zero_gradient_and_leaky_ones_do_not(findings):
+    rows = {(r["condition"], r["f"]): r for r in findings["dead-relu"].numbers["rows"]}
+    base, large, shift = (c[0] for c in dead_relu.CONDITIONS)
+    assert rows[base, "relu"]["inactive_after"] == 0 < rows[large, "relu"]["inactive_after"]
+    assert rows[shift, "relu"]["inactive_after"] == 1.0
+    for cond in (large, shift):
+        assert rows[cond, "relu"]["zero_grad_rows"] == rows[cond, "relu"]["n_inactive"] > 0
+        assert rows[cond, "leaky_relu"]["zero_grad_rows"] == 0 and rows[cond, "leaky_relu"]["inactive_grad_norm"] > 0
+
+
+def test_gradient_variance_falls_as_one_over_b(findings):
+    n = findings["batch-size"].numbers
+    assert batch_size.loglog_slope(n["batches"], n["variance"]) == pytest.approx(-1, abs=0.15)
+    scaled = [t["scaled_loss"] for t in n["training"]]
+    fixed = [t["fixed_loss"] for t in n["training"]]
+    assert max(scaled) / min(scaled) < max(fixed) / min(fixed)
+
+
+def test_relu_zeroes_half_the_gradients_on_normal_inputs(findings):
+    rows = {r["name"]: r for r in findings["activations"].numbers["rows"]}
+    assert rows["relu"]["zero_grad_fraction"] == pytest.approx(0.5, abs=0.01)
+    assert all(rows[n]["zero_grad_fraction"] == 0 for n in ("identity", "leaky_relu", "sigmoid", "tanh"))
+    assert rows["sigmoid"]["slope_max"] <= 0.25 and rows["tanh"]["slope_max"] <= 1
+
+
+# --- negative controls: numbers that contradict a claim must make its check say "not supported" ---
+def swap_sigmoid_and_relu(n):
+    n["first_layer"]["sigmoid"], n["first_layer"]["relu"] = n["first_layer"]["relu"], n["first_layer"]["sigmoid"]
+
+
+def variance_constant_in_b(n):
+    n["variance"] = [n["variance"][0]] * len(n["variance"])
+
+
+def variance_as_one_over_b_squared(n):
+    n["variance"] = [n["variance"][0] / b ** 2 for b in n["batches"]]
+
+
+def fixed_lr_as_good_as_scaled(n):
+    for t in n["training"]:
+        t["fixed_loss"] = t["scaled_loss"]
+
+
+def relu_residual_vanishes(n):
+    n["rows"][0]["relu_residual"] = 1e-15
+
+
+def collapse_off_by_a_bias(n):
+    n["rows"][1]["collapse_ok"] = False
+
+
+def rank_above_the_bottleneck(n):
+    n["rows"][1]["rank"] = 5
+
+
+def leaky_units_stop_learning(n):
+    for r in n["rows"]:
+        if r["f"] == "leaky_relu":
+            r["zero_grad_rows"] = r["n_inactive"]
+
+
+def large_lr_kills_nothing(n):
+    for r in n["rows"]:
+        if r["condition"] == dead_relu.CONDITIONS[1][0]:
+            r["inactive_after"] = 0.0
+
+
+def relu_zeroes_a_third(n):
+    n["rows"][1]["zero_grad_fraction"] = 0.33
+
+
+def sigmoid_slope_above_a_quarter(n):
+    n["rows"][3]["slope_max"] = 0.3
+
+
+@pytest.mark.parametrize("name, contradict", [
+    ("vanishing", swap_sigmoid_and_relu),
+    ("batch-size", variance_constant_in_b),
+    ("batch-size", variance_as_one_over_b_squared),
+    ("batch-size", fixed_lr_as_good_as_scaled),
+    ("linear-collapse", relu_residual_vanishes),
+    ("linear-collapse", collapse_off_by_a_bias),
+    ("linear-collapse", rank_above_the_bottleneck),
+    ("dead-relu", leaky_units_stop_learning),
+    ("dead-relu", large_lr_kills_nothing),
+    ("activations", relu_zeroes_a_third),
+    ("activations", sigmoid_slope_above_a_quarter),
+])
+def test_negative_control_contradicting_numbers_are_not_supported(findings, name, contradict):
+    numbers = copy.deepcopy(findings[name].numbers)
+    contradict(numbers)
+    supported, _ = demos.module(name).check(numbers)
+    assert not supported, f"{name}: {contradict.__name__} should contradict the claim"
+
+
+def test_negative_control_softmax_check_catches_a_naive_that_never_overflows_and_a_stable_that_does():
+    supported, _ = softmax.check(softmax.measure(naive=softmax.fn.softmax))
+    assert not supported, "a 'naive' softmax that stays finite above the exp limit contradicts the claim"
+    supported, _ = softmax.check(softmax.measure(stable=softmax.naive_softmax))
+    assert not supported, "a 'stable' softmax that overflows contradicts the claim"
+
+
+def test_negative_control_collapse_without_b2_fails_the_1e_12_comparison():
+    # The planted slip: b = W2 b1, forgetting + b2. The same comparison the demo uses must reject it.
+    rng = np.random.default_rng(0)
+    W1, b1, W2, b2 = rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((2, 4)), rng.standard_normal(2)
+    x = rng.standard_normal((10, 3))
+    two = (x @ W1.T + b1) @ W2.T + b2
+    assert compare("collapse", x @ (W2 @ W1).T + W2 @ b1 + b2, two, tolerance("float64")).ok
+    assert not compare("collapse", x @ (W2 @ W1).T + W2 @ b1, two, tolerance("float64")).ok
+
+
+def test_render_says_not_supported_when_the_check_fails(findings):
+    f = findings["vanishing"]._replace(supported=False)
+    assert demos.render(f).endswith("-> NOT supported by these numbers")
+
+
+def test_demo_all_prints_every_table_and_claim_and_draws_a_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="matplotlib (the 'plot' extra) is not installed")
+    png = tmp_path / "all.png"
+    assert main(["demo", "all", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("-> supported by these numbers") == len(demos.NAMES)
+    assert "demo all: 6/6 claims supported" in out
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_demo_json_has_a_verdict_per_claim(capsys):
+    assert main(["demo", "softmax", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and report["findings"][0]["supported"] is True
+    assert report["findings"][0]["header"][0] == "logits"
+
+
+def test_unknown_demo_is_named():
+    with pytest.raises(ValueError, match=r"demo: expected one of .*'all'\), got 'vanish'"):
+        demos.module("vanish")
+    with pytest.raises(SystemExit):
+        main(["demo", "vanish"])
