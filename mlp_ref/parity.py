@@ -148,6 +148,19 @@ def _numpy(t):
     return None if t is None else t.detach().cpu().numpy()
 
 
+def _reference_step(net, x, y, config):
+    """The reference's five stages; returns the loss, the intermediate gradients and a copy of grads."""
+    # A diverging run overflows on the way; the finite checks of the next stage report it once.
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = net.loss(net.forward(x), y)
+        if config.zero_grad:
+            net.zero_grad()
+        inter = net.backward()
+        grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
+        net.step(config.lr)
+    return value, inter, grads
+
+
 def run_parity(config: ParityConfig, reference=None, data=None):
     """Train the reference and its twin side by side and compare everything at every step.
 
@@ -164,13 +177,7 @@ def run_parity(config: ParityConfig, reference=None, data=None):
     device = str(twin.device)
     for step, (x, y) in enumerate(batches(config) if data is None else data, start=1):
         try:
-            y_hat = net.forward(x)
-            value = net.loss(y_hat, y)
-            if config.zero_grad:
-                net.zero_grad()
-            inter = net.backward()
-            grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
-            net.step(config.lr)
+            value, inter, grads = _reference_step(net, x, y, config)
         except ValueError as e:
             raise ValueError(f"{config.name}: step {step}: {e}"
                              + (" (training diverged: try a smaller lr)" if "finite" in str(e) else "")) from e

@@ -1,0 +1,30 @@
+"""Parity over the space of configurations, not only at chosen points: hypothesis draws shapes,
+activations, losses, reductions, dtypes, zero-grad modes and seeds."""
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlp_ref.functional import HIDDEN_ACTIVATIONS
+from mlp_ref.parity import ParityConfig, run_parity
+
+
+@st.composite
+def configs(draw):
+    loss = draw(st.sampled_from(["mse", "bce", "ce"]))
+    g = {"bce": "sigmoid", "ce": "softmax"}.get(loss) or draw(
+        st.sampled_from(["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"]))
+    return ParityConfig(
+        n_in=draw(st.integers(1, 9)), n_hidden=draw(st.integers(1, 12)), n_out=draw(st.integers(1, 6)),
+        batch=draw(st.integers(1, 12)), f=draw(st.sampled_from(HIDDEN_ACTIVATIONS)), g=g, loss=loss,
+        reduction=draw(st.sampled_from(["sum", "mean"])), dtype=draw(st.sampled_from(["float64", "float32"])),
+        steps=draw(st.integers(1, 12)), lr=draw(st.sampled_from([0.0, 1e-3, 1e-2])),
+        seed=draw(st.integers(0, 2**16)), zero_grad=draw(st.booleans()),
+        negative_slope=draw(st.sampled_from([0.01, 0.2])))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs())
+def test_parity_holds_for_random_configurations(config):
+    report = run_parity(config)
+    assert report.ok, report.failure_message()
+    assert np.isfinite(report.losses).all()
