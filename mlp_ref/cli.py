@@ -31,7 +31,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return importlib.import_module(args._module).run(args)
+    try:
+        return importlib.import_module(args._module).run(args)
+    except BrokenPipeError:
+        # The reader (`| head`) went away: not an error of ours; silence the interpreter's flush too.
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":
