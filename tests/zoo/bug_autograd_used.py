@@ -12,7 +12,7 @@ BCE_GRAD_EPS = 1e-12
 def activate(name, z):
     """f(z) elementwise."""
     if name == "relu":
-        return torch.clamp(z, min=0)
+        return torch.relu(z)
     if name == "sigmoid":
         return torch.sigmoid(z)
     if name == "identity":
@@ -63,11 +63,11 @@ class MLP:
 
     def backward(self, dJdy_hat):
         """Fill self.grads from dJ/dy_hat (N, K)."""
-        p = {name: value.detach().clone().requires_grad_() for name, value in self.parameters.items()}
+        p = {name: value.detach().requires_grad_() for name, value in self.parameters.items()}
         h = activate(self.f_function, self.cache["x"] @ p["W1"].T + p["b1"])
         y_hat = activate(self.g_function, h @ p["W2"].T + p["b2"])
-        grads = torch.autograd.grad(y_hat, [p["W1"], p["b1"], p["W2"], p["b2"]], grad_outputs=dJdy_hat)
-        self.grads = dict(zip(["dJdW1", "dJdb1", "dJdW2", "dJdb2"], grads))
+        grads = torch.autograd.grad(y_hat, list(p.values()), grad_outputs=dJdy_hat)
+        self.grads = {f"dJd{name}": d for name, d in zip(p, grads)}
 
     def clear_grad_and_cache(self):
         # New zero tensors rather than zero_(): they take the dtype the parameters have now.

@@ -12,7 +12,7 @@ BCE_GRAD_EPS = 1e-12
 def activate(name, z):
     """f(z) elementwise."""
     if name == "relu":
-        return torch.clamp(z, min=0)
+        return torch.relu(z)
     if name == "sigmoid":
         return torch.sigmoid(z)
     if name == "identity":
