@@ -117,7 +117,7 @@ def leaky_units_stop_learning(n):
 def large_lr_kills_nothing(n):
     for r in n["rows"]:
         if r["condition"] == dead_relu.CONDITIONS[1][0]:
-            r["inactive_after"] = 0.0
+            r["inactive_after"], r["n_inactive"] = 0.0, 0
 
 
 def relu_zeroes_a_third(n):

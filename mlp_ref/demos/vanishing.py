@@ -43,8 +43,7 @@ def sigmoid_slope_max():
 
 def measure(seed=0):
     first = {act: [layer_gradient_norms(act, d, seed)[0] for d in DEPTHS] for act in ACTIVATIONS}
-    return {"depths": list(DEPTHS), "first_layer": first, "sigmoid_slope_max": sigmoid_slope_max(),
-            "per_layer_20": {act: layer_gradient_norms(act, 20, seed) for act in ACTIVATIONS}}
+    return {"depths": list(DEPTHS), "first_layer": first, "sigmoid_slope_max": sigmoid_slope_max()}
 
 
 def per_layer_factor(depths, norms):
