@@ -18,7 +18,8 @@ products):
 Every gradient is also taken from the vectorised reference (mlp_ref.MLP, built on mlp_ref.functional)
 and from torch autograd (mlp_ref.twin), and every Jacobian is confirmed by
 torch.autograd.functional.jacobian. The Jacobians are built here, for teaching, not taken from the
-reference: a wrong one must show up as a disagreement.
+reference: a wrong one must show up as a disagreement. The JSON input (and a student's own numbers to
+hold against the derivation) is read by mlp_ref.explain_input.
 """
 from dataclasses import dataclass, field
 
@@ -26,8 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mlp_ref import functional as fn
-from mlp_ref import losses, validate
+from mlp_ref import losses
 from mlp_ref.compare import compare
 from mlp_ref.model import MLP
 from mlp_ref.tolerances import tolerance
@@ -203,72 +203,3 @@ def derive(problem, jacobian=activation_jacobian):
     for name, ways in gradients.items():
         d.checks += [compare(f"{name} {way}", ways[way], ways["torch"], TOL) for way in ("jacobian", "reference")]
     return d
-
-
-# --- input from a JSON file ----------------------------------------------------------------------
-REQUIRED = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss")
-OPTIONAL = ("reduction", "negative_slope")
-
-
-def _matrix(key, value, shape, names):
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key}: expected numbers in nested lists of shape {validate._shape_text(shape, names)}, "
-                         f"got {str(value)[:60]}") from None
-    return validate.array(key, arr, shape=shape, dtype="float64", names=names)
-
-
-def problem_from_dict(data):
-    """A Problem from parsed JSON, each key checked: what was expected, what came."""
-    if not isinstance(data, dict):
-        raise ValueError(f"input: expected a JSON object with keys {list(REQUIRED)}, got {type(data).__name__}")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        raise ValueError(f"input: missing key(s) {missing}; expected keys {list(REQUIRED)} and optionally {list(OPTIONAL)}")
-    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise ValueError(f"input: unknown key(s) {unknown}; expected keys {list(REQUIRED)} and optionally {list(OPTIONAL)}")
-    f = validate.choice("f", data["f"], fn.HIDDEN_ACTIVATIONS)
-    g = validate.choice("g", data["g"], fn.OUTPUT_ACTIVATIONS)
-    loss = validate.choice("loss", data["loss"], losses.LOSSES)
-    reduction = validate.choice("reduction", data.get("reduction", "mean" if loss == "ce" else "sum"), losses.REDUCTIONS)
-    if loss == "ce" and g != "softmax":
-        raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
-    slope = data.get("negative_slope", 0.01)
-    if isinstance(slope, bool) or not isinstance(slope, (int, float)):
-        raise ValueError(f"negative_slope: expected a number, got {slope!r}")
-    x = _matrix("x", data["x"], (None, None), ("N", "D"))
-    (n, d) = x.shape
-    W1 = _matrix("W1", data["W1"], (None, d), ("m", "D"))
-    m = W1.shape[0]
-    b1 = _matrix("b1", data["b1"], (m,), ("m",))
-    W2 = _matrix("W2", data["W2"], (None, m), ("K", "m"))
-    k = W2.shape[0]
-    b2 = _matrix("b2", data["b2"], (k,), ("K",))
-    if loss == "ce":
-        y = np.array(data["y"])
-        if y.dtype.kind == "f" and np.all(y == np.round(y)):
-            y = y.astype(np.int64)  # JSON has one number type: 1.0 is accepted as class 1
-        validate.class_targets("y", y, n=n, n_classes=k)
-    else:
-        y = _matrix("y", data["y"], (n, k), ("N", "K"))
-        if loss == "bce":
-            validate.probabilities("y", y)
-    problem = Problem(x, y, W1, b1, W2, b2, f=f, g=g, loss=loss, reduction=reduction, negative_slope=float(slope))
-    if loss == "bce":
-        y_hat = problem.model().forward(x)
-        bad = (y_hat < 0) | (y_hat > 1)
-        if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"loss: 'bce' needs y_hat in [0, 1], but g={g!r} gave y_hat = {y_hat[index]:.4g} "
-                             f"at {index}; use g='sigmoid' or 'softmax'")
-    return problem
-
-
-def problem_to_dict(problem):
-    """The inverse of problem_from_dict: a JSON-ready dict a student can edit."""
-    p = problem
-    return {"x": p.x.tolist(), "y": p.y.tolist(), "W1": p.W1.tolist(), "b1": p.b1.tolist(), "W2": p.W2.tolist(),
-            "b2": p.b2.tolist(), "f": p.f, "g": p.g, "loss": p.loss, "reduction": p.reduction,
-            "negative_slope": p.negative_slope}

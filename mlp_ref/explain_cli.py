@@ -1,14 +1,16 @@
 """`mlp-ref explain`: print the derivation of one small MLP's gradients, factor by factor.
 
 Text (aligned matrices labelled with their shapes) or --json. Exit 0 when the Jacobian product,
-the reference and torch autograd agree (and every Jacobian matches torch's), 1 when not, 2 on bad input.
+the reference and torch autograd agree (and every Jacobian matches torch's) and the student's own
+numbers, if the input has `mine`, agree with the derivation; 1 when not; 2 on bad input.
 """
 import json
 
 import numpy as np
 
 from mlp_ref import functional, losses
-from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive, problem_from_dict, problem_to_dict
+from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive
+from mlp_ref.explain_input import compare_mine, problem_from_dict, problem_to_dict
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 LABEL = 30  # width of the label column, so every matrix starts in the same column
@@ -16,7 +18,8 @@ LABEL = 30  # width of the label column, so every matrix starts in the same colu
 
 def add_arguments(p):
     p.add_argument("--input", metavar="FILE.json",
-                   help="x, y, W1, b1, W2, b2, f, g, loss (and optionally reduction, negative_slope) as JSON; "
+                   help="x, y, W1, b1, W2, b2, f, g, loss (optionally reduction, negative_slope, and 'mine': "
+                        "your own values by name, to find where your derivation departs) as JSON; "
                         "default: a small model with a fixed seed")
     p.add_argument("--write-input", metavar="FILE.json", help="write the problem as an editable JSON file and exit")
     p.add_argument("--f", choices=functional.HIDDEN_ACTIVATIONS, default="relu", help="hidden activation (default %(default)s)")
@@ -29,6 +32,7 @@ def add_arguments(p):
     p.add_argument("--n-out", type=int, default=2, help="output width K (default %(default)s)")
     p.add_argument("--batch", type=int, default=2, help="samples N (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="parameter and data seed (default %(default)s)")
+    p.add_argument("--negative-slope", type=float, default=0.01, help="leaky_relu slope (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the derivation as JSON with a top-level boolean 'ok'")
 
 
@@ -61,7 +65,7 @@ def side_by_side(name, ways):
     return "\n".join(lines)
 
 
-def text(d):
+def text(d, mine=None):
     p, fw = d.problem, d.forward
     (n, dim), (m, k) = p.x.shape, (p.W1.shape[0], p.W2.shape[0])
     y_label = "y (class indices)" if p.loss == "ce" else "y"
@@ -104,14 +108,34 @@ def text(d):
                "FAIL: " + ", ".join(c.name for c in d.failures()) + " disagree")]
     for c in d.failures()[:3]:
         out.append(f"  {c.name}:\n  " + c.describe("explain", "torch"))
+    if mine is not None:
+        out += mine_text(mine)
     return "\n".join(out)
+
+
+def mine_text(mine):
+    """The student's values against the derivation, in chain order, and the first departure."""
+    if not mine:
+        return ["", "your numbers ('mine'): none given"]
+    out = ["", f"your numbers ('mine') vs the derivation, in chain order (allowed {mine[0].atol:g} + {mine[0].rtol:g}*|derivation|)",
+           f"  {'quantity':<20} {'shape':<8} {'max |diff|':>10}  verdict"]
+    for c in mine:
+        diff = "-" if c.problem else f"{c.max_abs:.2e}"
+        out.append(f"  {c.name:<20} {str(c.shape):<8} {diff:>10}  {'ok' if c.ok else 'DEPARTS'}")
+    first = next((c for c in mine if not c.ok), None)
+    if first is None:
+        out.append(f"your numbers: all {len(mine)} agree with the derivation")
+    else:
+        out += [f"your numbers: first departure at {first.name}; everything you gave before it agrees",
+                first.describe("yours", "derivation")]
+    return out
 
 
 def _verdict(c):
     return "ok" if c.ok else "FAIL"
 
 
-def to_json(d):
+def to_json(d, mine=None):
     """The derivation as plain lists and numbers; keys use the derivation's names."""
     def arr(a):
         return np.asarray(a).tolist()
@@ -122,7 +146,11 @@ def to_json(d):
             "forward": {k: arr(v) for k, v in d.forward.items()},
             "samples": [{k.replace("/", "_"): arr(v) for k, v in s.items()} for s in d.samples],
             "gradients": {name: {way: arr(a) for way, a in ways.items()} for name, ways in d.gradients.items()},
-            "checks": [c.to_dict() for c in d.checks]}
+            "checks": [c.to_dict() for c in d.checks],
+            "mine": None if mine is None else {
+                "ok": all(c.ok for c in mine),
+                "first_departure": next((c.name for c in mine if not c.ok), None),
+                "comparisons": [c.to_dict() for c in mine]}}
 
 
 def load(args):
@@ -134,14 +162,17 @@ def load(args):
             raise ValueError(f"--input: cannot read {args.input!r}: {e.strerror}") from None
         except json.JSONDecodeError as e:
             raise ValueError(f"--input: {args.input!r} is not valid JSON: {e}") from None
-        return problem_from_dict(data)
+        return problem_from_dict(data), (data.get("mine") if isinstance(data, dict) else None)
     return default_problem(args.f, args.g, args.loss, args.reduction, n_in=args.n_in, n_hidden=args.n_hidden,
-                           n_out=args.n_out, batch=args.batch, seed=args.seed)
+                           n_out=args.n_out, batch=args.batch, seed=args.seed,
+                           negative_slope=args.negative_slope), None
 
 
 def run(args):
     try:
-        problem = load(args)
+        problem, mine = load(args)
+        d = derive(problem)
+        mine = None if mine is None else compare_mine(d, mine)
     except (TypeError, ValueError) as e:
         print(f"mlp-ref explain: {e}")
         return 2
@@ -150,6 +181,5 @@ def run(args):
             json.dump(problem_to_dict(problem), fh, indent=1)
         print(f"mlp-ref explain: wrote {args.write_input}; edit it, then run mlp-ref explain --input {args.write_input}")
         return 0
-    d = derive(problem)
-    print(json.dumps(to_json(d), indent=1) if args.json else text(d))
-    return 0 if d.ok else 1
+    print(json.dumps(to_json(d, mine), indent=1) if args.json else text(d, mine))
+    return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1

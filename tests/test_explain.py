@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mlp_ref import explain, explain_cli
+from mlp_ref import explain, explain_cli, explain_input
 from mlp_ref.cli import main
 from mlp_ref.compare import compare
 from mlp_ref.functional import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -158,7 +158,7 @@ def test_json_gradients_match_torch_computed_here(args, capsys):
 
 def test_a_students_json_file_round_trips(tmp_path, capsys):
     path = tmp_path / "mine.json"
-    path.write_text(json.dumps(explain.problem_to_dict(hand_worked())))
+    path.write_text(json.dumps(explain_input.problem_to_dict(hand_worked())))
     assert main(["explain", "--input", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["gradients"]["dW1"]["jacobian"] == [[2.0, -2.0], [0.0, 0.0], [4.0, -4.0]]
@@ -169,7 +169,7 @@ def test_a_students_json_file_round_trips(tmp_path, capsys):
 
 
 def good_input():
-    return explain.problem_to_dict(explain.default_problem("relu", "identity", "mse"))
+    return explain_input.problem_to_dict(explain.default_problem("relu", "identity", "mse"))
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -193,7 +193,7 @@ def test_bad_input_names_the_key_expected_and_got(edit, message):
     data = good_input()
     edit(data)
     with pytest.raises((ValueError, TypeError)) as e:
-        explain.problem_from_dict(data)
+        explain_input.problem_from_dict(data)
     assert message in str(e.value)
 
 
@@ -204,3 +204,57 @@ def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):
     assert "is not valid JSON" in capsys.readouterr().out
     assert main(["explain", "--input", str(tmp_path / "absent.json")]) == 2
     assert "cannot read" in capsys.readouterr().out
+
+
+# --- a student's own numbers ('mine'): where does the hand derivation depart? ---------------------
+def with_mine(problem, derivation, names):
+    data = explain_input.problem_to_dict(problem)
+    quantities = explain_input.chain(derivation)
+    data["mine"] = {name: np.asarray(quantities[name]).tolist() for name in names}
+    return data
+
+
+def test_a_students_correct_numbers_all_agree(tmp_path, capsys):
+    p = hand_worked()
+    mine = {"z2": [[1, 0, 0.5]], "loss": 1, "dl/dy_hat [n=0]": [[2]], "dz2/dz1 [n=0]": [[1, 0, 0], [0, 0, 0], [0, 0, 1]],
+            "dl/dz1 [n=0]": [[2, 0, 4]], "dW1": [[2, -2], [0, 0], [4, -4]], "db2": [2]}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({**explain_input.problem_to_dict(p), "mine": mine}))
+    assert main(["explain", "--input", str(path)]) == 0
+    assert "your numbers: all 7 agree with the derivation" in capsys.readouterr().out
+
+
+def test_negative_control_a_students_slip_is_found_at_its_first_factor(tmp_path, capsys):
+    # The student wrote sigmoid' = s: their forward pass and output factors are right, dz2/dz1 is not.
+    p = explain.default_problem("sigmoid", "identity", "mse")
+    slipped = explain.derive(p, jacobian=sigmoid_slope_forgot_one_minus_s)
+    names = ["z1", "z2", "y_hat", "loss", "dl/dy_hat [n=0]", "dz3/dz2 [n=0]", "dz2/dz1 [n=0]", "dl/dz1 [n=0]", "dW2", "dW1"]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(with_mine(p, slipped, names)))
+    assert main(["explain", "--input", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True, "the derivation itself still agrees with torch"
+    assert report["mine"]["first_departure"] == "dz2/dz1 [n=0]"
+    verdicts = {c["name"]: c["ok"] for c in report["mine"]["comparisons"]}
+    assert verdicts == {**{n: True for n in names}, "dz2/dz1 [n=0]": False, "dl/dz1 [n=0]": False, "dW1": False}
+
+
+def test_a_transposed_gradient_is_reported_as_the_transpose(capsys, tmp_path):
+    p = hand_worked()
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({**explain_input.problem_to_dict(p), "mine": {"dW1": [[2, 0, 4], [-2, 0, -4]]}}))
+    assert main(["explain", "--input", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "first departure at dW1" in out and "(the transpose)" in out
+
+
+@pytest.mark.parametrize("mine, message", [
+    ({"dw1": [[0]]}, "mine: unknown quantity name(s) ['dw1']"),
+    ({"dW1": "two"}, "mine['dW1']: expected numbers of shape (3, 2)"),
+    ({"rtol": -1}, "mine['rtol']: expected a number >= 0, got -1"),
+    ([1, 2], "mine: expected an object"),
+])
+def test_bad_mine_is_named(mine, message):
+    with pytest.raises(ValueError) as e:
+        explain_input.compare_mine(explain.derive(hand_worked()), mine)
+    assert message in str(e.value)

@@ -1,0 +1,128 @@
+"""explain's JSON input: the problem a student types in, checked key by key, and their own numbers.
+
+Required keys x, y, W1, b1, W2, b2, f, g, loss; optional reduction, negative_slope, and `mine`: the
+student's hand-derived values, keyed by the names explain prints (z1, z2, z3, y_hat, loss; per sample
+"dl/dy_hat [n=0]", "dy_hat/dz3 [n=0]", "dz3/dz2 [n=0]", "dz2/dz1 [n=0]", "dl/dz3 [n=0]", "dW2_n [n=0]",
+"dl/dz2 [n=0]", "dl/dz1 [n=0]", "dW1_n [n=0]"; db2, dW2, db1, dW1), optionally with rtol and atol.
+Each is compared with the derivation in chain order, so the first departure is where the hand
+derivation went wrong.
+"""
+import numbers
+
+import numpy as np
+
+from mlp_ref import functional as fn
+from mlp_ref import losses, validate
+from mlp_ref.compare import compare
+from mlp_ref.explain import GRADIENTS, Problem
+from mlp_ref.tolerances import Tolerance
+
+REQUIRED = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss")
+OPTIONAL = ("reduction", "negative_slope", "mine")
+FORWARD = ("z1", "z2", "z3", "y_hat", "loss")
+PER_SAMPLE = ("dl/dy_hat", "dy_hat/dz3", "dz3/dz2", "dz2/dz1", "dl/dz3", "dW2_n", "dl/dz2", "dl/dz1", "dW1_n")
+# Numbers worked by hand carry about 4 significant digits; the student may set rtol/atol in `mine`.
+HAND = Tolerance(rtol=1e-3, atol=1e-4)
+
+
+def _matrix(key, value, shape, names):
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: expected numbers in nested lists of shape {validate._shape_text(shape, names)}, "
+                         f"got {str(value)[:60]}") from None
+    return validate.array(key, arr, shape=shape, dtype="float64", names=names)
+
+
+def problem_from_dict(data):
+    """A Problem from parsed JSON, each key checked: what was expected, what came."""
+    if not isinstance(data, dict):
+        raise ValueError(f"input: expected a JSON object with keys {list(REQUIRED)}, got {type(data).__name__}")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ValueError(f"input: missing key(s) {missing}; expected keys {list(REQUIRED)} and optionally {list(OPTIONAL)}")
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise ValueError(f"input: unknown key(s) {unknown}; expected keys {list(REQUIRED)} and optionally {list(OPTIONAL)}")
+    f = validate.choice("f", data["f"], fn.HIDDEN_ACTIVATIONS)
+    g = validate.choice("g", data["g"], fn.OUTPUT_ACTIVATIONS)
+    loss = validate.choice("loss", data["loss"], losses.LOSSES)
+    reduction = validate.choice("reduction", data.get("reduction", "mean" if loss == "ce" else "sum"), losses.REDUCTIONS)
+    if loss == "ce" and g != "softmax":
+        raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
+    slope = data.get("negative_slope", 0.01)
+    if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
+        raise ValueError(f"negative_slope: expected a number, got {slope!r}")
+    x = _matrix("x", data["x"], (None, None), ("N", "D"))
+    (n, d) = x.shape
+    W1 = _matrix("W1", data["W1"], (None, d), ("m", "D"))
+    m = W1.shape[0]
+    b1 = _matrix("b1", data["b1"], (m,), ("m",))
+    W2 = _matrix("W2", data["W2"], (None, m), ("K", "m"))
+    k = W2.shape[0]
+    b2 = _matrix("b2", data["b2"], (k,), ("K",))
+    if loss == "ce":
+        y = np.array(data["y"])
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(np.int64)  # JSON has one number type: 1.0 is accepted as class 1
+        validate.class_targets("y", y, n=n, n_classes=k)
+    else:
+        y = _matrix("y", data["y"], (n, k), ("N", "K"))
+        if loss == "bce":
+            validate.probabilities("y", y)
+    problem = Problem(x, y, W1, b1, W2, b2, f=f, g=g, loss=loss, reduction=reduction, negative_slope=float(slope))
+    if loss == "bce":
+        y_hat = problem.model().forward(x)
+        bad = (y_hat < 0) | (y_hat > 1)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"loss: 'bce' needs y_hat in [0, 1], but g={g!r} gave y_hat = {y_hat[index]:.4g} "
+                             f"at {index}; use g='sigmoid' or 'softmax'")
+    return problem
+
+
+def problem_to_dict(problem):
+    """The inverse of problem_from_dict: a JSON-ready dict a student can edit."""
+    p = problem
+    return {"x": p.x.tolist(), "y": p.y.tolist(), "W1": p.W1.tolist(), "b1": p.b1.tolist(), "W2": p.W2.tolist(),
+            "b2": p.b2.tolist(), "f": p.f, "g": p.g, "loss": p.loss, "reduction": p.reduction,
+            "negative_slope": p.negative_slope}
+
+
+def chain(d):
+    """Every quantity of a Derivation in the order a student derives it: name -> array."""
+    out = {name: d.forward[name] for name in FORWARD}
+    for n, s in enumerate(d.samples):
+        out.update({f"{q} [n={n}]": s[q] for q in PER_SAMPLE})
+    out.update({name: d.gradients[name]["jacobian"] for name in GRADIENTS})
+    return out
+
+
+def compare_mine(d, mine):
+    """The student's values against the derivation, in chain order: a list of Comparisons
+    (expected = the derivation, which explain has checked against torch). A wrong shape is a
+    mismatch reported by the comparison (a transposed dW is the classic slip), not an error."""
+    if not isinstance(mine, dict):
+        raise ValueError(f"mine: expected an object of your values keyed by quantity name, got {type(mine).__name__}")
+    tol = Tolerance(rtol=_number("mine['rtol']", mine.get("rtol", HAND.rtol)),
+                    atol=_number("mine['atol']", mine.get("atol", HAND.atol)))
+    quantities = chain(d)
+    unknown = sorted(set(mine) - set(quantities) - {"rtol", "atol"})
+    if unknown:
+        raise ValueError(f"mine: unknown quantity name(s) {unknown}; expected names from {list(quantities)}")
+    out = []
+    for name, expected in quantities.items():
+        if name in mine:
+            try:
+                yours = np.array(mine[name], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"mine[{name!r}]: expected numbers of shape {np.shape(expected)}, "
+                                 f"got {str(mine[name])[:60]}") from None
+            out.append(compare(name, yours, np.asarray(expected, dtype=np.float64), tol))
+    return out
+
+
+def _number(arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{arg}: expected a number >= 0, got {value!r}")
+    return float(value)
