@@ -16,6 +16,8 @@ from mlp_ref import functional as fn
 from mlp_ref import losses, validate
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+# Formatted once: forward checks every parameter on every call, and an f-string per call costs.
+_PARAM_ARGS = {name: f"params[{name!r}]" for name in PARAM_NAMES}
 INITS = ("torch", "xavier")
 
 
@@ -31,10 +33,28 @@ class ForwardCache(NamedTuple):
     act2: fn.ActCache
 
 
+def _packed(arrays, dtype):
+    """One contiguous array holding `arrays` end to end, and a dict of views into it, one per name."""
+    flat = np.empty(sum(a.size for a in arrays.values()), dtype)
+    views, start = {}, 0
+    for name, a in arrays.items():
+        views[name] = flat[start:start + a.size].reshape(a.shape)
+        views[name][...] = a
+        start += a.size
+    return flat, views
+
+
 class MLP:
     """A two-layer perceptron whose every gradient is coded by hand.
 
     params, grads: dicts keyed W1, b1, W2, b2 (same shapes, the model's dtype).
+    Memory: params[k] and grads[k] are views into one contiguous array each, owned by the model,
+    so the finite check, zero_grad and the SGD update are one NumPy call for the whole model.
+    Assigning params[k] = A (or grads[k] = A) copies A's values into the model's array at the
+    next stage, which puts its own view back; A itself is not updated. The only other workspaces
+    have parameter shapes (this batch's gradients, lr * grads) and the model's fixed dtype, so no
+    batch size or dtype change can leave them stale. Every batch-shaped array a stage returns
+    (y_hat, the cache, backward's dict) is new at each call: holding one across calls is safe.
     loss: "mse" | "bce" | "ce" (cross-entropy on softmax outputs, needs g="softmax"), reduced by
     reduction "sum" | "mean" as the matching torch loss does.
     """
@@ -54,8 +74,14 @@ class MLP:
             raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
         self._f = self._activation(self.f)
         self._g = self._activation(self.g)
-        self.params = self._init_params(validate.choice("init", init, INITS), seed)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._flat_params, self._param_views = _packed(
+            self._init_params(validate.choice("init", init, INITS), seed), self.dtype)
+        zeros = {k: np.zeros_like(v) for k, v in self._param_views.items()}
+        self._flat_grads, self._grad_views = _packed(zeros, self.dtype)
+        # This batch's gradients, before they are added into grads (torch accumulates too).
+        self._flat_dparams, self._dparam_views = _packed(zeros, self.dtype)
+        self._flat_update = np.empty_like(self._flat_params)  # lr * grads
+        self.params, self.grads = dict(self._param_views), dict(self._grad_views)
         self.cache = None
         self._dloss = None
 
@@ -97,7 +123,8 @@ class MLP:
         for name, shape in self.shapes.items():
             validate.array(f"params[{name!r}]", params[name], shape=shape, dtype=self.dtype)
         for name in PARAM_NAMES:
-            self.params[name] = params[name].copy()
+            self._param_views[name][...] = params[name]
+            self.params[name] = self._param_views[name]
         self.cache = None
         self._dloss = None
         return self
@@ -106,8 +133,10 @@ class MLP:
     def forward(self, x):
         """y_hat = g(f(x W1^T + b1) W2^T + b2).   x: (N, D) -> y_hat: (N, K); caches what backward needs."""
         validate.array("x", x, shape=(None, self.n_in), dtype=self.dtype, names=("N", "n_in"))
-        for name in PARAM_NAMES:
-            validate.finite(f"params[{name!r}]", self.params[name])
+        self._own()
+        if not validate.surely_finite(self._flat_params):
+            for name in PARAM_NAMES:
+                validate.finite(_PARAM_ARGS[name], self.params[name])
         z1, linear1 = fn.linear_forward(x, self.params["W1"], self.params["b1"])
         h, act1 = self._f.forward(z1)
         z2, linear2 = fn.linear_forward(h, self.params["W2"], self.params["b2"])
@@ -141,8 +170,8 @@ class MLP:
     # --- stage 3 -----------------------------------------------------------------------------
     def zero_grad(self):
         """Every gradient buffer to exactly 0."""
-        for dW in self.grads.values():
-            dW.fill(0)
+        self._own()
+        self._flat_grads.fill(0)
 
     # --- stage 4 -----------------------------------------------------------------------------
     def backward(self):
@@ -161,11 +190,12 @@ class MLP:
         else:
             dy_hat = self._dloss
             dz2 = self._g.backward(dy_hat, c.act2)
-        dh, dW2, db2 = fn.linear_backward(dz2, c.linear2)
+        d = self._dparam_views
+        dh, _, _ = fn.linear_backward(dz2, c.linear2, out=(d["W2"], d["b2"]))
         dz1 = self._f.backward(dh, c.act1)
-        dW1, db1 = fn.linear_backward_params(dz1, c.linear1)  # dx is not needed: x is data
-        for name, d in (("W1", dW1), ("b1", db1), ("W2", dW2), ("b2", db2)):
-            self.grads[name] += d
+        fn.linear_backward_params(dz1, c.linear1, out=(d["W1"], d["b1"]))  # dx is not needed: x is data
+        self._own()
+        self._flat_grads += self._flat_dparams
         self._dloss = None
         return {"dy_hat": dy_hat, "dz2": dz2, "dh": dh, "dz1": dz1}
 
@@ -173,8 +203,20 @@ class MLP:
     def step(self, lr):
         """W <- W - lr * dW for every parameter, in place."""
         lr = validate.learning_rate(lr)
-        for name, W in self.params.items():
-            W -= lr * self.grads[name]
+        self._own()
+        np.multiply(self._flat_grads, lr, out=self._flat_update)
+        self._flat_params -= self._flat_update
+
+    def _own(self):
+        """Put the model's own views back under params and grads, copying in the values of any
+        entry assigned from outside (see the class docstring)."""
+        for what, entries, views in (("params", self.params, self._param_views),
+                                     ("grads", self.grads, self._grad_views)):
+            for name, view in views.items():
+                if entries[name] is not view:
+                    validate.array(f"{what}[{name!r}]", entries[name], shape=view.shape, dtype=self.dtype)
+                    view[...] = entries[name]
+                    entries[name] = view
 
     def __repr__(self):
         return (f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, f={self.f!r}, g={self.g!r}, "

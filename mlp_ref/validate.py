@@ -57,12 +57,12 @@ def array(arg, value, *, shape, dtype, names=None):
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{arg}: expected a numpy.ndarray of {np.dtype(dtype).name}, "
                         f"got {type(value).__module__}.{type(value).__qualname__}")
-    want = _shape_text(shape, names)
     if value.ndim != len(shape):
-        raise ValueError(f"{arg}: expected {len(shape)}-d array of shape {want}, "
+        raise ValueError(f"{arg}: expected {len(shape)}-d array of shape {_shape_text(shape, names)}, "
                          f"got {value.ndim}-d array of shape {value.shape}")
-    if any(s is not None and s != v for s, v in zip(shape, value.shape)):
-        raise ValueError(f"{arg}: expected shape {want}, got {value.shape}")
+    for s, v in zip(shape, value.shape):
+        if s is not None and s != v:
+            raise ValueError(f"{arg}: expected shape {_shape_text(shape, names)}, got {value.shape}")
     if value.dtype != np.dtype(dtype):
         raise TypeError(f"{arg}: expected dtype {np.dtype(dtype).name}, got {value.dtype}"
                         + ("" if value.dtype.kind == "f" else " (cast it explicitly)"))
@@ -70,13 +70,19 @@ def array(arg, value, *, shape, dtype, names=None):
     return value
 
 
+def surely_finite(value):
+    """True when value is certainly all finite; False when it may not be (NaN, inf or overflow)."""
+    # A finite sum of squares proves every element finite (NaN or inf would propagate). vdot is
+    # one BLAS call that raises no floating-point warning, so it needs no np.errstate, whose
+    # enter and exit cost more than the sum itself on a small array.
+    return math.isfinite(np.vdot(value, value))
+
+
 def finite(arg, value):
     """A ValueError naming the first NaN or inf, if any."""
-    # A finite sum proves every element finite (NaN or inf would propagate); only on a
-    # non-finite sum, which may also be overflow, is the elementwise test paid.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(value.sum()):
-            return value
+    # Only when the quick test fails, which overflow alone can do, is the elementwise test paid.
+    if surely_finite(value):
+        return value
     bad = ~np.isfinite(value)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
