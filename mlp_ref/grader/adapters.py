@@ -1,0 +1,166 @@
+"""Recognise which interface a submission implements and drive it through one case (runs in the child).
+
+homework: class MLP(linear_1_in_features, linear_1_out_features, f_function, linear_2_in_features,
+          linear_2_out_features, g_function) with parameters/grads dicts, forward(x), backward(dJdy_hat),
+          clear_grad_and_cache(); module functions mse_loss(y, y_hat), bce_loss(y, y_hat) -> (J, dJdy_hat).
+numpy:    class MLP(n_in, n_hidden, n_out, f=, g=, loss=, reduction=, dtype=, seed=) with params/grads
+          dicts and the five stages forward(x), loss(y_hat, y), zero_grad(), backward(), step(lr).
+
+Every value read back is turned into a numpy array at once (a copy), so nothing the submission does
+later can change what was recorded. `record` notes tensors that carry autograd state.
+"""
+import inspect
+
+import numpy as np
+
+HOMEWORK_ARGS = ("linear_1_in_features", "linear_1_out_features", "f_function",
+                 "linear_2_in_features", "linear_2_out_features", "g_function")
+HOMEWORK_METHODS = ("forward", "backward", "clear_grad_and_cache")
+HOMEWORK_FUNCTIONS = ("mse_loss", "bce_loss")
+NUMPY_ARGS = ("n_in", "n_hidden", "n_out")
+NUMPY_METHODS = ("forward", "loss", "zero_grad", "backward", "step")
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def _init_args(cls):
+    try:
+        return tuple(inspect.signature(cls.__init__).parameters)[1:]
+    except (TypeError, ValueError):
+        return ()
+
+
+def detect(module):
+    """("homework" | "numpy", None), or (None, a message saying what each interface lacks)."""
+    cls = getattr(module, "MLP", None)
+    if not inspect.isclass(cls):
+        return None, ("no class MLP found. homework interface: class MLP(" + ", ".join(HOMEWORK_ARGS)
+                      + ") with forward, backward, clear_grad_and_cache, and functions mse_loss, bce_loss; "
+                      "NumPy interface: class MLP(n_in, n_hidden, n_out, f, g, loss, reduction, dtype, seed) "
+                      "with forward, loss, zero_grad, backward, step")
+    args = _init_args(cls)
+    missing = {
+        "homework": [f"MLP argument {a}" for a in HOMEWORK_ARGS if a not in args]
+        + [f"method MLP.{m}" for m in HOMEWORK_METHODS if not callable(getattr(cls, m, None))]
+        + [f"function {f}" for f in HOMEWORK_FUNCTIONS if not callable(getattr(module, f, None))],
+        "numpy": [f"MLP argument {a}" for a in NUMPY_ARGS if a not in args]
+        + [f"method MLP.{m}" for m in NUMPY_METHODS if not callable(getattr(cls, m, None))],
+    }
+    for name, lacks in missing.items():
+        if not lacks:
+            return name, None
+    closest = min(missing, key=lambda k: len(missing[k]))
+    return None, (f"MLP implements neither interface; closest is the {closest} interface, which lacks: "
+                  + ", ".join(missing[closest]))
+
+
+def to_numpy(value, name, tracked):
+    """A numpy copy of a tensor, array or number; notes in `tracked` a tensor with requires_grad/grad_fn."""
+    import torch
+
+    if value is None:
+        raise TypeError(f"{name} is None: expected a tensor")
+    if isinstance(value, torch.Tensor):
+        if value.requires_grad or value.grad_fn is not None:
+            tracked.append(name)
+        return value.detach().cpu().clone().numpy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} is a {type(value).__name__}: expected a tensor") from None
+
+
+class Homework:
+    """The homework interface, in torch tensors of the case's dtype."""
+    name = "homework"
+
+    def __init__(self, module, case):
+        import torch
+
+        self.torch, self.module, self.case = torch, module, case
+        self.dtype = getattr(torch, case.dtype)
+        if case.kind != "loss":
+            self.net = module.MLP(linear_1_in_features=case.d, linear_1_out_features=case.h, f_function=case.f,
+                                  linear_2_in_features=case.h, linear_2_out_features=case.k, g_function=case.g)
+
+    def tensor(self, array):
+        return self.torch.tensor(array, dtype=self.dtype)
+
+    def set_params(self, params):
+        for k, v in params.items():
+            self.net.parameters[k] = self.tensor(v)
+
+    def clear(self):
+        self.net.clear_grad_and_cache()
+
+    def forward(self, x):
+        return self.net.forward(x)
+
+    def loss(self, y, y_hat):
+        out = getattr(self.module, f"{self.case.loss}_loss")(y, y_hat)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"{self.case.loss}_loss returned {type(out).__name__}: expected a pair (J, dJdy_hat)")
+        return out
+
+    def backward(self, dJdy_hat):
+        self.net.backward(dJdy_hat)
+
+    def grads(self):
+        g = self.net.grads
+        return {f"d{k}": g[f"dJd{k}"] for k in PARAMS}
+
+    def sgd(self, lr, grads):
+        # W <- W - lr dW, new tensors put into the parameters dict, as the grader set them at the start.
+        for k in PARAMS:
+            W, dW = self.net.parameters[k], grads[f"d{k}"]
+            if tuple(dW.shape) != tuple(W.shape):
+                raise ValueError(f"cannot apply SGD: dJd{k} has shape {tuple(dW.shape)}, {k} has {tuple(W.shape)}")
+            self.net.parameters[k] = W - lr * self.tensor(dW)
+
+
+class NumpyFiveStage:
+    """The NumPy five-stage interface (mlp_ref.MLP's), in numpy arrays of the case's dtype."""
+    name = "numpy"
+
+    def __init__(self, module, case):
+        self.case = case
+        self.dy_hat = None
+        self.net = module.MLP(case.d, case.h, case.k, f=case.f, g=case.g, loss=case.loss, reduction="mean",
+                              dtype=case.dtype, seed=0)
+
+    def tensor(self, array):
+        return np.array(array, dtype=self.case.dtype)
+
+    def set_params(self, params):
+        if callable(getattr(self.net, "set_params", None)):
+            self.net.set_params({k: self.tensor(v) for k, v in params.items()})
+        else:
+            for k, v in params.items():
+                self.net.params[k] = self.tensor(v)
+
+    def clear(self):
+        self.net.zero_grad()
+
+    def forward(self, x):
+        return self.net.forward(x)
+
+    def loss(self, y, y_hat):
+        return self.net.loss(y_hat, y), None
+
+    def backward(self, dJdy_hat):
+        self.net.zero_grad()
+        inter = self.net.backward()
+        # mlp_ref.MLP.backward returns its intermediate gradients; dy_hat among them is checked when present.
+        self.dy_hat = inter.get("dy_hat") if isinstance(inter, dict) else None
+
+    def grads(self):
+        return {f"d{k}": self.net.grads[k] for k in PARAMS}
+
+    def sgd(self, lr, grads):
+        self.net.step(lr)
+
+
+DRIVERS = {"homework": Homework, "numpy": NumpyFiveStage}
+# The NumPy interface has no loss function of its own and no backward(dJdy_hat): those cases are skipped.
+SUPPORTED_KINDS = {"homework": ("loss", "backward", "train", "twice"), "numpy": ("train", "twice")}

@@ -1,0 +1,270 @@
+"""The child process: import one submission, run the battery on it, write back arrays only.
+
+The child is forked from a fork server that has already imported torch (see sandbox.py), so a
+submission costs no torch import. Limits are set here, before the submission loads: address space
+(RLIMIT_AS), file size (RLIMIT_FSIZE), CPU seconds, and a per-case alarm. One JSON line per event goes to RESULTS as soon as it happens, so a
+submission that kills the process still leaves the cases before it. The child judges nothing: it
+records what the submission returned and the parent compares.
+"""
+import json
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+
+# Cases abandoned after this many per-case timeouts: a loop that never ends in forward would
+# otherwise cost the per-case limit once for every case.
+MAX_TIMEOUTS = 2
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case alarm; a BaseException so `except Exception` in a submission lets it by."""
+
+
+class CappedStream:
+    """stdout/stderr for the submission: the first `cap` bytes reach the real file, the rest are counted."""
+
+    def __init__(self, fd, cap, on_flood):
+        self.fd, self.cap, self.on_flood, self.bytes = fd, cap, on_flood, 0
+
+    def write(self, text):
+        data = str(text).encode("utf-8", "replace")
+        before, self.bytes = self.bytes, self.bytes + len(data)
+        if before < self.cap:
+            try:
+                os.write(self.fd, data[: self.cap - before])
+            except OSError:
+                pass
+        if before <= self.cap < self.bytes:
+            self.on_flood(self.bytes)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    encoding = "utf-8"
+
+
+class AutogradGuard:
+    """Counts every call into torch's autograd engine (Tensor.backward, autograd.grad, functional.*)."""
+
+    def __init__(self):
+        from torch.autograd.variable import Variable
+
+        self.calls = 0
+        engine = Variable._execution_engine
+        guard = self
+
+        class Engine:
+            def run_backward(self, *args, **kwargs):
+                guard.calls += 1
+                return engine.run_backward(*args, **kwargs)
+
+            def __getattr__(self, name):
+                return getattr(engine, name)
+
+        Variable._execution_engine = Engine()
+
+
+def _limit(opts):
+    mem = int(opts["memory_mb"]) * 2 ** 20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 2 ** 20, 64 * 2 ** 20))
+    cpu = int(opts["timeout_s"]) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    # A write past RLIMIT_FSIZE then fails with an error instead of killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _where(exc, path):
+    """The innermost frame of the traceback inside the submission: (line number, source line)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if os.path.abspath(frame.filename) == path:
+            return frame.lineno, (frame.line or "").strip()
+    return None, None
+
+
+def error_info(exc, path, stage, step):
+    lineno, source = _where(exc, path)
+    if isinstance(exc, CaseTimeout):
+        outcome = "timeout"
+    elif isinstance(exc, SystemExit):
+        outcome = "exited"
+    elif isinstance(exc, MemoryError) or "allocate" in str(exc):
+        outcome = "memory_limit"
+    else:
+        outcome = "crashed"
+    message = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else str(exc)
+    return {"type": type(exc).__name__, "message": message[:500], "stage": stage, "step": step,
+            "line": lineno, "source": source[:200] if source else None, "outcome": outcome}
+
+
+def pack(a):
+    """An array as JSON: dtype, shape, flat values (a float's repr round-trips exactly, NaN and inf too)."""
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.dtype.kind not in "fiub":
+        a = a.astype(np.float64)
+    return {"dtype": a.dtype.name, "shape": list(a.shape), "data": a.ravel().tolist()}
+
+
+def load_submission(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("submission", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["submission"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Recorder:
+    """Runs one case step by step, keeping each value the submission hands back as a numpy copy."""
+
+    def __init__(self, driver, path):
+        self.driver, self.path = driver, path
+        self.arrays, self.tracked = {}, []
+        self.stage, self.step = "construct", None
+
+    def keep(self, name, value):
+        from mlp_ref.grader.adapters import to_numpy
+
+        self.arrays[name] = to_numpy(value, name.split(".")[-1], self.tracked)
+        return self.arrays[name]
+
+    def call(self, stage, fn, *args):
+        self.stage = stage
+        return fn(*args)
+
+    def run(self, case):
+        d = self.driver
+        if case.kind == "loss":
+            y, y_hat = d.tensor(case.array("y")), d.tensor(case.array("y_hat"))
+            J, dJdy_hat = self.call("loss", d.loss, y, y_hat)
+            self.keep("J", J)
+            self.keep("dJdy_hat", dJdy_hat)
+            self.keep("y@loss", y)
+            self.keep("y_hat@loss", y_hat)
+            return
+        self.call("set parameters", d.set_params, {k: case.array(k) for k in ("W1", "b1", "W2", "b2")})
+        self.call("clear_grad_and_cache", d.clear)
+        x = d.tensor(case.array("x"))
+        y = d.tensor(case.array("y")) if "y" in case.inputs else None
+        steps = 2 if case.kind == "twice" else case.steps
+        for step in range(1, steps + 1):
+            self.step = step
+            s = f"{step}."
+            y_hat = self.keep(s + "y_hat", self.call("forward", d.forward, x))
+            self.keep(s + "x@forward", x)
+            if case.kind == "backward":
+                dJdy_hat = d.tensor(case.array("dJdy_hat"))
+            else:
+                J, dJdy_hat = self.call("loss", d.loss, y, d.tensor(y_hat))
+                self.keep(s + "J", J)
+                if dJdy_hat is not None:
+                    self.keep(s + "dJdy_hat", dJdy_hat)
+                self.keep(s + "y@loss", y)
+            before = None if dJdy_hat is None else self.keep(s + "dJdy_hat@before", dJdy_hat)
+            self.call("backward", d.backward, dJdy_hat)
+            if getattr(d, "dy_hat", None) is not None:
+                self.keep(s + "dJdy_hat", d.dy_hat)
+            grads = self.call("reading grads", d.grads)
+            for k, v in grads.items():
+                self.keep(s + k, v)
+            self.keep(s + "x@backward", x)
+            if before is not None:
+                self.keep(s + "dJdy_hat@backward", dJdy_hat)
+            if case.kind == "train" and step < steps:
+                self.call("SGD update", d.sgd, case.lr, {k: self.arrays[s + k] for k in grads})
+            if step < steps:
+                self.call("clear_grad_and_cache", d.clear)
+
+
+def entry(path, results_path, output_path, work_dir, opts):
+    """The child's first call, in a process forked from the fork server (torch already loaded there)."""
+    os.setsid()  # its own process group, so the grader can kill it with everything it started
+    os.chdir(work_dir)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    try:
+        run_battery(os.path.abspath(path), results_path, opts)
+    finally:
+        # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
+        os._exit(0)
+
+
+def run_battery(path, results_path, opts):
+    _limit(opts)
+    out = open(results_path, "w", buffering=1)
+
+    def emit(**event):
+        out.write(json.dumps(event) + "\n")
+
+    real_stdout = os.dup(1)
+    capped = CappedStream(real_stdout, int(opts["output_cap"]), lambda n: emit(event="output_flood", bytes=n))
+    sys.stdout = sys.stderr = capped
+    import numpy as np  # noqa: F401  (loaded before the submission, so it cannot shadow it)
+    import torch
+
+    torch.set_num_threads(1)
+    from mlp_ref.grader import adapters, battery
+
+    guard = AutogradGuard()
+    sys.path.insert(0, os.path.dirname(path))
+    t0 = time.perf_counter()
+    try:
+        module = load_submission(path)
+    except BaseException as exc:  # noqa: B036  (SyntaxError, ImportError, sys.exit at import: all reported)
+        info = error_info(exc, path, "import", None)
+        if isinstance(exc, SyntaxError):
+            info.update(line=exc.lineno, source=(exc.text or "").strip()[:200], message=exc.msg)
+        emit(event="import_error", **info)
+        return
+    interface, problem = adapters.detect(module)
+    emit(event="interface", interface=interface, problem=problem, import_s=time.perf_counter() - t0)
+    if interface is None:
+        return
+
+    def alarm(signum, frame):
+        raise CaseTimeout()
+
+    signal.signal(signal.SIGALRM, alarm)
+    timeouts = 0
+    cases = battery.by_id(opts["seed"])
+    for case_id in opts["cases"]:
+        case = cases[case_id]
+        if case.kind not in adapters.SUPPORTED_KINDS[interface]:
+            emit(event="case", case=case_id, skipped=f"the {interface} interface has no {case.kind} check")
+            continue
+        if timeouts >= MAX_TIMEOUTS:
+            emit(event="case", case=case_id, skipped=f"not run: {timeouts} earlier cases ran out of time")
+            continue
+        rec, error, calls0 = None, None, guard.calls
+        signal.setitimer(signal.ITIMER_REAL, float(opts["case_timeout_s"]))
+        try:
+            rec = Recorder(None, path)
+            rec.driver = adapters.DRIVERS[interface](module, case)
+            rec.run(case)
+        except BaseException as exc:  # noqa: B036  (whatever the submission raises becomes a failed check)
+            error = error_info(exc, path, rec.stage if rec else "construct", rec.step if rec else None)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        timeouts += bool(error and error["outcome"] == "timeout")
+        emit(event="case", case=case_id, arrays={k: pack(v) for k, v in rec.arrays.items()}, error=error,
+             autograd_calls=guard.calls - calls0, tracked=rec.tracked)
+    emit(event="done", output_bytes=capped.bytes)
+
+
+if __name__ == "__main__":
+    # By hand, for debugging: python -m mlp_ref.grader.child SUBMISSION RESULTS.jsonl OPTIONS_JSON
+    run_battery(os.path.abspath(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]))
+    os._exit(0)

@@ -1,0 +1,148 @@
+"""The report in four forms: text for a student, JSON, Gradescope's results.json, one CSV row per submission."""
+import csv
+import io
+
+import numpy as np
+
+from mlp_ref.grader import diagnose
+from mlp_ref.tolerances import TOLERANCES
+
+SECTION_ORDER = ("interface", "loss", "backward", "end-to-end", "edge", "contract", "robustness")
+SECTION_TITLES = {"interface": "interface", "loss": "losses alone (J, dJdy_hat for given y, y_hat)",
+                  "backward": "backward alone (known dJdy_hat)", "end-to-end": "end to end, with SGD steps",
+                  "edge": "edge cases", "contract": "contract", "robustness": "numerical robustness"}
+TORCH_AVOIDS = ("how torch avoids it: torch.sigmoid never takes exp of a large positive number (it uses exp(-|z|)); "
+                "BCELoss clamps each log term at -100 and its gradient divides by max(y_hat (1 - y_hat), 1e-12).")
+
+
+def tolerance_line():
+    return "tolerances (from mlp_ref.tolerances): pass when |submission - torch| <= atol + rtol*|torch|; " + "; ".join(
+        f"{name} atol {t.atol:g} rtol {t.rtol:g}" for name, t in TOLERANCES.items())
+
+
+def best_fit(check):
+    """For an unknown shape: the scalar c minimising |actual - c torch|, and what is left over."""
+    a, e = check.actual, check.expected
+    if a is None or a.shape != e.shape or not np.all(np.isfinite(a)) or not np.any(e):
+        return ""
+    a, e = a.astype(np.float64).ravel(), e.astype(np.float64).ravel()
+    c = float(a @ e / (e @ e))
+    left = float(np.linalg.norm(a - c * e) / max(np.linalg.norm(a), 1e-300))
+    return f"best scalar fit: submission = {c:.6g} x torch, {left:.0%} of it left unexplained"
+
+
+def failure_lines(check):
+    """The story of one failed check, indented under its name."""
+    lines = []
+    err = check.error or {}
+    if check.comparison is not None:
+        c = check.comparison
+        stage = {"y_hat": "forward", "J": "loss", "dJdy_hat": "loss"}.get(c.name, "backward")
+        where = "" if check.step is None else f"step {check.step}, "
+        lines.append(f"{where}{stage}, {c.name}  {c.shape} {c.dtype}: first quantity that disagrees")
+        lines += [s.strip() for s in c.describe("submission", "torch").splitlines()]
+        earlier = [x.name for x in check.comparisons[:check.comparisons.index(c)]] if c in check.comparisons else []
+        if earlier:
+            lines.append("earlier ok: " + ", ".join(earlier))
+    elif err.get("type"):
+        step = f" (step {err['step']})" if err.get("step") else ""
+        lines.append(f"{err['outcome']} in {err.get('stage')}{step}: {err['type']}: {err.get('message', '')}")
+        if err.get("line"):
+            lines.append(f"line {err['line']}: {err.get('source') or ''}")
+    if check.message:
+        lines.append(check.message)
+    if check.note:
+        lines.append("note: " + check.note)
+    if check.diagnosis:
+        lines.append(f"diagnosis [{check.diagnosis}]: " + (check.evidence + ". " if check.evidence else "")
+                     + diagnose.WORDS.get(check.diagnosis, ""))
+    elif check.comparison is not None:
+        fit = best_fit(check)
+        if fit:
+            lines.append(fit)
+    if check.section == "robustness":
+        lines.append(TORCH_AVOIDS)
+    return lines
+
+
+def text(report):
+    out = [f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
+           f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(), ""]
+    for section in SECTION_ORDER:
+        checks = [c for c in report.checks if c.section == section]
+        if not checks:
+            continue
+        graded = section != "robustness" or report.strict
+        n_ok = sum(bool(c.passed) for c in checks)
+        title = SECTION_TITLES[section] + ("" if graded else " (reported, not graded; --strict grades it)")
+        out.append(f"{title}: {n_ok}/{len(checks)} pass")
+        for c in checks:
+            mark = {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
+            out.append(f"  {mark} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
+            if c.passed is False:
+                out += ["         " + line for line in failure_lines(c)]
+        out.append("")
+    if report.diagnoses:
+        out.append("diagnoses:")
+        out += [f"  {d} ({n} check{'s' * (n > 1)}): {words}" for d, words, n in report.diagnoses]
+    if report.containment:
+        out.append("contained: " + ", ".join(report.containment))
+    out.append(f"score {report.score:g}/{report.max_score:g} -> {'PASS' if report.passed else 'FAIL'}")
+    return "\n".join(out)
+
+
+def _check_dict(c):
+    d = {"name": c.name, "section": c.section, "passed": c.passed, "score": c.score, "max_score": c.max_score,
+         "case": None if c.case is None else {k: getattr(c.case, k) for k in
+                                              ("id", "kind", "f", "g", "loss", "n", "d", "h", "k", "dtype", "steps")},
+         "step": c.step, "quantity": c.quantity, "diagnosis": c.diagnosis, "evidence": c.evidence or None,
+         "message": c.message or None, "note": c.note or None, "error": c.error}
+    if c.comparison is not None:
+        d["comparison"] = c.comparison.to_dict()
+    return d
+
+
+def as_json(report):
+    first = report.first_failure()
+    return {"passed": report.passed, "path": report.path, "interface": report.interface, "problem": report.problem,
+            "score": report.score, "max_score": report.max_score, "outcome": report.outcome,
+            "containment": report.containment, "strict": report.strict, "seconds": round(report.seconds, 3),
+            "tolerances": {k: t._asdict() for k, t in TOLERANCES.items()},
+            "diagnoses": [{"id": d, "words": w, "checks": n} for d, w, n in report.diagnoses],
+            "first_failure": None if first is None else first_failure_text(first),
+            "output_bytes": report.output_bytes,
+            "checks": [_check_dict(c) for c in report.checks]}
+
+
+def gradescope(report):
+    """Gradescope's autograder results.json: one test per check, and the total."""
+    tests = []
+    for c in report.checks:
+        if c.passed is None:
+            continue
+        output = "passed" if c.passed else "\n".join(failure_lines(c))
+        tests.append({"name": c.name, "score": c.score, "max_score": c.max_score, "output": output,
+                      "visibility": "visible"})
+    return {"score": report.score, "max_score": report.max_score, "execution_time": round(report.seconds, 2),
+            "output": tolerance_line() + ("\n" + "; ".join(d for d, _, _ in report.diagnoses) if report.diagnoses
+                                          else ""),
+            "stdout_visibility": "visible", "tests": tests}
+
+
+def first_failure_text(check):
+    lines = failure_lines(check)
+    return f"{check.name}: " + " | ".join(lines[:1] + [x for x in lines if x.startswith("diagnosis")])
+
+
+CSV_FIELDS = ("path", "passed", "score", "max_score", "diagnosis", "first_failure")
+
+
+def csv_text(reports):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in reports:
+        first = r.first_failure()
+        writer.writerow([r.path, r.passed, f"{r.score:g}", f"{r.max_score:g}",
+                         r.diagnoses[0][0] if r.diagnoses else "", "" if first is None else first_failure_text(first)])
+    return buf.getvalue()
