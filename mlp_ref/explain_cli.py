@@ -144,7 +144,7 @@ def to_json(d, mine=None):
                        "note": "derivation z2 is the reference's hidden activation h; z3 is the reference's z2"},
             "input": problem_to_dict(d.problem),
             "forward": {k: arr(v) for k, v in d.forward.items()},
-            "samples": [{k.replace("/", "_"): arr(v) for k, v in s.items()} for s in d.samples],
+            "samples": [{k: arr(v) for k, v in s.items()} for s in d.samples],
             "gradients": {name: {way: arr(a) for way, a in ways.items()} for name, ways in d.gradients.items()},
             "checks": [c.to_dict() for c in d.checks],
             "mine": None if mine is None else {
