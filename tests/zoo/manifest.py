@@ -31,6 +31,7 @@ EXPECTED = {
     "bug_autograd_used.py": {"passed": False, "diagnosis": "autograd_used"},
     "bug_autograd_used_backward.py": {"passed": False, "diagnosis": "autograd_used"},
     "bug_non_finite.py": {"passed": False, "diagnosis": "non_finite"},
+    "bug_numpy_bias_not_summed.py": {"passed": False, "diagnosis": "bias_not_summed"},
     "fragile_exp_overflow.py": {"passed": True},
     "hostile_infinite_loop.py": {"passed": False, "contained": "timeout"},
     "hostile_unkillable_loop.py": {"passed": False, "contained": "timeout"},
@@ -82,6 +83,7 @@ WHY = {
     "bug_autograd_used_backward.py": "y_hat.backward(dJdy_hat) in backward: numbers right, forbidden; fails with "
                                      "grad mode off",
     "bug_non_finite.py": "ReLU'(z) = relu(z) / z: NaN in dJdW1, dJdb1 where z1 is exactly 0, torch finite",
+    "bug_numpy_bias_not_summed.py": "NumPy interface: db2 += mean of dz2 over the batch: 1/N of torch's",
     "fragile_exp_overflow.py": "sigmoid = exp(z) / (1 + exp(z)): right on ordinary inputs, NaN once z > 88 in "
                                "float32; the robustness section reports it, --strict fails it",
     "hostile_infinite_loop.py": "forward's while loop never advances its index (stops itself after 60 s)",
@@ -120,6 +122,7 @@ BASE = {
     "bug_autograd_used.py": "correct_vectorised.py",
     "bug_autograd_used_backward.py": "correct_vectorised.py",
     "bug_non_finite.py": "correct_vectorised.py",
+    "bug_numpy_bias_not_summed.py": "correct_numpy.py",
 }
 
 # Where a broken file fails to import; the grader's message must give this line.
