@@ -54,18 +54,26 @@ def failure_lines(check):
     if check.note:
         lines.append("note: " + check.note)
     if check.diagnosis:
+        words = diagnose.WORDS.get(check.diagnosis, "")
         lines.append(f"diagnosis [{check.diagnosis}]: " + (check.evidence + ". " if check.evidence else "")
-                     + diagnose.WORDS.get(check.diagnosis, ""))
+                     + words[:1].upper() + words[1:])
     elif check.comparison is not None:
         fit = best_fit(check)
         if fit:
             lines.append(fit)
-    if check.section == "robustness":
+    if check.section == "robustness" and check.diagnosis == "non_finite":
         lines.append(TORCH_AVOIDS)
     return lines
 
 
+def _signature(check):
+    """Failures that tell the same story: the same diagnosis on the same quantity, or the same error line."""
+    err = check.error or {}
+    return (check.diagnosis, check.quantity, err.get("type"), err.get("line"), check.message if not err else "")
+
+
 def text(report):
+    told = set()
     out = [f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
            f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(), ""]
     for section in SECTION_ORDER:
@@ -80,7 +88,13 @@ def text(report):
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
             out.append(f"  {mark} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
             if c.passed is False:
-                out += ["         " + line for line in failure_lines(c)]
+                lines = failure_lines(c)
+                if _signature(c) in told and c.case is not None:
+                    lines = [f"as above: {c.quantity or (c.error or {}).get('type') or 'not run'}"
+                             + (f" [{c.diagnosis}]" if c.diagnosis else "")
+                             + (f" at step {c.step}" if c.step and c.step > 1 else "")]
+                told.add(_signature(c))
+                out += ["         " + line for line in lines]
         out.append("")
     if report.diagnoses:
         out.append("diagnoses:")

@@ -119,7 +119,10 @@ def case_check(case, expected, event, interface):
         if first is not None:
             name, c, actual, exp = first
             check.passed, check.step, check.quantity, check.comparison = False, step, name, c
-            check.comparisons, check.actual, check.expected, check.error = step_comparisons, actual, exp, error
+            check.comparisons, check.actual, check.expected = step_comparisons, actual, exp
+            if error is not None:
+                # What went wrong later is a consequence; the first disagreement is the story.
+                check.message = f"afterwards, in {error.get('stage')}: {error.get('type')}: {error.get('message')}"
             check.arrays = arrays
             return check
         if error is not None and (error.get("step") in (step, None)):

@@ -1,0 +1,75 @@
+"""`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV."""
+import json
+import os
+import sys
+from pathlib import Path
+
+from mlp_ref.grader import grade, report
+from mlp_ref.grader.sandbox import Limits
+
+
+def add_arguments(p):
+    d = Limits()
+    p.add_argument("path", help="a submission (.py) or a folder: every *.py under it is graded, in parallel")
+    p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'passed'")
+    p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE (one submission)")
+    p.add_argument("--csv", metavar="FILE", help="folder: write the CSV to FILE instead of stdout")
+    p.add_argument("--strict", action="store_true", help="numerical robustness fails a submission too")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="folder: submissions graded at once (default: CPU count, %(default)s)")
+    p.add_argument("--timeout", type=float, default=d.timeout_s, help="seconds for one submission's whole battery "
+                   "(default %(default)s)")
+    p.add_argument("--case-timeout", type=float, default=d.case_timeout_s,
+                   help="seconds for one case (default %(default)s)")
+    p.add_argument("--memory-mb", type=int, default=d.memory_mb,
+                   help="address-space limit of the submission's process in MiB (default %(default)s)")
+
+
+def _limits(args):
+    for name in ("timeout", "case_timeout"):
+        if not getattr(args, name) > 0:
+            raise ValueError(f"--{name.replace('_', '-')}: expected a positive number of seconds, got {getattr(args, name)}")
+    if args.memory_mb < 1024:
+        raise ValueError(f"--memory-mb: expected at least 1024 (torch alone maps about 650 MiB), got {args.memory_mb}")
+    if args.jobs < 1:
+        raise ValueError(f"--jobs: expected a positive integer, got {args.jobs}")
+    return Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
+
+
+def run(args):
+    path = Path(args.path)
+    try:
+        limits = _limits(args)
+        if not path.exists():
+            raise ValueError(f"path: expected a submission .py file or a folder, got {str(path)!r}, which does not exist")
+        if path.is_dir() and args.gradescope:
+            raise ValueError("--gradescope: writes one submission's results; give a file, not a folder")
+    except ValueError as e:
+        print(f"mlp-ref check: {e}", file=sys.stderr)
+        return 2
+    if path.is_dir():
+        return _folder(path, args, limits)
+    r = grade.grade(path, limits=limits, strict=args.strict)
+    # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
+    if args.gradescope:
+        Path(args.gradescope).write_text(json.dumps(report.gradescope(r), indent=1))
+    print(json.dumps(report.as_json(r), indent=1) if args.json else report.text(r))
+    return 0 if r.passed else 1
+
+
+def _folder(path, args, limits):
+    paths = grade.submissions(path)
+    if not paths:
+        print(f"mlp-ref check: path: no *.py files under {str(path)!r}", file=sys.stderr)
+        return 2
+    reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict)
+    rows = report.csv_text(reports)
+    if args.csv:
+        Path(args.csv).write_text(rows)
+    elif not args.json:
+        sys.stdout.write(rows)
+    passed = all(r.passed for r in reports)
+    if args.json:
+        print(json.dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}, indent=1))
+    print(f"mlp-ref check: {sum(r.passed for r in reports)}/{len(reports)} submissions pass", file=sys.stderr)
+    return 0 if passed else 1
