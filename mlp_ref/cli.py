@@ -16,6 +16,7 @@ COMMANDS = {
     "parity": ("mlp_ref.parity_cli", "run the reference and its torch twin side by side and compare every step"),
     "explain": ("mlp_ref.explain_cli", "print one small MLP's gradients as products of explicit Jacobians, three ways side by side"),
     "demo": ("mlp_ref.demos.cli", "measure a textbook claim about MLPs (vanishing, softmax, ..., or all) and say if the numbers support it"),
+    "check": ("mlp_ref.grader.check_cli", "grade a hand-written backprop (a file, or every *.py in a folder) against torch, with diagnoses"),
 }
 
 
