@@ -36,6 +36,8 @@ def test_ten_deep_sigmoid_first_layer_gradient_is_100x_smaller_than_relus(findin
     assert n["sigmoid_slope_max"] == 0.25  # attained at z = 0, which the grid contains
     factor, r2 = vanishing.per_layer_factor(n["depths"], n["first_layer"]["sigmoid"])
     assert factor < 0.5 and r2 > 0.95, "the sigmoid stack's first-layer gradient shrinks geometrically with depth"
+    # Within one 20-deep stack the gradient enters at the top at full size; it is the chain that shrinks it.
+    assert n["sigmoid_top_layer"][-1] > 1e6 * n["first_layer"]["sigmoid"][-1]
 
 
 def test_naive_softmax_is_non_finite_above_the_exp_limit_and_stable_matches_torch():

@@ -2,7 +2,8 @@
 
 Each stack composes mlp_ref.functional layers, z = h W^T + b then h = act(z), `depth` times, all
 width 32, Xavier-uniform weights and zero biases for every activation, so only the activation
-differs. A random upstream gradient enters at the top; the table shows ||dW|| of the first layer.
+differs. A random upstream gradient enters at the top; the table shows ||dW|| of the first layer
+for each activation, and of the sigmoid stack's top layer, where the gradient enters.
 """
 import numpy as np
 
@@ -42,8 +43,9 @@ def sigmoid_slope_max():
 
 
 def measure(seed=0):
-    first = {act: [layer_gradient_norms(act, d, seed)[0] for d in DEPTHS] for act in ACTIVATIONS}
-    return {"depths": list(DEPTHS), "first_layer": first, "sigmoid_slope_max": sigmoid_slope_max()}
+    norms = {act: [layer_gradient_norms(act, d, seed) for d in DEPTHS] for act in ACTIVATIONS}
+    return {"depths": list(DEPTHS), "first_layer": {act: [n[0] for n in norms[act]] for act in ACTIVATIONS},
+            "sigmoid_top_layer": [n[-1] for n in norms["sigmoid"]], "sigmoid_slope_max": sigmoid_slope_max()}
 
 
 def per_layer_factor(depths, norms):
@@ -67,8 +69,8 @@ def check(numbers):
 
 
 def table(numbers):
-    header = ("depth",) + tuple(f"||dW1|| {act}" for act in ACTIVATIONS)
-    rows = [(d,) + tuple(numbers["first_layer"][act][i] for act in ACTIVATIONS)
+    header = ("depth",) + tuple(f"||dW1|| {act}" for act in ACTIVATIONS) + ("||dW top|| sigmoid",)
+    rows = [(d,) + tuple(numbers["first_layer"][act][i] for act in ACTIVATIONS) + (numbers["sigmoid_top_layer"][i],)
             for i, d in enumerate(numbers["depths"])]
     return header, rows
 
