@@ -45,7 +45,6 @@ EXPECTED = MANIFEST.EXPECTED
 PASSING_HOMEWORK = sorted(n for n, e in EXPECTED.items() if e["passed"] and n != "correct_numpy.py")
 BUGGY = sorted(n for n in EXPECTED if n.startswith("bug_"))
 BUGGY_HOMEWORK = [n for n in BUGGY if MANIFEST.BASE[n] != "correct_numpy.py"]
-UNTRUSTED = sorted(n for n in EXPECTED if n.startswith(("hostile_", "broken_", "neither_")))
 
 
 # --- the battery ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Bug: the sigmoid slope out (1 - out) is applied to the pre-activation z2 instead of the output y_hat (sigmoid g only).
+"""Bug: the sigmoid slope out (1 - out) is applied to the pre-activation z2, not the output y_hat (sigmoid g only).
 
 Copied from correct_loops.py with this one bug.
 """

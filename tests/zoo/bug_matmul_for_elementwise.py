@@ -1,4 +1,4 @@
-"""Bug: dJdz1 = dJdh @ f'(z1), a matrix product where the elementwise product belongs; (N, H) @ (N, H) fails unless N == H.
+"""Bug: dJdz1 = dJdh @ f'(z1), a matrix product where an elementwise one belongs: (N, H) @ (N, H) fails unless N == H.
 
 Copied from correct_vectorised.py with this one bug.
 """

@@ -1,4 +1,4 @@
-"""Bug: the losses' dJdy_hat is the sum-reduced gradient and backward divides by N K: end to end right, each piece wrong.
+"""Bug: the losses return the sum-reduced dJdy_hat and backward divides by N K: end to end right, each piece wrong.
 
 Copied from correct_vectorised.py with this one bug.
 """

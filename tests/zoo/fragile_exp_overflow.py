@@ -1,4 +1,4 @@
-"""Fragile: sigmoid as exp(z) / (1 + exp(z)), inf / inf = NaN once z > 88 in float32 (709 in float64); right everywhere else.
+"""Fragile: sigmoid as exp(z) / (1 + exp(z)): inf / inf = NaN once z > 88 in float32 (709 in float64), right elsewhere.
 
 Otherwise a copy of correct_vectorised.py.
 """

@@ -1,4 +1,4 @@
-"""Hostile: forward allocates and fills a 50 GB array; a memory rlimit (or the kernel's overcommit check) refuses it at once.
+"""Hostile: forward allocates and fills a 50 GB array; a memory rlimit (or the kernel's overcommit check) refuses it.
 
 Otherwise a copy of correct_vectorised.py.
 """

@@ -1,4 +1,4 @@
-"""Hostile: forward's row loop never advances its index, so it spins forever (self-stops after 60 s, for the machine's sake).
+"""Hostile: forward's row loop never advances its index, so it spins forever (stops itself after 60 s, for safety).
 
 Otherwise a copy of correct_vectorised.py.
 """

@@ -1,4 +1,4 @@
-"""Hostile: forges a full score: writes results.json and report.json in its cwd, prints a passing JSON report; its mse dJdy_hat has the wrong sign.
+"""Hostile: forges a full score in results.json, report.json (its cwd) and stdout; its mse dJdy_hat has the wrong sign.
 
 Otherwise a copy of correct_vectorised.py.
 """
