@@ -1,0 +1,217 @@
+"""Each diagnosis rule fires on the bug it names, and on nothing else: not on torch's own numbers,
+not on a different planted bug, not on an error of unknown shape.
+
+The planted bugs are written here by hand from torch's forward values (numpy, float64), apart from
+the mutants inside diagnose.py, so a rule is not checked against its own arithmetic.
+"""
+import numpy as np
+import pytest
+
+from mlp_ref.grader import battery, diagnose, oracle, verdict
+from mlp_ref.grader.child import pack
+
+GRADS = ("dW1", "db1", "dW2", "db2")
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return oracle.expected_all()
+
+
+def find(kind, f="-", g="-", loss="mse", n=6, dtype="float64", why="", k=3):
+    for c in battery.build():
+        if (c.kind, c.f, c.g, c.loss, c.n, c.k, c.dtype) == (kind, f, g, loss, n, k, dtype) and c.why.startswith(why):
+            return c
+    raise LookupError(f"no case {kind} {f} {g} {loss} N={n} {dtype} {why}")
+
+
+def torch_arrays(case, expected):
+    """What a correct submission returns: torch's answers under the keys the child reports."""
+    names = verdict.ORDER[case.kind]
+    return {k: v.copy() for k, v in expected[case.id].items() if k.split(".")[-1] in names}
+
+
+def judge(case, arrays, expected, interface="homework", error=None):
+    event = {"case": case.id, "arrays": {k: pack(v) for k, v in arrays.items()}, "error": error}
+    check = verdict.case_check(case, expected[case.id], event, interface)
+    diagnose.diagnose([check], expected)
+    return check
+
+
+def hand_backprop(case, expected, step=1, dact=None, act_product=np.multiply):
+    """Backprop by hand from torch's forward values; dact(name, z, out) may plant a wrong derivative."""
+    t = {k.split(".", 1)[1]: v.astype(np.float64) for k, v in expected[case.id].items() if k.startswith(f"{step}.")}
+    right = {"relu": lambda z, o: (z > 0) * 1.0, "sigmoid": lambda z, o: o * (1 - o), "identity": lambda z, o: 1.0 + 0 * z}
+    d = dact or (lambda name, z, o: right[name](z, o))
+    dy = case.array("dJdy_hat").astype(np.float64) if case.kind == "backward" else t["dJdy_hat"]
+    dz2 = dy * d(case.g, t["z2"], t["y_hat"])
+    dz1 = act_product(dz2 @ t["W2"], d(case.f, t["z1"], t["h"]))
+    x = case.array("x").astype(np.float64)
+    out = {"dW2": dz2.T @ t["h"], "db2": dz2.sum(0), "dW1": dz1.T @ x, "db1": dz1.sum(0)}
+    return {f"{step}.{k}": v.astype(case.dtype) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("case", [c for c in battery.build() if c.section != "robustness"], ids=lambda c: c.id)
+def test_torch_own_numbers_pass_every_case_with_no_diagnosis(case, expected):
+    check = judge(case, torch_arrays(case, expected), expected)
+    assert check.passed and check.diagnosis is None
+
+
+def test_hand_backprop_agrees_with_torch(expected):
+    """The planting helper itself is right when nothing is planted (else the tests below prove nothing)."""
+    case = find("backward", "sigmoid", "relu")
+    assert judge(case, {**torch_arrays(case, expected), **hand_backprop(case, expected)}, expected).passed
+
+
+def plant(name, case, expected):
+    """torch's arrays for `case` with one classic bug planted."""
+    a = torch_arrays(case, expected)
+    e = expected[case.id]
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    if name == "transposed_gradient":
+        a["1.dW1"] = e["1.dW1"].T.copy()
+    elif name == "bias_not_summed":
+        a["1.db2"] = e["1.dz2"].copy()  # one row per sample, never summed
+    elif name == "bias_mean":
+        a["1.db1"] = e["1.db1"] / case.n
+    elif name == "not_mean_reduced":
+        a["J"], a["dJdy_hat"] = e["J"] * case.n * case.k, e["dJdy_hat"] * case.n * case.k
+    elif name == "half_mse":
+        a["J"], a["dJdy_hat"] = e["J"] / 2, e["dJdy_hat"] / 2
+    elif name == "wrong_sign":
+        a["dJdy_hat"] = -e["dJdy_hat"]
+    elif name == "split_mean_reduction":
+        for s in range(1, case.steps + 1):
+            a[f"{s}.dJdy_hat"] = e[f"{s}.dJdy_hat"] * case.n * case.k  # grads stay right: backward divides
+    elif name == "gradients_accumulate":
+        for k in GRADS:
+            a[f"2.{k}"] = e[f"2.{k}"] + e[f"1.{k}"]
+    elif name == "relu_derivative_at_zero":
+        a.update(hand_backprop(case, expected, dact=lambda n, z, o: (z >= 0) * 1.0 if n == "relu"
+                               else (o * (1 - o) if n == "sigmoid" else 1.0 + 0 * z)))
+    elif name == "derivative_at_wrong_point":
+        a.update(hand_backprop(case, expected, dact=lambda n, z, o: sig(o) * (1 - sig(o)) if n == "sigmoid"
+                               else ((z > 0) * 1.0 if n == "relu" else 1.0 + 0 * z)))
+    elif name == "matmul_for_elementwise":
+        a.update(hand_backprop(case, expected, act_product=np.matmul))
+    elif name == "non_finite":
+        a["1.dW1"] = e["1.dW1"].copy()
+        a["1.dW1"][0, 0] = np.nan
+    return a
+
+
+PLANTED = [
+    ("transposed_gradient", "transposed_gradient", dict(kind="backward", f="relu", g="sigmoid")),
+    ("bias_not_summed", "bias_not_summed", dict(kind="backward", f="sigmoid", g="identity")),
+    ("bias_mean", "bias_not_summed", dict(kind="backward", f="identity", g="relu")),
+    ("not_mean_reduced", "not_mean_reduced", dict(kind="loss", loss="bce")),
+    ("half_mse", "half_mse", dict(kind="loss", loss="mse")),
+    ("wrong_sign", "wrong_sign", dict(kind="loss", loss="mse")),
+    ("split_mean_reduction", "split_mean_reduction", dict(kind="train", f="relu", g="sigmoid")),
+    ("gradients_accumulate", "gradients_accumulate", dict(kind="twice", f="relu", g="sigmoid", why="twice")),
+    ("relu_derivative_at_zero", "relu_derivative_at_zero", dict(kind="train", f="relu", g="identity", why="zero")),
+    ("derivative_at_wrong_point", "derivative_at_wrong_point", dict(kind="backward", f="sigmoid", g="identity")),
+    ("matmul_for_elementwise", "matmul_for_elementwise", dict(kind="train", f="relu", g="sigmoid", n=4, k=4,
+                                                              why="square")),
+    ("non_finite", "non_finite", dict(kind="backward", f="relu", g="relu")),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("bug, diagnosis, where", PLANTED, ids=[p[0] for p in PLANTED])
+def test_each_rule_names_its_planted_bug_and_no_other(bug, diagnosis, where, dtype, expected):
+    case = find(dtype=dtype, **where)
+    check = judge(case, plant(bug, case, expected), expected)
+    assert check.passed is False, f"{bug} planted, yet the case passed"
+    assert check.diagnosis == diagnosis, f"{bug} planted, diagnosed {check.diagnosis}: {check.evidence}"
+
+
+def test_relu_zero_rule_is_silent_where_no_preactivation_is_zero(expected):
+    """ReLU'(0) = 1 changes nothing on random inputs: the case passes, so the rule has nothing to say."""
+    case = find("backward", "relu", "relu")
+    assert not np.any(expected[case.id]["1.z1"] == 0)
+    a = torch_arrays(case, expected)
+    a.update(hand_backprop(case, expected, dact=lambda n, z, o: (z >= 0) * 1.0 if n == "relu" else 1.0 + 0 * z))
+    assert judge(case, a, expected).passed
+
+
+def test_unknown_error_shape_gets_no_diagnosis_but_the_raw_numbers(expected):
+    from mlp_ref.grader import report
+
+    case = find("backward", "sigmoid", "sigmoid")
+    a = torch_arrays(case, expected)
+    a["1.dW2"] = a["1.dW2"] + np.random.default_rng(0).standard_normal(a["1.dW2"].shape) * 0.3
+    check = judge(case, a, expected)
+    assert check.passed is False and check.diagnosis is None
+    text = "\n".join(report.failure_lines(check))
+    assert "submission =" in text and "torch =" in text and "best scalar fit" in text
+
+
+def test_a_scale_rule_needs_the_exact_factor(expected):
+    """1.5 x torch is neither N, K, N K, 1/2 nor -1: no reduction diagnosis."""
+    case = find("loss", loss="mse")
+    a = torch_arrays(case, expected)
+    a["J"] = a["J"] * 1.5
+    check = judge(case, a, expected)
+    assert check.passed is False and check.diagnosis is None
+
+
+def test_mean_split_is_not_called_split_when_the_gradients_are_off_too(expected):
+    """dJdy_hat N K times torch's AND grads N K times: plain not_mean_reduced, not a split."""
+    case = find("train", "relu", "identity")
+    e, a = expected[case.id], torch_arrays(case, expected)
+    for key in a:
+        if key.split(".")[1] in ("dJdy_hat", *GRADS):
+            a[key] = e[key] * case.n * case.k
+    assert judge(case, a, expected).diagnosis == "not_mean_reduced"
+
+
+def _grid_checks(expected, failing_activation):
+    """Checks for every f x g train case, the ones using `failing_activation` crashing in backward."""
+    checks = []
+    for case in battery.build():
+        if case.kind == "train" and case.section == "end-to-end":
+            error = None
+            arrays = torch_arrays(case, expected)
+            if failing_activation in (case.f, case.g):
+                arrays = {k: v for k, v in arrays.items() if k.split(".")[1] in ("y_hat", "J", "dJdy_hat")
+                          and k.startswith("1.")}
+                error = {"type": "TypeError", "message": "unsupported operand type(s) for *: 'Tensor' and 'NoneType'",
+                         "stage": "backward", "step": 1, "line": 20, "source": "x", "outcome": "crashed"}
+            event = {"case": case.id, "arrays": {k: pack(v) for k, v in arrays.items()}, "error": error}
+            checks.append(verdict.case_check(case, expected[case.id], event, "homework"))
+    return checks
+
+
+def test_missing_branch_named_when_exactly_one_activations_cases_fail(expected):
+    checks = diagnose.diagnose(_grid_checks(expected, "sigmoid"), expected)
+    failing = [c for c in checks if c.passed is False]
+    assert failing and all(c.diagnosis == "missing_activation_branch" for c in failing)
+    assert all("sigmoid" in (c.case.f, c.case.g) for c in failing)
+
+
+def test_missing_branch_not_named_when_other_cases_fail_too(expected):
+    checks = _grid_checks(expected, "sigmoid")
+    other = next(c for c in checks if c.passed and c.case.f == "relu" and c.case.g == "relu")
+    other.passed, other.error = False, {"type": "ValueError", "message": "boom", "stage": "forward", "outcome": "crashed"}
+    checks = diagnose.diagnose(checks, expected)
+    assert not any(c.diagnosis == "missing_activation_branch" for c in checks)
+
+
+def test_input_mutation_found_and_not_imagined(expected):
+    case = find("loss", loss="mse")
+    clean = {"y@loss": case.array("y"), "y_hat@loss": case.array("y_hat")}
+    events = {case.id: {"arrays": {k: pack(v) for k, v in clean.items()}}}
+    assert verdict.mutation_check([case], events).passed
+    dirty = dict(clean, **{"y_hat@loss": case.array("y_hat") - case.array("y")})
+    events = {case.id: {"arrays": {k: pack(v) for k, v in dirty.items()}}}
+    check = verdict.mutation_check([case], events)
+    assert check.passed is False and check.diagnosis == "input_mutated" and "y_hat" in check.message
+
+
+@pytest.mark.parametrize("calls, tracked, used", [(0, [], False), (1, [], True), (0, ["dW1"], True)])
+def test_autograd_check_fires_on_use_only(calls, tracked, used):
+    case = battery.build()[0]
+    check = verdict.autograd_check([case], {case.id: {"autograd_calls": calls, "tracked": tracked}})
+    assert check.passed is (not used)
+    assert (check.diagnosis == "autograd_used") is used
