@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mlp_ref import losses
+from mlp_ref import losses, validate
 from mlp_ref.compare import compare
 from mlp_ref.model import MLP
 from mlp_ref.tolerances import tolerance
@@ -72,10 +72,23 @@ def default_problem(f="relu", g=None, loss="mse", reduction=None, *, n_in=2, n_h
     net = MLP(n_in, n_hidden, n_out, f=f, g=g, loss=loss, reduction=reduction, seed=seed,
               negative_slope=negative_slope)
     rng = np.random.default_rng(seed + 1)
-    x = rng.standard_normal((batch, n_in))
+    x = rng.standard_normal((validate.positive_int("batch", batch), n_in))
     y = {"ce": lambda: rng.integers(0, n_out, batch),
          "bce": lambda: rng.uniform(0.05, 0.95, (batch, n_out))}.get(loss, lambda: rng.standard_normal((batch, n_out)))()
-    return Problem(x, y, **net.params, f=f, g=g, loss=loss, reduction=reduction, negative_slope=negative_slope)
+    return bce_outputs_in_range(Problem(x, y, **net.params, f=f, g=g, loss=loss, reduction=reduction,
+                                        negative_slope=negative_slope))
+
+
+def bce_outputs_in_range(problem):
+    """The problem, if bce's log terms are defined: y_hat in [0, 1]; else a ValueError saying which g."""
+    if problem.loss == "bce":
+        y_hat = problem.model().forward(problem.x)
+        bad = (y_hat < 0) | (y_hat > 1)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"loss: 'bce' needs y_hat in [0, 1], but g={problem.g!r} gave y_hat = "
+                             f"{y_hat[index]:.4g} at {index}; use g='sigmoid' or 'softmax'")
+    return problem
 
 
 # --- the Jacobians, built by hand --------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 from mlp_ref import functional as fn
 from mlp_ref import losses, validate
 from mlp_ref.compare import compare
-from mlp_ref.explain import GRADIENTS, Problem
+from mlp_ref.explain import GRADIENTS, Problem, bce_outputs_in_range
 from mlp_ref.tolerances import Tolerance
 
 REQUIRED = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss")
@@ -55,6 +55,8 @@ def problem_from_dict(data):
         raise ValueError(f"negative_slope: expected a number, got {slope!r}")
     x = _matrix("x", data["x"], (None, None), ("N", "D"))
     (n, d) = x.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"x: expected at least one sample and one feature, got shape {x.shape}")
     W1 = _matrix("W1", data["W1"], (None, d), ("m", "D"))
     m = W1.shape[0]
     b1 = _matrix("b1", data["b1"], (m,), ("m",))
@@ -70,15 +72,8 @@ def problem_from_dict(data):
         y = _matrix("y", data["y"], (n, k), ("N", "K"))
         if loss == "bce":
             validate.probabilities("y", y)
-    problem = Problem(x, y, W1, b1, W2, b2, f=f, g=g, loss=loss, reduction=reduction, negative_slope=float(slope))
-    if loss == "bce":
-        y_hat = problem.model().forward(x)
-        bad = (y_hat < 0) | (y_hat > 1)
-        if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"loss: 'bce' needs y_hat in [0, 1], but g={g!r} gave y_hat = {y_hat[index]:.4g} "
-                             f"at {index}; use g='sigmoid' or 'softmax'")
-    return problem
+    return bce_outputs_in_range(Problem(x, y, W1, b1, W2, b2, f=f, g=g, loss=loss, reduction=reduction,
+                                        negative_slope=float(slope)))
 
 
 def problem_to_dict(problem):

@@ -181,6 +181,8 @@ def good_input():
     (lambda d: d.update(y=[[1.0, 2.0, 3.0]] * 2), "y: expected shape (N=2, K=2), got (2, 3)"),
     (lambda d: d.update(x=[[1.0, 2.0], [3.0]]), "x: expected numbers in nested lists of shape (N, D)"),
     (lambda d: d.update(x=[[1.0, "a"], [3.0, 4.0]]), "x: expected numbers"),
+    (lambda d: d.update(x=[]), "x: expected 2-d array of shape (N, D), got 1-d array of shape (0,)"),
+    (lambda d: d.update(x=[[]]), "x: expected at least one sample and one feature, got shape (1, 0)"),
     (lambda d: d.update(f="softmax"), "f: expected one of ('identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh'), got 'softmax'"),
     (lambda d: d.update(reduction="avg"), "reduction: expected one of ('sum', 'mean'), got 'avg'"),
     (lambda d: d.update(loss="ce", g="softmax", y=[0.5, 1.0]), "y: expected integer class indices"),
@@ -195,6 +197,11 @@ def test_bad_input_names_the_key_expected_and_got(edit, message):
     with pytest.raises((ValueError, TypeError)) as e:
         explain_input.problem_from_dict(data)
     assert message in str(e.value)
+
+
+def test_bce_on_unbounded_outputs_exits_2_naming_g(capsys):
+    assert main(["explain", "--loss", "bce", "--g", "identity"]) == 2
+    assert "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave" in capsys.readouterr().out
 
 
 def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):
