@@ -205,10 +205,10 @@ def battery(module, case, dtype):
 
 @lru_cache(maxsize=None)
 def failures(name, dtype=torch.float64):
-    """{case: {check: message}} for every check the submission fails."""
+    """{case: {check: message}} for every check the submission fails (float32: batch-4 cases only)."""
     module = load(name)
     out = {}
-    for case in CASES:
+    for case in CASES if dtype == torch.float64 else CASES[:len(COMBOS)]:
         failed = {k: v for k, v in battery(module, case, dtype).items() if v}
         if failed:
             out[case] = failed
