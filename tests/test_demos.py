@@ -196,3 +196,12 @@ def test_unknown_demo_is_named():
         demos.module("vanish")
     with pytest.raises(SystemExit):
         main(["demo", "vanish"])
+
+
+def test_plot_errors_are_named_after_the_tables_print(monkeypatch, tmp_path, capsys):
+    assert main(["demo", "softmax", "--plot", str(tmp_path / "absent" / "x.png")]) == 2
+    out = capsys.readouterr().out
+    assert "demo softmax" in out and "mlp-ref demo: [Errno 2] No such file or directory" in out
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if the 'plot' extra were absent
+    assert main(["demo", "softmax", "--plot", str(tmp_path / "x.png")]) == 2
+    assert "--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'" in capsys.readouterr().out

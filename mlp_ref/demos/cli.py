@@ -42,24 +42,24 @@ def run(args):
     findings = [demos.run(name, args.seed) for name in names]
     total = time.perf_counter() - start
     ok = all(f.supported for f in findings)
+    if args.json:
+        print(json.dumps({"ok": ok, "seconds": total, "findings": [
+            {"name": f.name, "claim": f.claim, "supported": f.supported, "because": f.because,
+             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]},
+            indent=1, default=str))
+    else:
+        for f in findings:
+            print(demos.render(f) + "\n")
+        if len(findings) > 1:
+            n_ok = sum(f.supported for f in findings)
+            print(f"demo all: {n_ok}/{len(findings)} claims supported by their numbers in {total:.1f} s -> "
+                  + ("OK" if ok else "FAIL: " + ", ".join(f.name for f in findings if not f.supported)))
     if args.plot:
         try:
             plot(findings, args.plot)
         except (ValueError, OSError) as e:
             print(f"mlp-ref demo: {e}")
             return 2
-    if args.json:
-        print(json.dumps({"ok": ok, "seconds": total, "findings": [
-            {"name": f.name, "claim": f.claim, "supported": f.supported, "because": f.because,
-             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]},
-            indent=1, default=str))
-        return 0 if ok else 1
-    for f in findings:
-        print(demos.render(f) + "\n")
-    if len(findings) > 1:
-        n_ok = sum(f.supported for f in findings)
-        print(f"demo all: {n_ok}/{len(findings)} claims supported by their numbers in {total:.1f} s -> "
-              + ("OK" if ok else "FAIL: " + ", ".join(f.name for f in findings if not f.supported)))
-    if args.plot:
-        print(f"plot written to {args.plot}")
+        if not args.json:
+            print(f"plot written to {args.plot}")
     return 0 if ok else 1
