@@ -130,6 +130,10 @@ def sigmoid_slope_above_a_quarter(n):
     n["rows"][3]["slope_max"] = 0.3
 
 
+def tanh_leaves_its_range(n):
+    n["rows"][4]["out_max"] = 1.5
+
+
 @pytest.mark.parametrize("name, contradict", [
     ("vanishing", swap_sigmoid_and_relu),
     ("batch-size", variance_constant_in_b),
@@ -142,6 +146,7 @@ def sigmoid_slope_above_a_quarter(n):
     ("dead-relu", large_lr_kills_nothing),
     ("activations", relu_zeroes_a_third),
     ("activations", sigmoid_slope_above_a_quarter),
+    ("activations", tanh_leaves_its_range),
 ])
 def test_negative_control_contradicting_numbers_are_not_supported(findings, name, contradict):
     numbers = copy.deepcopy(findings[name].numbers)

@@ -1,6 +1,7 @@
 """Activations side by side: output range, derivative range, zero gradients on N(0, 1) inputs.
 
-Ranges are measured on a grid over [-20, 20] that contains 0 exactly (so ReLU's kink is hit);
+Ranges are measured on a grid over [-20, 20] that contains 0 exactly (so ReLU's kink is hit), and
+held against the exact range;
 derivatives come from the reference's own backward with dout = 1.
 """
 import numpy as np
@@ -8,6 +9,10 @@ import numpy as np
 from mlp_ref import functional as fn
 
 NAMES = ("identity", "relu", "leaky_relu", "sigmoid", "tanh")
+# The output range in exact arithmetic; float64 reaches the open ends (sigmoid(40) == 1.0), so the
+# check uses them as closed bounds.
+RANGE = {"identity": (-np.inf, np.inf, "(-inf, inf)"), "relu": (0, np.inf, "[0, inf)"),
+         "leaky_relu": (-np.inf, np.inf, "(-inf, inf)"), "sigmoid": (0, 1, "(0, 1)"), "tanh": (-1, 1, "(-1, 1)")}
 GRID = np.linspace(-20, 20, 40001)
 SAMPLES = 100_000
 CLAIM = ("on standard normal inputs relu zeroes about half the gradients and the others none; sigmoid' <= 1/4, "
@@ -33,19 +38,20 @@ def check(numbers):
     r = {row["name"]: row for row in numbers["rows"]}
     relu_half = abs(r["relu"]["zero_grad_fraction"] - 0.5) < 0.01
     others_none = all(r[n]["zero_grad_fraction"] == 0 for n in NAMES if n != "relu")
+    ranges = all(RANGE[n][0] <= r[n]["out_min"] and r[n]["out_max"] <= RANGE[n][1] for n in NAMES)
     slopes = (r["sigmoid"]["slope_max"] <= 0.25 and r["tanh"]["slope_max"] <= 1
               and r["relu"]["slope_values"] == 2 and r["leaky_relu"]["slope_values"] == 2
               and r["identity"]["slope_min"] == r["identity"]["slope_max"] == 1)
     because = (f"relu zero-gradient fraction {r['relu']['zero_grad_fraction']:.4f}, others "
                f"{max(r[n]['zero_grad_fraction'] for n in NAMES if n != 'relu'):g}; max sigmoid' "
                f"{r['sigmoid']['slope_max']:.4g}, max tanh' {r['tanh']['slope_max']:.4g}")
-    return relu_half and others_none and slopes, because
+    return relu_half and others_none and ranges and slopes, because
 
 
 def table(numbers):
-    header = ("activation", "out min", "out max", "f' min", "f' max", "zero grads on N(0,1)")
-    return header, [(r["name"], r["out_min"], r["out_max"], r["slope_min"], r["slope_max"], r["zero_grad_fraction"])
-                    for r in numbers["rows"]]
+    header = ("activation", "range", "out min", "out max", "f' min", "f' max", "zero grads on N(0,1)")
+    return header, [(r["name"], RANGE[r["name"]][2], r["out_min"], r["out_max"], r["slope_min"], r["slope_max"],
+                     r["zero_grad_fraction"]) for r in numbers["rows"]]
 
 
 def plot(numbers, ax):
