@@ -4,6 +4,7 @@ torch's answers are computed here while the child runs (they are the same for ev
 so a folder pays for them once).
 """
 import concurrent.futures
+import dataclasses
 import os
 import threading
 import time
@@ -120,8 +121,6 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None):
             check, ended = _ended_check(verdict.Check(case.describe, case.section, False, case=case), run, limits), True
         else:
             check = verdict.case_check(case, answers[case.id], events.get(case.id), report.interface)
-        if case.section == "robustness":
-            check.max_score = 1.0 if strict else 0.0
         report.checks.append(check)
     report.checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events)]
     if not head.passed:
@@ -129,12 +128,26 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None):
             c.passed, c.message = False, "not run: the submission did not import or implements no interface"
     report.checks.append(verdict.output_check(run, limits.output_cap))
     diagnose.diagnose(report.checks, answers)
+    _score_robustness(report.checks, strict)
     for c in report.checks:
         outcome = (c.error or {}).get("outcome")
         if outcome and outcome not in report.containment:
             report.containment.append(outcome)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _score_robustness(checks, strict):
+    for c in checks:
+        if c.section == "robustness":
+            c.max_score = 1.0 if strict else 0.0
+
+
+def rescore(report, *, strict):
+    """The same run graded with or without --strict (only the robustness section's weight changes)."""
+    checks = [dataclasses.replace(c) for c in report.checks]
+    _score_robustness(checks, strict)
+    return dataclasses.replace(report, checks=checks, strict=strict)
 
 
 def submissions(folder):

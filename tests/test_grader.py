@@ -1,0 +1,192 @@
+"""The grader's pieces: the battery is built as it claims, torch's answers agree with the NumPy
+reference, the child hands back data only, and `mlp-ref check` speaks JSON, Gradescope and CSV with
+the right exit codes.
+"""
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlp_ref import MLP, cli, losses
+from mlp_ref.compare import compare
+from mlp_ref.grader import battery, grade, oracle, report, sandbox
+from mlp_ref.grader.child import pack
+from mlp_ref.tolerances import tolerance
+
+ZOO = Path(__file__).parent / "zoo"
+TEMPLATES = Path(__file__).parent.parent / "mlp_ref" / "templates"
+CASES = battery.build()
+
+
+# --- the battery ---------------------------------------------------------------------------------
+def test_battery_covers_every_f_g_loss_batch_and_dtype_end_to_end():
+    seen = {(c.f, c.g, c.loss, c.n > 1, c.dtype) for c in CASES if c.kind == "train" and c.section == "end-to-end"}
+    want = {(f, g, loss, big, dt) for f in battery.ACTIVATIONS for g in battery.ACTIVATIONS for loss in battery.LOSSES
+            for big in (False, True) for dt in battery.DTYPES}
+    assert seen == want
+    assert all(c.steps > 1 for c in CASES if c.section == "end-to-end")
+
+
+def test_battery_sizes_are_non_square_so_a_transpose_cannot_hide():
+    main = [c for c in CASES if c.section in ("backward", "end-to-end")]
+    assert all(len({c.d, c.h, c.k}) == 3 and c.n not in (c.d, c.h, c.k) for c in main if c.n > 1)
+
+
+def test_battery_has_isolated_loss_and_backward_checks_in_both_dtypes():
+    for kind in ("loss", "backward"):
+        assert {c.dtype for c in CASES if c.kind == kind} == {"float64", "float32"}
+    assert {c.loss for c in CASES if c.kind == "loss"} == {"mse", "bce"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.why.startswith("zero")], ids=lambda c: c.id)
+def test_zero_preactivation_cases_hit_exact_zeros(case):
+    e = oracle.expected(case)
+    assert np.sum(e["1.z1"] == 0) >= 2
+    if case.g == "relu":
+        assert np.any(e["1.z2"] == 0)
+
+
+def test_bce_cases_keep_y_hat_inside_0_1():
+    for c in CASES:
+        if c.loss == "bce" and c.kind == "train" and c.section != "robustness":
+            y_hat = np.concatenate([v.ravel() for k, v in oracle.expected(c).items() if k.endswith(".y_hat")])
+            assert 0.02 < y_hat.min() and y_hat.max() < 0.98, c.id
+
+
+def test_robustness_cases_reach_overflow_and_saturation():
+    overflow = next(c for c in CASES if c.why.startswith("overflow"))
+    e = oracle.expected(overflow)
+    assert np.abs(e["1.z1"]).max() > 88 and np.abs(e["1.z2"]).max() > 88
+    saturated = next(c for c in CASES if c.why.startswith("saturated") and c.kind == "train")
+    assert np.any(oracle.expected(saturated)["1.y_hat"] == 1.0)
+
+
+def test_broadcast_cases_have_a_single_output_column():
+    assert {c.kind for c in CASES if c.why.startswith("broadcast") and c.k == 1 and c.n > 1} == {"loss", "train"}
+
+
+def test_battery_is_the_same_in_parent_and_child():
+    """The child rebuilds the battery from the seed; the same seed must give the same inputs."""
+    battery.build.cache_clear()
+    again = battery.build()
+    assert [c.id for c in again] == [c.id for c in CASES]
+    assert all(np.array_equal(a.inputs[k], b.inputs[k]) for a, b in zip(again, CASES) for k in a.inputs)
+
+
+# --- torch's answers against the project's NumPy reference (two independent computations) ------------
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "train" and c.dtype == "float64" and c.n > 1
+                                  and c.section == "end-to-end"][:6], ids=lambda c: c.id)
+def test_oracle_agrees_with_the_numpy_reference(case):
+    e = oracle.expected(case)
+    net = MLP(case.d, case.h, case.k, f=case.f, g=case.g, loss=case.loss, reduction="mean", dtype="float64")
+    net.set_params({k: case.array(k) for k in ("W1", "b1", "W2", "b2")})
+    y_hat = net.forward(case.array("x"))
+    J = net.loss(y_hat, case.array("y"))
+    net.zero_grad()
+    net.backward()
+    tol = tolerance("float64")
+    assert compare("y_hat", y_hat, e["1.y_hat"], tol).ok
+    assert abs(J - float(e["1.J"])) <= 1e-12 * (1 + abs(J))
+    for k in ("W1", "b1", "W2", "b2"):
+        assert compare(k, net.grads[k], e[f"1.d{k}"], tol).ok, k
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.kind == "loss" and c.dtype == "float64"
+                                  and c.section != "robustness"], ids=lambda c: c.id)
+def test_oracle_losses_agree_with_the_numpy_losses(case):
+    e = oracle.expected(case)
+    J, dJdy_hat = getattr(losses, case.loss)(case.array("y_hat"), case.array("y"), "mean")
+    assert compare("J", J, e["J"], tolerance("float64")).ok
+    assert compare("dJdy_hat", dJdy_hat, e["dJdy_hat"], tolerance("float64")).ok
+
+
+# --- what comes back from the child --------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_packed_arrays_come_back_bit_for_bit(dtype):
+    a = np.array([[0.1, -1e-30, np.nan], [np.inf, -np.inf, 3.0]], dtype=dtype)
+    b = sandbox.unpack(json.loads(json.dumps(pack(a))))
+    assert b.dtype == a.dtype and b.shape == a.shape
+    assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", ["object", "V8", "<U3", None])
+def test_unpack_refuses_anything_but_plain_numbers(dtype):
+    with pytest.raises(ValueError, match="not allowed"):
+        sandbox.unpack({"dtype": dtype, "shape": [1], "data": [1]})
+
+
+# --- templates and interfaces --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def template_reports():
+    return {name: grade.grade(TEMPLATES / name) for name in ("homework_mlp.py", "numpy_mlp.py")}
+
+
+@pytest.mark.parametrize("name, interface", [("homework_mlp.py", "homework"), ("numpy_mlp.py", "numpy")])
+def test_blank_templates_are_recognised_and_say_what_to_fill_in(name, interface, template_reports):
+    r = template_reports[name]
+    assert r.interface == interface and r.passed is False
+    text = report.text(r)
+    assert "NotImplementedError: forward" in text and "line " in text
+
+
+def test_numpy_interface_skips_what_it_cannot_express(template_reports):
+    skipped = {c.case.kind for c in template_reports["numpy_mlp.py"].checks if c.passed is None}
+    assert skipped == {"loss", "backward"}
+
+
+# --- the command line ----------------------------------------------------------------------------
+def check(argv, capsys):
+    code = cli.main(["check", *argv])
+    return code, capsys.readouterr()
+
+
+def test_check_passes_a_correct_submission_with_exit_0_and_json(capsys):
+    code, out = check([str(ZOO / "correct_vectorised.py"), "--json"], capsys)
+    data = json.loads(out.out)
+    assert code == 0 and data["passed"] is True and data["score"] == data["max_score"] > 100
+    assert data["tolerances"]["float32"] == {"rtol": 1.3e-6, "atol": 1e-5}
+
+
+def test_check_fails_a_buggy_submission_with_exit_1_and_names_the_bug(capsys):
+    code, out = check([str(ZOO / "bug_transposed_gradient.py")], capsys)
+    assert code == 1
+    assert "FAIL" in out.out and "transposed_gradient" in out.out and "(5, 4)" in out.out
+
+
+def test_gradescope_file_is_written_by_the_grader_after_the_child(tmp_path, capsys, monkeypatch):
+    """The hostile submission writes a full-score results.json into its own folder; ours says otherwise."""
+    monkeypatch.chdir(tmp_path)
+    code, _ = check([str(ZOO / "hostile_write_verdict.py"), "--gradescope", "results.json"], capsys)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert code == 1 and data["score"] < data["max_score"]
+    assert all({"name", "score", "max_score", "output"} <= set(t) for t in data["tests"])
+    assert sum(t["score"] for t in data["tests"]) == data["score"]
+
+
+def test_folder_is_graded_into_one_csv_row_per_submission(tmp_path, capsys):
+    for name in ("correct_einsum.py", "bug_half_mse.py", "broken_syntax.py"):
+        shutil.copy(ZOO / name, tmp_path / name)
+    code, out = check([str(tmp_path), "--csv", str(tmp_path / "grades.csv")], capsys)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    assert code == 1 and "1/3 submissions pass" in out.err
+    by_name = {Path(r["path"]).name: r for r in rows}
+    assert set(by_name) == {"correct_einsum.py", "bug_half_mse.py", "broken_syntax.py"}
+    assert by_name["correct_einsum.py"]["passed"] == "True" and by_name["correct_einsum.py"]["first_failure"] == ""
+    assert by_name["bug_half_mse.py"]["diagnosis"] == "half_mse"
+    assert "SyntaxError" in by_name["broken_syntax.py"]["first_failure"]
+    assert float(by_name["bug_half_mse.py"]["score"]) < float(by_name["bug_half_mse.py"]["max_score"])
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["no/such/file.py"], "path"),
+    (["tests", "--gradescope", "x.json"], "--gradescope"),
+    (["tests/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),
+    (["tests/zoo/correct_einsum.py", "--memory-mb", "100"], "--memory-mb"),
+])
+def test_bad_arguments_exit_2_naming_the_argument(argv, word, capsys):
+    code, out = check(argv, capsys)
+    assert code == 2 and word in out.err
