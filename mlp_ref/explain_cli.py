@@ -171,15 +171,23 @@ def load(args):
 def run(args):
     try:
         problem, mine = load(args)
+        if args.write_input:
+            return write_input(problem, args.write_input)
         d = derive(problem)
         mine = None if mine is None else compare_mine(d, mine)
     except (TypeError, ValueError) as e:
         print(f"mlp-ref explain: {e}")
         return 2
-    if args.write_input:
-        with open(args.write_input, "w") as fh:
-            json.dump(problem_to_dict(problem), fh, indent=1)
-        print(f"mlp-ref explain: wrote {args.write_input}; edit it, then run mlp-ref explain --input {args.write_input}")
-        return 0
     print(json.dumps(to_json(d, mine), indent=1) if args.json else text(d, mine))
     return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
+
+
+def write_input(problem, path):
+    try:
+        with open(path, "w") as fh:
+            json.dump(problem_to_dict(problem), fh, indent=1)
+    except OSError as e:
+        raise ValueError(f"--write-input: cannot write {path!r}: {e.strerror}") from None
+    print(f"mlp-ref explain: wrote {path}; edit it (add your own values under \"mine\" to check them), "
+          f"then run mlp-ref explain --input {path}")
+    return 0
