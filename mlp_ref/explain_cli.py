@@ -39,7 +39,7 @@ def add_arguments(p):
 def _rows(a):
     """A vector or matrix as aligned text rows."""
     a = np.atleast_2d(np.asarray(a, dtype=np.float64))
-    return ["[" + " ".join(f"{v:>12.6g}" for v in row) + " ]" for row in a]
+    return ["[" + " ".join(f"{v + 0.0:>12.6g}" for v in row) + " ]" for row in a]  # + 0.0: no "-0"
 
 
 def _shape(a):
@@ -80,6 +80,9 @@ def text(d, mine=None):
             block("z1 = x W1^T + b1", fw["z1"]), block(f"z2 = {p.f}(z1)", fw["z2"]),
             block("z3 = z2 W2^T + b2", fw["z3"]), block(f"y_hat = {p.g}(z3)", fw["y_hat"]),
             block(f"l = {p.loss}(y_hat, y) [{p.reduction}]", fw["loss"])]
+    if p.loss == "ce":
+        out += ["", "note: for softmax + ce the product dl/dy_hat dy_hat/dz3 collapses to (y_hat - onehot(y))"
+                + (" / N" if p.reduction == "mean" else "") + "; the reference computes that fused form directly"]
     for i, s in enumerate(d.samples):
         out += ["", f"chain factors, sample n={i}",
                 block("dl/dy_hat (1 x K)", s["dl/dy_hat"]), block("dy_hat/dz3 (K x K)", s["dy_hat/dz3"]),

@@ -83,6 +83,14 @@ def test_output_jacobian_is_the_textbook_matrix(g, expected):
         np.testing.assert_array_equal(s["dz3/dz2"], d.problem.W2)
 
 
+@pytest.mark.parametrize("reduction, scale", [("mean", 1 / 4), ("sum", 1.0)])
+def test_softmax_and_ce_chain_collapses_to_y_hat_minus_onehot(reduction, scale):
+    d = explain.derive(explain.default_problem("relu", "softmax", "ce", reduction, n_out=3, batch=4))
+    for n, s in enumerate(d.samples):
+        onehot = np.eye(3)[d.problem.y[n]]
+        assert compare("dl/dz3", s["dl/dz3"][0], scale * (d.forward["y_hat"][n] - onehot), TOL).ok
+
+
 def sigmoid_slope_forgot_one_minus_s(name, z, out, slope=0.01):
     """A classic hand-derivation slip, planted: sigmoid' written as s instead of s (1 - s)."""
     if name == "sigmoid":
