@@ -40,7 +40,9 @@ def measure(seed=0, naive=naive_softmax, stable=fn.softmax):
         z = z[None, :]
         expected = torch.softmax(torch.tensor(z), dim=1).numpy()
         c = compare("softmax", stable(z), expected, tol)
-        out.append({"logits": label, "max_z": float(z.max()), "naive_finite": bool(np.isfinite(naive(z)).all()),
+        naive_out = naive(z)
+        out.append({"logits": label, "max_z": float(z.max()), "naive_finite": bool(np.isfinite(naive_out).all()),
+                    "naive_first": float(naive_out[0, 0]),
                     "stable_finite": bool(np.isfinite(stable(z)).all()), "stable_vs_torch": c.max_abs,
                     "stable_ok": c.ok})
     return {"rows": out}
@@ -59,9 +61,9 @@ def check(numbers):
 
 
 def table(numbers):
-    header = ("logits", "max z", "naive finite", "stable finite", "stable - torch")
-    return header, [(r["logits"], r["max_z"], r["naive_finite"], r["stable_finite"], r["stable_vs_torch"])
-                    for r in numbers["rows"]]
+    header = ("logits", "max z", "naive y_hat[0]", "naive finite", "stable finite", "max |stable - torch|")
+    return header, [(r["logits"], r["max_z"], r["naive_first"], r["naive_finite"], r["stable_finite"],
+                     r["stable_vs_torch"]) for r in numbers["rows"]]
 
 
 def plot(numbers, ax):
