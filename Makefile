@@ -18,10 +18,16 @@ run: $(BIN)/.installed
 	$(BIN)/mlp-ref parity
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/benchmarks
 
+# pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
+# prints its table, then the paired runner checks the ratio goals with each side in its own process.
 bench: $(BIN)/.installed
-	$(BIN)/python -m pytest tests/benchmarks -q --benchmark-enable --benchmark-only
+	mkdir -p bench-results
+	$(BIN)/python -m pytest tests/benchmarks -q -p no:cacheprovider --benchmark-enable --benchmark-only \
+		--benchmark-min-rounds=3 --benchmark-max-time=0.1 --benchmark-json=bench-results/pytest-benchmark.json
+	$(BIN)/python -m mlp_ref.bench.summary bench-results/pytest-benchmark.json
+	$(BIN)/python -m mlp_ref.bench --json bench-results/paired.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info

@@ -16,8 +16,9 @@ class LinearCache(NamedTuple):
 
 def linear_forward(x, W, b):
     """z = x W^T + b.   x: (N, D), W: (H, D), b: (H,) -> z: (N, H)"""
+    # np.dot: the same BLAS GEMM as @, at half of matmul's ~3 us call overhead on small arrays.
     # The bias goes into the GEMM's own fresh output: one pass and no second (N, H) array.
-    z = x @ W.T
+    z = np.dot(x, W.T)
     z += b
     return z, LinearCache(x, W)
 
@@ -27,7 +28,7 @@ def linear_backward(dout, cache, out=(None, None)):
 
     out: optional (dW, db) arrays to write the parameter gradients into (see linear_backward_params).
     """
-    return (dout @ cache.W, *linear_backward_params(dout, cache, out))
+    return (np.dot(dout, cache.W), *linear_backward_params(dout, cache, out))
 
 
 def linear_backward_params(dout, cache, out=(None, None)):
@@ -37,7 +38,7 @@ def linear_backward_params(dout, cache, out=(None, None)):
     never written.
     """
     # np.add.reduce is what ndarray.sum calls, minus a Python wrapper that costs ~1 us per call.
-    return np.matmul(dout.T, cache.x, out=out[0]), np.add.reduce(dout, axis=0, out=out[1])
+    return np.dot(dout.T, cache.x, out=out[0]), np.add.reduce(dout, axis=0, out=out[1])
 
 
 class ActCache(NamedTuple):

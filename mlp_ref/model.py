@@ -8,6 +8,7 @@
     y_hat = net.forward(x); value = net.loss(y_hat, y); net.zero_grad(); net.backward(); net.step(lr)
 """
 from functools import partial
+from operator import is_
 from typing import NamedTuple
 
 import numpy as np
@@ -82,6 +83,7 @@ class MLP:
         self._flat_dparams, self._dparam_views = _packed(zeros, self.dtype)
         self._flat_update = np.empty_like(self._flat_params)  # lr * grads
         self.params, self.grads = dict(self._param_views), dict(self._grad_views)
+        self._param_list, self._grad_list = list(self.params.values()), list(self.grads.values())
         self.cache = None
         self._dloss = None
 
@@ -210,6 +212,10 @@ class MLP:
     def _own(self):
         """Put the model's own views back under params and grads, copying in the values of any
         entry assigned from outside (see the class docstring)."""
+        # The common case, nothing reassigned, in two C-level passes: this runs at every stage.
+        if all(map(is_, self.params.values(), self._param_list)) and \
+                all(map(is_, self.grads.values(), self._grad_list)):
+            return
         for what, entries, views in (("params", self.params, self._param_views),
                                      ("grads", self.grads, self._grad_views)):
             for name, view in views.items():

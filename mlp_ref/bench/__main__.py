@@ -1,0 +1,157 @@
+"""python -m mlp_ref.bench: the ratio goals of issue 5, checked with paired processes.
+
+Prints, per size and dtype: numpy and torch eager step times, the median of the per-round ratios
+(and their range), the goal and verdict, the step's GFLOP/s and its share of numpy's own GEMM rate
+on the same shapes measured in the same rounds; then the parity hazard and a scaling table.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+
+from mlp_ref.bench import scaling
+from mlp_ref.bench.paired import Worker
+from mlp_ref.bench.workloads import SIZES, step_flops
+
+# (size, dtype): the largest numpy / torch ratio allowed. Sizes below large are judged in float32,
+# torch's default dtype; their float64 rows are shown for information.
+GOALS = {("tiny", "float32"): 0.12, ("small", "float32"): 0.75, ("medium", "float32"): 1.0,
+         ("large", "float32"): 1.2, ("large", "float64"): 1.3}
+GEMM_SHARE_GOAL = {("large", "float32"): 0.85}
+HAZARD_GOAL = 1.2
+CASES = [(s, d) for s in SIZES for d in ("float32", "float64")]
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+
+
+def load():
+    return " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
+def ratio_rows(numpy_w, torch_w, rounds, budget, cases):
+    rows = []
+    for name, dtype in cases:
+        size = SIZES[name]
+        args = [list(size[1:]), dtype]
+        ratios, shares, t_np, t_torch = [], [], [], []
+        for _ in range(rounds):
+            a1 = numpy_w.time("numpy", args, budget)
+            b1 = torch_w.time("torch", args, budget)
+            b2 = torch_w.time("torch", args, budget)
+            a2 = numpy_w.time("numpy", args, budget)
+            g = numpy_w.time("gemm", args, budget)
+            a, b = (a1 + a2) / 2, (b1 + b2) / 2
+            ratios.append(a / b)
+            shares.append(g / a)
+            t_np.append(a)
+            t_torch.append(b)
+        a = statistics.median(t_np)
+        share = statistics.median(shares)
+        rows.append(dict(size=name, label=size.label, dtype=dtype, numpy_s=a, torch_s=statistics.median(t_torch),
+                         ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios),
+                         gflops=step_flops(size) / a / 1e9, gemm_share=share,
+                         goal=GOALS.get((name, dtype)), share_goal=GEMM_SHARE_GOAL.get((name, dtype))))
+    return rows
+
+
+def verdict(row):
+    if row["goal"] is None:
+        return "(info)"
+    short = []
+    if row["ratio"] > row["goal"]:
+        short.append(f"ratio {row['ratio'] / row['goal'] - 1:+.0%} over")
+    if row["share_goal"] is not None and row["gemm_share"] < row["share_goal"]:
+        short.append(f"GEMM share {100 * (row['share_goal'] - row['gemm_share']):.0f} points short")
+    return "met" if not short else "MISSED: " + ", ".join(short)
+
+
+def fmt_time(s):
+    return f"{s * 1e6:.1f} us" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+
+
+def ratio_table(rows):
+    lines = ["| size (batch, D->H->K) | dtype | numpy step | torch step | numpy/torch (median [min-max]) "
+             "| goal | numpy GFLOP/s | % of numpy GEMM rate | verdict |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        goal = "-" if r["goal"] is None else f"<= {r['goal']:g}" + (
+            f", >= {r['share_goal']:.0%} GEMM" if r["share_goal"] else "")
+        lines.append(f"| {r['label']} | {r['dtype']} | {fmt_time(r['numpy_s'])} | {fmt_time(r['torch_s'])} | "
+                     f"{r['ratio']:.3f} [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | {goal} | {r['gflops']:.1f} | "
+                     f"{100 * r['gemm_share']:.0f}% | {verdict(r)} |")
+    return "\n".join(lines)
+
+
+def hazard_row(rounds):
+    """parity in one process against its numpy and torch sides, each alone in its own process.
+
+    Each turn runs the whole default job once (after one untimed warm-up run); the order of the
+    three turns flips every round, so a drift of the machine weighs on both sides of the ratio.
+    """
+    workers = {side: Worker(side) for side in ("parity", "parity-numpy", "parity-torch")}
+    try:
+        turns = []
+        for r in range(rounds):
+            order = list(workers) if r % 2 == 0 else list(workers)[::-1]
+            turns.append({side: workers[side].time(side, [], 0, blocks=1) for side in order})
+    finally:
+        for w in workers.values():
+            w.close()
+    ratios = [t["parity"] / (t["parity-numpy"] + t["parity-torch"]) for t in turns]
+    med = {side: statistics.median(t[side] for t in turns) for side in workers}
+    return dict(parity_s=med["parity"], numpy_s=med["parity-numpy"], torch_s=med["parity-torch"],
+                ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios), goal=HAZARD_GOAL)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m mlp_ref.bench", description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=7, help="A B B A rounds per case (default %(default)s)")
+    p.add_argument("--budget", type=float, default=0.12, help="seconds per timed turn (default %(default)s)")
+    p.add_argument("--sizes", nargs="+", choices=tuple(SIZES), default=tuple(SIZES))
+    p.add_argument("--hazard-rounds", type=int, default=3,
+                   help="rounds of the parity same-process check, each the whole default job (0: skip)")
+    p.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
+    p.add_argument("--plot", metavar="PNG", help="also plot the scaling table (needs matplotlib)")
+    p.add_argument("--json", metavar="PATH", help="write every number measured as JSON")
+    args = p.parse_args(argv)
+
+    numpy_w, torch_w = Worker("numpy"), Worker("torch")
+    torch_w.ask(side="torch", args=[[1, 2, 3, 2], "float32"], budget=0.01)  # loads torch in its own process
+    print(f"machine: {machine()}")
+    print(f"numpy BLAS: {numpy_w.ask(info=True)['blas']}")
+    print(f"torch BLAS: {torch_w.ask(info=True)['blas']}")
+    print(f"method: each side in its own process, A B B A x {args.rounds} rounds, median of per-round ratios")
+    print(f"load average at start: {load()} (other work on the machine slows numpy's 2-thread BLAS most)\n")
+    out = {"machine": machine()}
+    try:
+        out["ratios"] = ratio_rows(numpy_w, torch_w, args.rounds, args.budget,
+                                   [c for c in CASES if c[0] in args.sizes])
+        print(ratio_table(out["ratios"]))
+        print(f"load average after: {load()}")
+        if not args.no_scaling:
+            out["scaling"] = scaling.run(numpy_w, torch_w, budget=args.budget / 2)
+            print("\n" + scaling.table(out["scaling"]))
+            if args.plot:
+                print(scaling.plot(out["scaling"], args.plot))
+    finally:
+        numpy_w.close()
+        torch_w.close()
+    if args.hazard_rounds > 0:
+        h = out["hazard"] = hazard_row(args.hazard_rounds)
+        print(f"\nparity hazard: `mlp-ref parity` (default) {h['parity_s']:.2f} s in one process; numpy side alone "
+              f"{h['numpy_s']:.2f} s + torch side alone {h['torch_s']:.2f} s; ratio {h['ratio']:.2f} "
+              f"[{h['ratio_min']:.2f}-{h['ratio_max']:.2f}], goal <= {h['goal']:g}: "
+              + ("met" if h["ratio"] <= h["goal"] else f"MISSED by {h['ratio'] / h['goal'] - 1:.0%}"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

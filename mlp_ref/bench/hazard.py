@@ -1,0 +1,73 @@
+"""The same-process hazard: is `mlp-ref parity` slower than its two sides run apart?
+
+parity alternates numpy and torch in one process. Without OPENBLAS_THREAD_TIMEOUT and
+OMP_WAIT_POLICY=PASSIVE, each library's idle threads spin on the 2 cores while the other works.
+Here the default parity job is timed whole (one process, both libraries) and split into its two
+sides, each run alone in a process of its own:
+    numpy side: the reference's five stages, the grads copy and the comparisons (numpy work,
+                done here against a copy of the reference's own values);
+    torch side: the twin's five stages and the copies of its tensors into numpy.
+The goal: parity <= 1.2 x (numpy side + torch side).
+"""
+import numpy as np
+
+from mlp_ref.compare import compare
+from mlp_ref.parity import STAGES, anchor_configs, batches
+from mlp_ref.tolerances import tolerance
+
+NAMES = [name for _, names in STAGES for name in names]
+
+
+def default_configs():
+    """What `mlp-ref parity` runs with no arguments on a machine without CUDA."""
+    return anchor_configs(("float64", "float32"), ("cpu",))
+
+
+def parity_run():
+    from mlp_ref.parity import run_parity
+
+    def run():
+        for config in default_configs():
+            run_parity(config)
+    return run
+
+
+def numpy_side():
+    def run():
+        for config in default_configs():
+            net, tol = config.model(), tolerance(config.dtype)
+            for x, y in batches(config):
+                value = net.loss(net.forward(x), y)
+                net.zero_grad()
+                inter = net.backward()
+                grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
+                net.step(config.lr)
+                ours = {**{k: getattr(net.cache, k) for k in ("z1", "h", "z2", "y_hat")},
+                        "loss": np.asarray(value, dtype=config.dtype), **inter, **grads, **net.params}
+                for name in NAMES:
+                    if ours.get(name) is not None:
+                        compare(name, ours[name], ours[name].copy(), tol)
+    return run
+
+
+def torch_side():
+    from mlp_ref.twin import TorchTwin
+
+    def run():
+        for config in default_configs():
+            twin = TorchTwin(config.model(), device=config.device)
+            for x, y in batches(config):
+                t_value = twin.loss(twin.forward(x), y)
+                twin.zero_grad()
+                t_inter = twin.backward()
+                twin.grads()
+                twin.step(config.lr)
+                t_value.item()
+                for t in (*twin.inter.values(), *t_inter.values()):
+                    if t is not None:
+                        t.detach().cpu().numpy()
+                twin.params()
+    return run
+
+
+SIDES = {"parity": parity_run, "parity-numpy": numpy_side, "parity-torch": torch_side}

@@ -1,0 +1,31 @@
+"""One submission's full battery (122 checks), timed two ways (group "check").
+
+cold: `mlp-ref check FILE` as a student runs it, a fresh process: Python, torch's import, the child,
+      torch's answers, the verdict. The issue's goal: under 5 s on 2 cores.
+warm: grade() again in a process whose fork server and torch answers are ready, as each submission
+      after the first in `mlp-ref check DIR/`.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlp_ref.grader import grade
+
+SUBMISSION = Path(__file__).parent.parent / "zoo" / "correct_vectorised.py"
+
+
+def test_check_one_submission_cold(benchmark):
+    benchmark.group = "check"
+    env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT="4", OMP_WAIT_POLICY="PASSIVE")
+    cmd = [sys.executable, "-m", "mlp_ref.cli", "check", str(SUBMISSION)]
+    done = benchmark.pedantic(subprocess.run, args=(cmd,), kwargs=dict(env=env, capture_output=True, text=True),
+                              rounds=3, iterations=1)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_check_one_submission_warm(benchmark):
+    benchmark.group = "check"
+    grade.grade(SUBMISSION)  # fork server up, torch's answers cached
+    report = benchmark.pedantic(grade.grade, args=(SUBMISSION,), rounds=5, iterations=1)
+    assert report.passed and len(report.graded) > 100

@@ -1,0 +1,56 @@
+"""One full SGD step, numpy reference against torch eager, per size and dtype (one group each).
+
+The GEMM-only benchmark in each group is numpy's own rate on the step's five GEMMs, the ceiling
+the summary measures the numpy step against.
+"""
+import numpy as np
+import pytest
+import torch
+
+from mlp_ref.bench.workloads import DTYPES, SIZES, gemm_only, numpy_step, step_flops, torch_step
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(),
+                          reason="CUDA not available: torch.cuda.is_available() is False")
+
+
+def label(benchmark, size, dtype, side):
+    benchmark.group = f"step {SIZES[size].label} {dtype}"
+    benchmark.extra_info.update(size=size, dtype=dtype, side=side, flops=step_flops(SIZES[size]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", SIZES)
+def test_numpy_step(benchmark, size, dtype):
+    label(benchmark, size, dtype, "numpy")
+    step = numpy_step(SIZES[size], dtype)
+    before = step.net.params["W1"].copy()
+    benchmark(step)
+    assert not np.array_equal(step.net.params["W1"], before), "the timed step did not update W1"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", SIZES)
+def test_torch_step_cpu(benchmark, size, dtype):
+    label(benchmark, size, dtype, "torch")
+    step = torch_step(SIZES[size], dtype)
+    before = step.twin.params()["W1"]
+    benchmark(step)
+    assert not np.array_equal(step.twin.params()["W1"], before), "the timed step did not update W1"
+
+
+@CUDA
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", SIZES)
+def test_torch_step_cuda(benchmark, size, dtype):
+    label(benchmark, size, dtype, "torch-cuda")
+    step = torch_step(SIZES[size], dtype, device="cuda")  # synchronises before returning
+    before = step.twin.params()["W1"]
+    benchmark(step)
+    assert not np.array_equal(step.twin.params()["W1"], before), "the timed step did not update W1"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", SIZES)
+def test_numpy_gemms_alone(benchmark, size, dtype):
+    label(benchmark, size, dtype, "gemm")
+    benchmark(gemm_only(SIZES[size], dtype))
