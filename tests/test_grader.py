@@ -181,7 +181,14 @@ def test_folder_is_graded_into_one_csv_row_per_submission(tmp_path, capsys):
     assert float(by_name["bug_half_mse.py"]["score"]) < float(by_name["bug_half_mse.py"]["max_score"])
 
 
+@pytest.mark.parametrize("name", ["homework", "numpy"])
+def test_template_option_prints_the_blank_template(name, capsys):
+    code, out = check(["--template", name], capsys)
+    assert code == 0 and out.out == (TEMPLATES / f"{name}_mlp.py").read_text()
+
+
 @pytest.mark.parametrize("argv, word", [
+    ([], "path"),
     (["no/such/file.py"], "path"),
     (["tests", "--gradescope", "x.json"], "--gradescope"),
     (["tests/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),

@@ -65,6 +65,11 @@ def expected(seed=0):
         return oracle.expected_all(seed)
 
 
+def answers_ready():
+    """Whether torch's answers were computed in this process already (so torch has run ops here)."""
+    return oracle.expected_all.cache_info().currsize > 0
+
+
 def _import_check(run):
     check = verdict.Check("the submission imports and implements an interface", "interface", True)
     failed = run.of("import_error")
@@ -94,17 +99,35 @@ def _ended_check(check, run, limits):
     return check
 
 
-def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None):
-    """Run the battery on one submission and return its Report (never raises for what the submission does)."""
+def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, from_parent=False):
+    """Run the battery on one submission and return its Report (never raises for what the submission does).
+
+    from_parent: fork the child from this process (see sandbox.start_child); else from the fork server.
+    """
     t0 = time.perf_counter()
     cases = cases or battery.build(seed)
-    box = {}
-    child = threading.Thread(target=lambda: box.setdefault("run", sandbox.run_child(path, [c.id for c in cases],
-                                                                                        limits, seed)))
-    child.start()
-    answers = expected(seed)
-    child.join()
-    run = box["run"]
+    ids = [c.id for c in cases]
+    if from_parent:
+        pending = sandbox.start_child(path, ids, limits, seed, from_parent=True)  # before torch runs here
+        answers = expected(seed)
+        run = sandbox.finish(pending)
+    else:
+        # Starting waits for the fork server's imports; torch's answers are computed meanwhile.
+        box = {}
+
+        def start():
+            try:
+                box["run"] = sandbox.run_child(path, ids, limits, seed)
+            except BaseException as e:  # noqa: B036  (re-raised below, in the caller's thread)
+                box["error"] = e
+
+        child = threading.Thread(target=start)
+        child.start()
+        answers = expected(seed)
+        child.join()
+        if "error" in box:
+            raise RuntimeError(f"could not start the child process for {path}") from box["error"]
+        run = box["run"]
     report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head)
     head = _import_check(run)
     report.checks.append(head)

@@ -49,7 +49,7 @@ def failure_lines(check):
         lines.append(f"{err['outcome']} in {err.get('stage')}{step}: {err['type']}: {err.get('message', '')}")
         if err.get("line"):
             lines.append(f"line {err['line']}: {err.get('source') or ''}")
-    if check.message:
+    if check.message and not (err.get("type") and str(err.get("message")) in check.message):
         lines.append(check.message)
     if check.note:
         lines.append("note: " + check.note)

@@ -110,39 +110,68 @@ def fork_server():
         return _context
 
 
-def run_child(path, case_ids, limits=Limits(), seed=0):
-    """Run the battery's cases `case_ids` on the submission at `path`; never raises for what it does."""
+@dataclass
+class Pending:
+    """A child that was started: its process, its scratch folder, when it began."""
+    proc: object
+    tmp: tempfile.TemporaryDirectory
+    limits: Limits
+    t0: float
+
+    @property
+    def folder(self):
+        return Path(self.tmp.name)
+
+
+def start_child(path, case_ids, limits=Limits(), seed=0, *, from_parent=False):
+    """Start the child on the battery's cases `case_ids`.
+
+    from_parent: fork this process directly instead of asking the fork server. Saves the server's
+    torch import (seconds) for a one-off `mlp-ref check FILE`; safe only while this process has one
+    thread and has not yet run torch ops (whose thread pools do not survive a fork).
+    """
     from mlp_ref.grader import child
 
-    run = ChildRun()
-    ctx = fork_server()
-    with tempfile.TemporaryDirectory(prefix="mlp-ref-check-") as tmp:
-        results, output = Path(tmp, "results.jsonl"), Path(tmp, "output.txt")
-        work = Path(tmp, "work")
-        work.mkdir()
-        opts = dict(seed=seed, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
-                    memory_mb=limits.memory_mb, output_cap=limits.output_cap)
-        t0 = time.perf_counter()
-        proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), str(results), str(output), str(work),
-                                                     opts), daemon=True)
-        proc.start()
-        proc.join(limits.timeout_s)
-        run.timed_out = proc.exitcode is None
-        # The whole group: a submission may have started processes of its own.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.join()
-        run.returncode = proc.exitcode
-        run.seconds = time.perf_counter() - t0
-        _read_events(run, results)
-        size = output.stat().st_size if output.exists() else 0
-        run.output_bytes = max([size] + [e.get("bytes", e.get("output_bytes", 0)) for e in run.events])
-        if output.exists():
-            with open(output, "rb") as f:
-                run.output_head = f.read(OUTPUT_HEAD).decode("utf-8", "replace")
+    ctx = multiprocessing.get_context("fork") if from_parent else fork_server()
+    tmp = tempfile.TemporaryDirectory(prefix="mlp-ref-check-")
+    folder = Path(tmp.name)
+    (folder / "work").mkdir()
+    opts = dict(seed=seed, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
+                memory_mb=limits.memory_mb, output_cap=limits.output_cap)
+    proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), str(folder / "results.jsonl"),
+                                                 str(folder / "output.txt"), str(folder / "work"), opts), daemon=True)
+    t0 = time.perf_counter()
+    proc.start()
+    return Pending(proc, tmp, limits, t0)
+
+
+def finish(pending):
+    """Wait for the child (killing it at the time limit) and read back what it recorded; never raises for it."""
+    run, proc = ChildRun(), pending.proc
+    proc.join(max(0.0, pending.limits.timeout_s - (time.perf_counter() - pending.t0)))
+    run.timed_out = proc.exitcode is None
+    # The whole group: a submission may have started processes of its own.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.join()
+    run.returncode = proc.exitcode
+    run.seconds = time.perf_counter() - pending.t0
+    results, output = pending.folder / "results.jsonl", pending.folder / "output.txt"
+    _read_events(run, results)
+    size = output.stat().st_size if output.exists() else 0
+    run.output_bytes = max([size] + [e.get("bytes", e.get("output_bytes", 0)) for e in run.events])
+    if output.exists():
+        with open(output, "rb") as f:
+            run.output_head = f.read(OUTPUT_HEAD).decode("utf-8", "replace")
+    pending.tmp.cleanup()
     return run
+
+
+def run_child(path, case_ids, limits=Limits(), seed=0):
+    """Run the battery's cases `case_ids` on the submission at `path` in a child forked from the server."""
+    return finish(start_child(path, case_ids, limits, seed))
 
 
 def _read_events(run, results):
