@@ -119,6 +119,30 @@ def test_unpack_refuses_anything_but_plain_numbers(dtype):
         sandbox.unpack({"dtype": dtype, "shape": [1], "data": [1]})
 
 
+@pytest.mark.parametrize("arrays", [[1, 2], {"J": {"dtype": "float64", "shape": [3], "data": [1.0]}},
+                                    {"J": {"dtype": "object", "shape": [], "data": [1]}}, {"J": "1.0"}])
+def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
+    from mlp_ref.grader import verdict
+
+    case = next(c for c in CASES if c.kind == "loss")
+    check = verdict.case_check(case, oracle.expected(case), {"case": case.id, "arrays": arrays}, "homework")
+    assert check.passed is False and "could not be read" in check.message
+
+
+def test_children_never_rerun_the_graders_main_script(tmp_path, monkeypatch):
+    """A grading script without an `if __name__ == "__main__"` guard must not run again in each child."""
+    import types
+
+    script = tmp_path / "grade_all.py"
+    marker = tmp_path / "ran-again"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(__import__("sys").modules, "__main__", main)
+    r = grade.grade(ZOO / "correct_einsum.py")
+    assert r.passed and not marker.exists()
+
+
 # --- templates and interfaces --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def template_reports():

@@ -134,7 +134,7 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, fr
     iface = run.of("interface")
     report.interface = iface[0].get("interface") if iface else None
     report.problem = None if head.passed else head.message
-    events = {e["case"]: e for e in run.of("case")}
+    events = {e["case"]: e for e in run.of("case") if isinstance(e.get("case"), str)}
     ended = False
     for case in cases:
         if not head.passed:

@@ -13,9 +13,11 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,8 +143,25 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, from_parent=False):
     proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), str(folder / "results.jsonl"),
                                                  str(folder / "output.txt"), str(folder / "work"), opts), daemon=True)
     t0 = time.perf_counter()
-    proc.start()
+    if from_parent:
+        proc.start()
+    else:
+        with _server_lock, _without_main():
+            proc.start()
     return Pending(proc, tmp, limits, t0)
+
+
+@contextlib.contextmanager
+def _without_main():
+    """multiprocessing re-runs the parent's __main__ script in every child it starts (a script without
+    an `if __name__ == "__main__"` guard would grade again, recursively; one read from stdin cannot be
+    found). The child needs nothing from it, so it is hidden while the child starts."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def finish(pending):

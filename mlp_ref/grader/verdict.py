@@ -48,6 +48,17 @@ class Check:
         return self.max_score if self.passed else 0.0
 
 
+def arrays_of(event):
+    """The arrays of one child event; ValueError for anything that is not a dict of packed arrays."""
+    packed = (event or {}).get("arrays") or {}
+    if not isinstance(packed, dict):
+        raise ValueError(f"expected a dict of arrays, got {type(packed).__name__}")
+    try:
+        return {str(k): unpack(v) for k, v in packed.items()}
+    except (TypeError, KeyError, AttributeError, ValueError) as e:
+        raise ValueError(f"{type(e).__name__}: {e}") from None
+
+
 def _tol_and_cast(actual, expected_dtype):
     """The tolerance of the less precise dtype; a float32 answer in a float64 case is compared, not failed."""
     tol = tolerance(expected_dtype)
@@ -97,8 +108,12 @@ def case_check(case, expected, event, interface):
         check.message = event["skipped"]
         check.passed = None if "interface has no" in event["skipped"] else False
         return check
-    arrays = {k: unpack(v) for k, v in (event.get("arrays") or {}).items()}
-    error = event.get("error")
+    try:
+        arrays = arrays_of(event)
+    except ValueError as e:
+        check.passed, check.message = False, f"the child's results for this case could not be read: {e}"
+        return check
+    error = event.get("error") if isinstance(event.get("error"), dict) else None
     steps = [None] if case.kind == "loss" else range(1, _steps(case) + 1)
     for step in steps:
         prefix = "" if step is None else f"{step}."
@@ -139,7 +154,10 @@ def mutation_check(cases, events):
     """Inputs unchanged: x after forward and backward, y and y_hat after the loss, dJdy_hat after backward."""
     check = Check("inputs are not modified in place (x, y, y_hat, dJdy_hat)", "contract", True)
     for case in cases:
-        arrays = {k: unpack(v) for k, v in ((events.get(case.id) or {}).get("arrays") or {}).items()}
+        try:
+            arrays = arrays_of(events.get(case.id))
+        except ValueError:
+            continue  # that case's own check reports it
         for key, a in arrays.items():
             if "@" not in key:
                 continue
