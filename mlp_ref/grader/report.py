@@ -11,8 +11,13 @@ SECTION_ORDER = ("interface", "loss", "backward", "end-to-end", "edge", "contrac
 SECTION_TITLES = {"interface": "interface", "loss": "losses alone (J, dJdy_hat for given y, y_hat)",
                   "backward": "backward alone (known dJdy_hat)", "end-to-end": "end to end, with SGD steps",
                   "edge": "edge cases", "contract": "contract", "robustness": "numerical robustness"}
-TORCH_AVOIDS = ("how torch avoids it: torch.sigmoid never takes exp of a large positive number (it uses exp(-|z|)); "
-                "BCELoss clamps each log term at -100 and its gradient divides by max(y_hat (1 - y_hat), 1e-12).")
+# How torch stays finite, by the kind of robustness case (the first word of its `why`).
+TORCH_AVOIDS = {
+    "overflow": "how torch avoids it: torch.sigmoid never takes exp of a large positive number; it evaluates "
+                "exp(-|z|), which lies in (0, 1], so |z| > 88 gives 0 or 1, never inf/inf.",
+    "saturated": "how torch avoids it: BCELoss clamps each log term at -100, so log(0) counts as -100 and "
+                 "0 * log(0) never becomes NaN; its gradient divides by max(y_hat (1 - y_hat), 1e-12).",
+}
 
 
 def tolerance_line():
@@ -62,7 +67,7 @@ def failure_lines(check):
         if fit:
             lines.append(fit)
     if check.section == "robustness" and check.diagnosis == "non_finite":
-        lines.append(TORCH_AVOIDS)
+        lines.append(TORCH_AVOIDS.get(check.case.why.split(":")[0], ""))
     return lines
 
 
