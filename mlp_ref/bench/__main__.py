@@ -10,7 +10,7 @@ import os
 import platform
 import statistics
 
-from mlp_ref.bench import scaling
+from mlp_ref.bench import hazard, scaling
 from mlp_ref.bench.paired import Worker
 from mlp_ref.bench.workloads import SIZES, step_flops
 
@@ -105,7 +105,21 @@ def hazard_row(rounds):
     ratios = [t["parity"] / (t["parity-numpy"] + t["parity-torch"]) for t in turns]
     med = {side: statistics.median(t[side] for t in turns) for side in workers}
     return dict(parity_s=med["parity"], numpy_s=med["parity-numpy"], torch_s=med["parity-torch"],
-                ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios), goal=HAZARD_GOAL)
+                ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios), goal=HAZARD_GOAL,
+                control=hazard_control(rounds))
+
+
+def hazard_control(rounds):
+    """Small-size parity with the thread variables and without (spinning threads): the slowdown."""
+    quiet, spinning = Worker("parity-small"), Worker("parity-small", env=hazard.SPINNING_ENV)
+    try:
+        pairs = [(quiet.time("parity-small", [], 0, blocks=1), spinning.time("parity-small", [], 0, blocks=1))
+                 for _ in range(rounds)]
+    finally:
+        quiet.close()
+        spinning.close()
+    return dict(with_s=statistics.median(a for a, _ in pairs), without_s=statistics.median(b for _, b in pairs),
+                slowdown=statistics.median(b / a for a, b in pairs))
 
 
 def main(argv=None):
@@ -118,9 +132,14 @@ def main(argv=None):
     p.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
     p.add_argument("--plot", metavar="PNG", help="also plot the scaling table (needs matplotlib)")
     p.add_argument("--json", metavar="PATH", help="write every number measured as JSON")
+    p.add_argument("--numpy-threads", type=int, metavar="N",
+                   help="OPENBLAS_NUM_THREADS for the numpy side (default: OpenBLAS's own, one per core); "
+                        "1 avoids the scheduler stalls of 2-thread GEMMs on a busy machine")
     args = p.parse_args(argv)
 
-    numpy_w, torch_w = Worker("numpy"), Worker("torch")
+    numpy_w = Worker("numpy", env=None if args.numpy_threads is None else
+                     {"OPENBLAS_NUM_THREADS": str(args.numpy_threads)})
+    torch_w = Worker("torch")
     torch_w.ask(side="torch", args=[[1, 2, 3, 2], "float32"], budget=0.01)  # loads torch in its own process
     print(f"machine: {machine()}")
     print(f"numpy BLAS: {numpy_w.ask(info=True)['blas']}")
@@ -147,6 +166,9 @@ def main(argv=None):
               f"{h['numpy_s']:.2f} s + torch side alone {h['torch_s']:.2f} s; ratio {h['ratio']:.2f} "
               f"[{h['ratio_min']:.2f}-{h['ratio_max']:.2f}], goal <= {h['goal']:g}: "
               + ("met" if h["ratio"] <= h["goal"] else f"MISSED by {h['ratio'] / h['goal'] - 1:.0%}"))
+        c = h["control"]
+        print(f"control: parity at (64, 784->128->10) float32, 20 steps: {c['with_s']:.2f} s with the thread variables, "
+              f"{c['without_s']:.2f} s with spinning threads ({c['slowdown']:.1f}x): the check above would see the hazard")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -8,6 +8,10 @@ sides, each run alone in a process of its own:
                 done here against a copy of the reference's own values);
     torch side: the twin's five stages and the copies of its tensors into numpy.
 The goal: parity <= 1.2 x (numpy side + torch side).
+
+The default job is small enough that neither library starts its threads, so it cannot show the
+hazard. The control does: parity at the small size (64, 784 -> 128 -> 10), run with the variables
+and, in another process, with spinning threads (OpenBLAS's default timeout, OMP_WAIT_POLICY=ACTIVE).
 """
 import numpy as np
 
@@ -70,4 +74,15 @@ def torch_side():
     return run
 
 
-SIDES = {"parity": parity_run, "parity-numpy": numpy_side, "parity-torch": torch_side}
+def small_parity_run():
+    from mlp_ref.parity import run_parity
+
+    config = anchor_configs(("float32",), ("cpu",), n_in=784, n_hidden=128, n_out=10, batch=64,
+                            steps=20, lr=1e-5)[0]
+    return lambda: run_parity(config)
+
+
+# What the threads do when idle without the two variables: OpenBLAS spins 2^28 cycles, OpenMP spins.
+SPINNING_ENV = {"OPENBLAS_THREAD_TIMEOUT": "28", "OMP_WAIT_POLICY": "ACTIVE"}
+SIDES = {"parity": parity_run, "parity-numpy": numpy_side, "parity-torch": torch_side,
+         "parity-small": small_parity_run}

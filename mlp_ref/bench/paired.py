@@ -77,9 +77,10 @@ def worker():
 class Worker:
     """One side's process. The environment carries the thread variables before anything loads."""
 
-    def __init__(self, name):
+    def __init__(self, name, env=None):
+        """env: variables to set on top of THREAD_ENV (a control run can undo them this way)."""
         self.name = name
-        env = {**os.environ, **THREAD_ENV}
+        env = {**os.environ, **THREAD_ENV, **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "mlp_ref.bench.paired", "--worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
