@@ -143,6 +143,18 @@ def test_children_never_rerun_the_graders_main_script(tmp_path, monkeypatch):
     assert r.passed and not marker.exists()
 
 
+def test_memory_limit_bites_at_the_size_asked_for(tmp_path):
+    """300 MB held from the first forward on: fine by default, a MemoryError under --memory-mb 128."""
+    source = (ZOO / "correct_einsum.py").read_text()
+    grab = "        if '_ballast' not in globals():\n            globals()['_ballast'] = bytearray(300 * 2 ** 20)\n"
+    sub = tmp_path / "ballast.py"
+    sub.write_text(source.replace("    def forward(self, x):\n", "    def forward(self, x):\n" + grab, 1))
+    assert grab in sub.read_text()
+    small = grade.grade(sub, limits=sandbox.Limits(memory_mb=128))
+    assert small.passed is False and "memory_limit" in small.containment
+    assert grade.grade(sub).passed
+
+
 # --- templates and interfaces --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def template_reports():
@@ -216,7 +228,7 @@ def test_template_option_prints_the_blank_template(name, capsys):
     (["no/such/file.py"], "path"),
     (["tests", "--gradescope", "x.json"], "--gradescope"),
     (["tests/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),
-    (["tests/zoo/correct_einsum.py", "--memory-mb", "100"], "--memory-mb"),
+    (["tests/zoo/correct_einsum.py", "--memory-mb", "10"], "--memory-mb"),
 ])
 def test_bad_arguments_exit_2_naming_the_argument(argv, word, capsys):
     code, out = check(argv, capsys)

@@ -26,15 +26,15 @@ def add_arguments(p):
     p.add_argument("--case-timeout", type=float, default=d.case_timeout_s,
                    help="seconds for one case (default %(default)s)")
     p.add_argument("--memory-mb", type=int, default=d.memory_mb,
-                   help="address-space limit of the submission's process in MiB (default %(default)s)")
+                   help="address space in MiB the submission may map beyond the grader's child (default %(default)s)")
 
 
 def _limits(args):
     for name in ("timeout", "case_timeout"):
         if not getattr(args, name) > 0:
             raise ValueError(f"--{name.replace('_', '-')}: expected a positive number of seconds, got {getattr(args, name)}")
-    if args.memory_mb < 1024:
-        raise ValueError(f"--memory-mb: expected at least 1024 (torch alone maps about 650 MiB), got {args.memory_mb}")
+    if args.memory_mb < 64:
+        raise ValueError(f"--memory-mb: expected at least 64 MiB for the submission's own arrays, got {args.memory_mb}")
     if args.jobs < 1:
         raise ValueError(f"--jobs: expected a positive integer, got {args.jobs}")
     return Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)

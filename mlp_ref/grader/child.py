@@ -71,8 +71,19 @@ class AutogradGuard:
         Variable._execution_engine = Engine()
 
 
+def _mapped_bytes():
+    """Address space this process already maps (torch alone is about 650 MB), from /proc/self/statm."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _limit(opts):
-    mem = int(opts["memory_mb"]) * 2 ** 20
+    # The limit is on what the submission adds to what the child was forked with, so it means the
+    # same whether the child came from the small fork server or from a larger grading process.
+    mem = _mapped_bytes() + int(opts["memory_mb"]) * 2 ** 20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 2 ** 20, 64 * 2 ** 20))
     cpu = int(opts["timeout_s"]) + 5

@@ -33,7 +33,7 @@ OUTPUT_HEAD = 2000
 class Limits:
     timeout_s: float = 30.0       # the whole battery, import included
     case_timeout_s: float = 5.0   # one case; a correct one takes milliseconds, a loaded machine more
-    memory_mb: int = 2048         # address space; torch itself maps about 650 MB
+    memory_mb: int = 2048         # address space the submission may add to the child's (torch's included)
     output_cap: int = 1 << 20     # bytes of stdout + stderr before the run counts as an output flood
 
 
