@@ -53,6 +53,10 @@ def detect(module):
                   + ", ".join(missing[closest]))
 
 
+# The battery's largest array has 30 elements; anything far larger is refused before it is written back.
+MAX_ELEMENTS = 100_000
+
+
 def to_numpy(value, name, tracked):
     """A numpy copy of a tensor, array or number; notes in `tracked` a tensor with requires_grad/grad_fn."""
     import torch
@@ -62,13 +66,18 @@ def to_numpy(value, name, tracked):
     if isinstance(value, torch.Tensor):
         if value.requires_grad or value.grad_fn is not None:
             tracked.append(name)
-        return value.detach().cpu().clone().numpy()
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} is a {type(value).__name__}: expected a tensor") from None
+        a = value.detach().cpu().clone()
+        a = (a.real if a.is_complex() else a).numpy()
+    else:
+        try:
+            a = np.array(value, dtype=None if isinstance(value, np.ndarray) else np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} is a {type(value).__name__}: expected a tensor") from None
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{name} has dtype {a.dtype}: expected floating point")
+    if a.size > MAX_ELEMENTS:
+        raise ValueError(f"{name} has {a.size} elements, shape {a.shape}: far more than the case's sizes allow")
+    return a
 
 
 class Homework:
