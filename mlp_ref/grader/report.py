@@ -86,9 +86,9 @@ def text(report):
         if not checks:
             continue
         graded = section != "robustness" or report.strict
-        n_ok = sum(bool(c.passed) for c in checks)
+        n_ok, n_skip = sum(bool(c.passed) for c in checks), sum(c.passed is None for c in checks)
         title = SECTION_TITLES[section] + ("" if graded else " (reported, not graded; --strict grades it)")
-        out.append(f"{title}: {n_ok}/{len(checks)} pass")
+        out.append(f"{title}: {n_ok}/{len(checks) - n_skip} pass" + (f", {n_skip} skipped" if n_skip else ""))
         for c in checks:
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
             out.append(f"  {mark} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
