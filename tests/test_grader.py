@@ -203,11 +203,14 @@ def test_gradescope_file_is_written_by_the_grader_after_the_child(tmp_path, caps
     assert sum(t["score"] for t in data["tests"]) == data["score"]
 
 
-def test_folder_is_graded_into_one_csv_row_per_submission(tmp_path, capsys):
+def test_folder_is_graded_into_one_csv_row_and_one_gradescope_file_per_submission(tmp_path, capsys):
     for name in ("correct_einsum.py", "bug_half_mse.py", "broken_syntax.py"):
         shutil.copy(ZOO / name, tmp_path / name)
-    code, out = check([str(tmp_path), "--csv", str(tmp_path / "grades.csv")], capsys)
+    code, out = check([str(tmp_path), "--csv", str(tmp_path / "grades.csv"), "--gradescope", str(tmp_path / "gs")],
+                      capsys)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    scores = {p.name: json.loads(p.read_text())["score"] for p in (tmp_path / "gs").iterdir()}
+    assert set(scores) == {"correct_einsum.json", "bug_half_mse.json", "broken_syntax.json"}
     assert code == 1 and "1/3 submissions pass" in out.err
     by_name = {Path(r["path"]).name: r for r in rows}
     assert set(by_name) == {"correct_einsum.py", "bug_half_mse.py", "broken_syntax.py"}
@@ -226,7 +229,7 @@ def test_template_option_prints_the_blank_template(name, capsys):
 @pytest.mark.parametrize("argv, word", [
     ([], "path"),
     (["no/such/file.py"], "path"),
-    (["tests", "--gradescope", "x.json"], "--gradescope"),
+    (["tests", "--gradescope", "pyproject.toml"], "--gradescope"),
     (["tests/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),
     (["tests/zoo/correct_einsum.py", "--memory-mb", "10"], "--memory-mb"),
 ])

@@ -16,7 +16,8 @@ def add_arguments(p):
     p.add_argument("path", nargs="?", help="a submission (.py) or a folder: every *.py under it is graded, in parallel")
     p.add_argument("--template", choices=tuple(TEMPLATES), help="print a blank submission to start from and exit")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'passed'")
-    p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE (one submission)")
+    p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE; for a folder, "
+                   "FILE is a folder and gets one <submission>.json each")
     p.add_argument("--csv", metavar="FILE", help="folder: write the CSV to FILE instead of stdout")
     p.add_argument("--strict", action="store_true", help="numerical robustness fails a submission too")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -51,8 +52,9 @@ def run(args):
             raise ValueError("path: expected a submission .py file or a folder (or --template NAME), got nothing")
         if not path.exists():
             raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which does not exist")
-        if path.is_dir() and args.gradescope:
-            raise ValueError("--gradescope: writes one submission's results; give a file, not a folder")
+        if path.is_dir() and args.gradescope and Path(args.gradescope).is_file():
+            raise ValueError(f"--gradescope: with a folder, expected a folder for one results JSON per submission, "
+                             f"got the file {args.gradescope!r}")
     except ValueError as e:
         print(f"mlp-ref check: {e}", file=sys.stderr)
         return 2
@@ -74,6 +76,12 @@ def _folder(path, args, limits):
         print(f"mlp-ref check: path: no *.py files under {str(path)!r}", file=sys.stderr)
         return 2
     reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict)
+    if args.gradescope:
+        out = Path(args.gradescope)
+        out.mkdir(parents=True, exist_ok=True)
+        for p, r in zip(paths, reports):
+            name = str(p.relative_to(path).with_suffix(".json")).replace(os.sep, "__")
+            (out / name).write_text(json.dumps(report.gradescope(r), indent=1))
     rows = report.csv_text(reports)
     if args.csv:
         Path(args.csv).write_text(rows)
