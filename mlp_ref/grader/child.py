@@ -246,7 +246,7 @@ def run_battery(path, results_path, opts):
         return
 
     def alarm(signum, frame):
-        raise CaseTimeout()
+        raise CaseTimeout(f"still running after the {opts['case_timeout_s']:g} s limit for one case")
 
     signal.signal(signal.SIGALRM, alarm)
     timeouts = 0

@@ -20,6 +20,10 @@ TORCH_AVOIDS = {
 }
 
 
+OUTCOME_WORDS = {"crashed": "raised", "timeout": "ran out of time", "exited": "exited",
+                 "memory_limit": "ran out of memory", "import_error": "failed"}
+
+
 def tolerance_line():
     return "tolerances (from mlp_ref.tolerances): pass when |submission - torch| <= atol + rtol*|torch|; " + "; ".join(
         f"{name} atol {t.atol:g} rtol {t.rtol:g}" for name, t in TOLERANCES.items())
@@ -51,7 +55,8 @@ def failure_lines(check):
             lines.append("earlier ok: " + ", ".join(earlier))
     elif err.get("type"):
         step = f" (step {err['step']})" if err.get("step") else ""
-        lines.append(f"{err['outcome']} in {err.get('stage')}{step}: {err['type']}: {err.get('message', '')}")
+        lines.append(f"{OUTCOME_WORDS.get(err['outcome'], err['outcome'])} in {err.get('stage')}{step}: "
+                     f"{err['type']}: {err.get('message', '')}")
         if err.get("line"):
             lines.append(f"line {err['line']}: {err.get('source') or ''}")
     if check.message and not (err.get("type") and str(err.get("message")) in check.message):
