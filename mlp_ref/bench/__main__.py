@@ -168,7 +168,8 @@ def main(argv=None):
               + ("met" if h["ratio"] <= h["goal"] else f"MISSED by {h['ratio'] / h['goal'] - 1:.0%}"))
         c = h["control"]
         print(f"control: parity at (64, 784->128->10) float32, 20 steps: {c['with_s']:.2f} s with the thread variables, "
-              f"{c['without_s']:.2f} s with spinning threads ({c['slowdown']:.1f}x): the check above would see the hazard")
+              f"{c['without_s']:.2f} s with spinning idle threads ({c['slowdown']:.1f}x): what the variables prevent once "
+              "the libraries start threads (the default job is too small to start any)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -23,7 +23,8 @@ def medians(results):
     out = {}
     for b in results["benchmarks"]:
         info = b["extra_info"]
-        out[(info["size"], info["dtype"], info.get("stage", info["side"]))] = b["stats"]["median"]
+        if {"size", "dtype", "side"} <= set(info):
+            out[(info["size"], info["dtype"], info.get("stage", info["side"]))] = b["stats"]["median"]
     return out
 
 
@@ -47,6 +48,10 @@ def table(results):
             stages = " | ".join(fmt(m.get((name, dtype, s))) for s in STAGES)
             lines.append(f"| {size.label} | {dtype} | {fmt(t_np)} | {fmt(t_torch)} | {ratio} | "
                          f"{fmt(m.get((name, dtype, 'torch-cuda')))} | {flops / t_np / 1e9:.1f} | {share} | {stages} |")
+    others = [b for b in results["benchmarks"] if b["extra_info"].get("size") not in SIZES]
+    if others:
+        lines += ["", "other benchmarks in this run (median):"]
+        lines += [f"  {b['group']}: {b['name']}  {fmt(b['stats']['median'])}" for b in others]
     return "\n".join(lines)
 
 
