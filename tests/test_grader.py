@@ -129,6 +129,26 @@ def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
     assert check.passed is False and "could not be read" in check.message
 
 
+def test_a_case_with_values_missing_and_no_error_fails():
+    from mlp_ref.grader import verdict
+
+    case = next(c for c in CASES if c.kind == "train")
+    partial = {k: pack(v) for k, v in oracle.expected(case).items() if k.startswith("1.")}
+    check = verdict.case_check(case, oracle.expected(case), {"case": case.id, "arrays": partial}, "homework")
+    assert check.passed is False and "2.y_hat is missing" in check.message
+
+
+@pytest.mark.parametrize("interface, kind, graded", [("homework", "loss", True), ("numpy", "loss", False),
+                                                      ("numpy", "train", True)])
+def test_a_skip_counts_only_where_the_interface_cannot_express_the_case(interface, kind, graded):
+    from mlp_ref.grader import verdict
+
+    case = next(c for c in CASES if c.kind == kind)
+    event = {"case": case.id, "skipped": f"the {interface} interface has no {kind} check"}
+    check = verdict.case_check(case, oracle.expected(case), event, interface)
+    assert check.passed is (False if graded else None)
+
+
 def test_children_never_rerun_the_graders_main_script(tmp_path, monkeypatch):
     """A grading script without an `if __name__ == "__main__"` guard must not run again in each child."""
     import types

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from mlp_ref.compare import Comparison, compare
+from mlp_ref.grader.adapters import SUPPORTED_KINDS
 from mlp_ref.grader.sandbox import unpack
 from mlp_ref.tolerances import tolerance
 
@@ -105,8 +106,9 @@ def case_check(case, expected, event, interface):
         check.passed, check.message = False, "not run: the submission's process ended before this case"
         return check
     if event.get("skipped"):
-        check.message = event["skipped"]
-        check.passed = None if "interface has no" in event["skipped"] else False
+        check.message = str(event["skipped"])
+        # Decided here, not taken from the child: only what the interface cannot express is left ungraded.
+        check.passed = None if case.kind not in SUPPORTED_KINDS.get(interface, ()) else False
         return check
     try:
         arrays = arrays_of(event)
@@ -115,6 +117,7 @@ def case_check(case, expected, event, interface):
         return check
     error = event.get("error") if isinstance(event.get("error"), dict) else None
     steps = [None] if case.kind == "loss" else range(1, _steps(case) + 1)
+    missing = None
     for step in steps:
         prefix = "" if step is None else f"{step}."
         step_comparisons, first = [], None
@@ -123,6 +126,7 @@ def case_check(case, expected, event, interface):
             if key not in arrays:
                 if interface == "numpy" and name in NUMPY_OPTIONAL and error is None:
                     continue
+                missing = missing or key
                 break
             c, actual, note = compare_one(name, arrays[key], expected[key])
             if case.section == "robustness":
@@ -145,6 +149,10 @@ def case_check(case, expected, event, interface):
     if error is not None:
         check.passed, check.error, check.step = False, error, error.get("step")
         check.arrays = arrays
+        return check
+    if missing is not None:
+        # Never a pass by omission: every value the case asks for must have come back.
+        check.passed, check.message = False, f"{missing} is missing from what the child reported, with no error"
         return check
     check.passed = True
     return check
