@@ -62,6 +62,8 @@ def test_correct_submissions_pass_in_each_dtype(name, dtype, reports):
     ran = [c for c in reports[name].checks if c.case is not None and c.case.dtype == dtype and c.passed is not None
            and c.case.section != "robustness"]
     assert len(ran) >= 40 and all(c.passed for c in ran)
+    # Negative control for the containment and the diagnoses: nothing to contain, nothing to name.
+    assert reports[name].containment == [] and reports[name].diagnoses == []
 
 
 @pytest.mark.parametrize("name", sorted(n for n, w in EXPECTED.items() if not w["passed"]))
