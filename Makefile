@@ -28,6 +28,8 @@ bench: $(BIN)/.installed
 		--benchmark-min-rounds=3 --benchmark-max-time=0.1 --benchmark-json=bench-results/pytest-benchmark.json
 	$(BIN)/python -m mlp_ref.bench.summary bench-results/pytest-benchmark.json
 	$(BIN)/python -m mlp_ref.bench --json bench-results/paired.json
+	@echo "diagnostic: the same paired check with numpy's OpenBLAS on 1 thread (no waiting for a second thread)"
+	$(BIN)/python -m mlp_ref.bench --sizes small medium --no-scaling --hazard-rounds 0 --numpy-threads 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info

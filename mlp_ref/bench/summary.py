@@ -48,6 +48,8 @@ def table(results):
             stages = " | ".join(fmt(m.get((name, dtype, s))) for s in STAGES)
             lines.append(f"| {size.label} | {dtype} | {fmt(t_np)} | {fmt(t_torch)} | {ratio} | "
                          f"{fmt(m.get((name, dtype, 'torch-cuda')))} | {flops / t_np / 1e9:.1f} | {share} | {stages} |")
+    lines.append("(a GEMM share over 100% means the GEMM-only benchmark stalled more than the step: OpenBLAS's "
+                 "main thread spin-waits for its second thread, which cannot run while other work holds the other core)")
     others = [b for b in results["benchmarks"] if b["extra_info"].get("size") not in SIZES]
     if others:
         lines += ["", "other benchmarks in this run (median):"]
