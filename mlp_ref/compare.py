@@ -45,34 +45,40 @@ class Comparison:
         return "\n".join(lines)
 
 
+_TINY = np.finfo(np.float64).tiny
+
+
 def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
     """Compare actual (numpy) against expected (numpy, already moved off `device`, which is only reported)."""
     actual, expected = np.asarray(actual), np.asarray(expected)
-    base = dict(name=name, shape=tuple(expected.shape), dtype=str(expected.dtype), rtol=tol.rtol, atol=tol.atol,
+    base = dict(name=name, shape=expected.shape, dtype=expected.dtype.name, rtol=tol.rtol, atol=tol.atol,
                 device=device)
     if actual.shape != expected.shape:
         return Comparison(ok=False, problem=f"shape mismatch: got {actual.shape}, expected {expected.shape}"
                           + (" (the transpose)" if actual.shape == expected.shape[::-1] else ""), **base)
     if actual.dtype != expected.dtype:
         return Comparison(ok=False, problem=f"dtype mismatch: got {actual.dtype}, expected {expected.dtype}", **base)
-    n = int(expected.size)
+    n = expected.size
     if n == 0:
         return Comparison(ok=True, **base)
-    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    a, e = actual.astype(np.float64, copy=False), expected.astype(np.float64, copy=False)
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(a - e)
-        # Equal infinities (or both NaN) count as agreement; any other non-finite error is a mismatch.
-        same = (a == e) | (np.isnan(a) & np.isnan(e))
-        err = np.where(same, 0.0, err)
-        err = np.where(np.isnan(err), np.inf, err)
-        bad = err > tol.allowed(e)
-        rel = err / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
-        rel = np.where(same, 0.0, rel)
-    # The worst element is the one furthest past its own allowance, so a small element with a
-    # large relative error is not hidden behind a large element with a small one.
-    excess = err - tol.allowed(e)
-    flat = int(np.argmax(excess))
-    index = tuple(int(i) for i in np.unravel_index(flat, e.shape))
-    return Comparison(ok=not bad.any(), n_mismatched=int(bad.sum()), n_total=n,
-                      max_abs=float(err.max()), max_rel=float(rel.max()), worst_index=index,
-                      actual=float(a[index]), expected=float(e[index]), **base)
+        abs_e = np.abs(e)
+        if not np.isfinite(err.sum()):
+            # Equal infinities (or both NaN) count as agreement; any other non-finite error is a
+            # mismatch, and a non-finite expected value earns no (infinite) allowance.
+            same = (a == e) | (np.isnan(a) & np.isnan(e))
+            err[same] = 0.0
+            err[np.isnan(err)] = np.inf
+            abs_e[~np.isfinite(abs_e)] = 0.0
+        # The worst element is the one furthest past its own allowance, so a small element with a
+        # large relative error is not hidden behind a large element with a small one.
+        excess = err - (tol.atol + tol.rtol * abs_e)
+        n_bad = int(np.count_nonzero(excess > 0))
+        rel = err / np.maximum(abs_e, _TINY)
+    index = np.unravel_index(int(np.argmax(excess)), e.shape)
+    index = tuple(int(i) for i in index)
+    return Comparison(ok=n_bad == 0, n_mismatched=n_bad, n_total=n,
+                      max_abs=float(err.max()), max_rel=float(rel.max()),
+                      worst_index=index, actual=float(a[index]), expected=float(e[index]), **base)
