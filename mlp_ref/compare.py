@@ -61,7 +61,9 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
     n = expected.size
     if n == 0:
         return Comparison(ok=True, **base)
-    a, e = actual.astype(np.float64, copy=False), expected.astype(np.float64, copy=False)
+    # Flat float64 views: the same code for 0-d (a loss) and n-d tensors.
+    a = actual.astype(np.float64, copy=False).reshape(-1)
+    e = expected.astype(np.float64, copy=False).reshape(-1)
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(a - e)
         abs_e = np.abs(e)
@@ -77,8 +79,8 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
         excess = err - (tol.atol + tol.rtol * abs_e)
         n_bad = int(np.count_nonzero(excess > 0))
         rel = err / np.maximum(abs_e, _TINY)
-    index = np.unravel_index(int(np.argmax(excess)), e.shape)
-    index = tuple(int(i) for i in index)
+    flat = int(np.argmax(excess))
+    index = tuple(int(i) for i in np.unravel_index(flat, expected.shape))
     return Comparison(ok=n_bad == 0, n_mismatched=n_bad, n_total=n,
                       max_abs=float(err.max()), max_rel=float(rel.max()),
-                      worst_index=index, actual=float(a[index]), expected=float(e[index]), **base)
+                      worst_index=index, actual=float(a[flat]), expected=float(e[flat]), **base)

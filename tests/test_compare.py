@@ -54,3 +54,9 @@ def test_the_message_gives_count_worst_index_both_values_and_the_allowance():
     text = compare("dW2", actual, expected, tol).describe()
     assert text.splitlines() == ["  1 / 6 mismatched; worst |numpy - torch| = 0.5 at (1, 2); allowed 1e-05 + 1.3e-06*|torch|",
                                  "  numpy = 5.5   torch = 5"]
+
+
+@pytest.mark.parametrize("actual, ok", [(2.0, True), (np.nan, False), (2.5, False)])
+def test_a_zero_dimensional_value_such_as_a_loss(actual, ok):
+    c = compare("loss", np.asarray(actual), np.asarray(2.0), TOL)
+    assert c.ok is ok and c.worst_index == () and c.n_total == 1
