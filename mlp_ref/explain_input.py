@@ -15,14 +15,12 @@ from mlp_ref import functional as fn
 from mlp_ref import losses, validate
 from mlp_ref.compare import compare
 from mlp_ref.explain import GRADIENTS, Problem, bce_outputs_in_range
-from mlp_ref.tolerances import Tolerance
+from mlp_ref.tolerances import HAND_WORKED as HAND, Tolerance
 
 REQUIRED = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss")
 OPTIONAL = ("reduction", "negative_slope", "mine")
 FORWARD = ("z1", "z2", "z3", "y_hat", "loss")
 PER_SAMPLE = ("dl/dy_hat", "dy_hat/dz3", "dz3/dz2", "dz2/dz1", "dl/dz3", "dW2_n", "dl/dz2", "dl/dz1", "dW1_n")
-# Numbers worked by hand carry about 4 significant digits; the student may set rtol/atol in `mine`.
-HAND = Tolerance(rtol=1e-3, atol=1e-4)
 
 
 def _matrix(key, value, shape, names):

@@ -15,10 +15,9 @@ import numpy as np
 from mlp_ref import functional as fn
 from mlp_ref.compare import compare
 from mlp_ref.model import PARAM_NAMES
-from mlp_ref.tolerances import Tolerance
+from mlp_ref.tolerances import FINITE_DIFFERENCES as FD_TOLERANCE
 
 EPS = 1e-6
-FD_TOLERANCE = Tolerance(rtol=1e-6, atol=1e-8)
 KINKED = ("relu", "leaky_relu")
 
 
