@@ -1,5 +1,6 @@
 """`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given."""
 import json
+import math
 
 from mlp_ref import functional, losses
 from mlp_ref.parity import ParityConfig, anchor_configs, run_parity
@@ -67,6 +68,17 @@ def table(report):
     return "\n".join(lines)
 
 
+def strict_json(value):
+    """JSON has no NaN or Infinity: non-finite floats become the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def run(args):
     try:
         runs = configs(args)
@@ -76,7 +88,7 @@ def run(args):
         return 2
     ok = all(r.ok for r in reports)
     if args.json:
-        print(json.dumps({"ok": ok, "runs": [r.to_dict() for r in reports]}, indent=1))
+        print(json.dumps(strict_json({"ok": ok, "runs": [r.to_dict() for r in reports]}), indent=1, allow_nan=False))
     else:
         for r in reports:
             print(table(r) + "\n")

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mlp_ref import functional as fn
@@ -45,6 +46,13 @@ def test_a_wrong_reference_makes_the_main_job_fail_with_exit_1(capsys, monkeypat
     out = capsys.readouterr().out
     assert "parity failed: relu/identity/mse-sum float64 cpu: step 1, backward, dz1" in out
     assert out.strip().splitlines()[-1] == "parity: 2/3 runs match torch step for step -> FAIL"
+
+
+def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
+    monkeypatch.setitem(fn.ACTIVATIONS, "relu", fn.Activation(fn.relu_forward, lambda dout, cache: dout * np.inf))
+    assert main(["parity", "--steps", "1", "--dtype", "float64", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert report["ok"] is False and report["runs"][0]["worst"]["dz1"]["max_abs"] == "inf"
 
 
 def test_a_diverging_run_is_a_clear_error_not_a_traceback(capsys):
