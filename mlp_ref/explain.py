@@ -184,12 +184,19 @@ def derive(problem, jacobian=activation_jacobian):
     (a parameter so a planted wrong one can be shown to fail the check)."""
     p = problem
     net = p.model()
-    y_hat = net.forward(p.x)
-    value = net.loss(y_hat, p.y)
-    net.zero_grad()
-    net.backward()
+    # Finite inputs can still overflow on the way (x = 1e308): every side would then agree on inf,
+    # which proves nothing, so the derivation refuses and names where it overflowed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_hat = net.forward(p.x)
+        value = net.loss(y_hat, p.y)
+        net.zero_grad()
+        net.backward()
     c = net.cache
     forward = {"x": p.x, "z1": c.z1, "z2": c.h, "z3": c.z2, "y_hat": c.y_hat, "loss": np.float64(value)}
+    for name, v in (*forward.items(), *((f"d{k}", g) for k, g in net.grads.items())):
+        if not np.isfinite(v).all():
+            raise ValueError(f"{name}: the forward and backward pass overflow float64 on these inputs "
+                             f"(first non-finite quantity: {name}); use smaller values")
 
     samples, total = [], {name: 0.0 for name in GRADIENTS}
     for n in range(p.x.shape[0]):

@@ -11,6 +11,7 @@ import numpy as np
 from mlp_ref import functional, losses
 from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive
 from mlp_ref.explain_input import compare_mine, problem_from_dict, problem_to_dict
+from mlp_ref.parity_cli import strict_json
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 LABEL = 30  # width of the label column, so every matrix starts in the same column
@@ -181,7 +182,7 @@ def run(args):
     except (TypeError, ValueError) as e:
         print(f"mlp-ref explain: {e}")
         return 2
-    print(json.dumps(to_json(d, mine), indent=1) if args.json else text(d, mine))
+    print(json.dumps(strict_json(to_json(d, mine)), indent=1, allow_nan=False) if args.json else text(d, mine))
     return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
 
 

@@ -273,3 +273,16 @@ def test_bad_mine_is_named(mine, message):
     with pytest.raises(ValueError) as e:
         explain_input.compare_mine(explain.derive(hand_worked()), mine)
     assert message in str(e.value)
+
+
+def test_finite_inputs_that_overflow_are_refused_not_passed(tmp_path, capsys):
+    """x = 1e308 overflows the loss to inf; all three ways would agree on inf, which proves nothing."""
+    path = tmp_path / "huge.json"
+    assert main(["explain", "--write-input", str(path)]) == 0
+    data = json.loads(path.read_text())
+    data["x"][0] = [1e308, 1e308]
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["explain", "--input", str(path), "--json"]) == 2
+    out = capsys.readouterr().out
+    assert "overflow float64" in out and "first non-finite quantity: loss" in out
