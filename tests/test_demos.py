@@ -191,7 +191,8 @@ def test_demo_all_prints_every_table_and_claim_and_draws_a_png(findings, monkeyp
 
 def test_demo_json_has_a_verdict_per_claim(capsys):
     assert main(["demo", "softmax", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    # Strict JSON: the naive softmax's inf and nan come out as strings, never as bare NaN/Infinity.
+    report = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert report["ok"] is True and report["findings"][0]["supported"] is True
     assert report["findings"][0]["header"][0] == "logits"
 

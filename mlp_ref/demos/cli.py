@@ -6,6 +6,7 @@ import json
 import time
 
 from mlp_ref import demos
+from mlp_ref.parity_cli import strict_json
 
 
 def add_arguments(p):
@@ -43,10 +44,10 @@ def run(args):
     total = time.perf_counter() - start
     ok = all(f.supported for f in findings)
     if args.json:
-        print(json.dumps({"ok": ok, "seconds": total, "findings": [
+        print(json.dumps(strict_json({"ok": ok, "seconds": total, "findings": [
             {"name": f.name, "claim": f.claim, "supported": f.supported, "because": f.because,
-             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]},
-            indent=1, default=str))
+             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]}),
+            indent=1, default=str, allow_nan=False))
     else:
         for f in findings:
             print(demos.render(f) + "\n")
