@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlp_ref.grader import grade, report
 from mlp_ref.grader.sandbox import Limits
+from mlp_ref.parity_cli import strict_json
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
 
@@ -41,6 +42,27 @@ def _limits(args):
     return Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
 
 
+def dumps(value):
+    """Strict JSON (no NaN or Infinity tokens), which Gradescope and other parsers require."""
+    return json.dumps(strict_json(value), indent=1, allow_nan=False)
+
+
+def _writable(target, folder):
+    """Whether the --gradescope target can be written: checked before grading, not after minutes of it."""
+    target = Path(target)
+    if folder:
+        probe = target
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+    if target.is_dir():
+        return False
+    if target.exists():
+        return os.access(target, os.W_OK)
+    parent = target.parent if str(target.parent) else Path(".")
+    return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+
+
 def run(args):
     if args.template:
         sys.stdout.write((Path(__file__).parent.parent / "templates" / TEMPLATES[args.template]).read_text())
@@ -52,9 +74,14 @@ def run(args):
             raise ValueError("path: expected a submission .py file or a folder (or --template NAME), got nothing")
         if not path.exists():
             raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which does not exist")
+        if not path.is_dir() and path.suffix != ".py":
+            raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, "
+                             f"which is not a .py file")
         if path.is_dir() and args.gradescope and Path(args.gradescope).is_file():
             raise ValueError(f"--gradescope: with a folder, expected a folder for one results JSON per submission, "
                              f"got the file {args.gradescope!r}")
+        if args.gradescope and not _writable(args.gradescope, path.is_dir()):
+            raise ValueError(f"--gradescope: cannot write {args.gradescope!r} (its folder is missing or not writable)")
     except ValueError as e:
         print(f"mlp-ref check: {e}", file=sys.stderr)
         return 2
@@ -65,8 +92,8 @@ def run(args):
                     from_parent=threading.active_count() == 1 and not grade.answers_ready())
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
     if args.gradescope:
-        Path(args.gradescope).write_text(json.dumps(report.gradescope(r), indent=1))
-    print(json.dumps(report.as_json(r), indent=1) if args.json else report.text(r))
+        Path(args.gradescope).write_text(dumps(report.gradescope(r)))
+    print(dumps(report.as_json(r)) if args.json else report.text(r))
     return 0 if r.passed else 1
 
 
@@ -81,7 +108,7 @@ def _folder(path, args, limits):
         out.mkdir(parents=True, exist_ok=True)
         for p, r in zip(paths, reports):
             name = str(p.relative_to(path).with_suffix(".json")).replace(os.sep, "__")
-            (out / name).write_text(json.dumps(report.gradescope(r), indent=1))
+            (out / name).write_text(dumps(report.gradescope(r)))
     rows = report.csv_text(reports)
     if args.csv:
         Path(args.csv).write_text(rows)
@@ -89,6 +116,6 @@ def _folder(path, args, limits):
         sys.stdout.write(rows)
     passed = all(r.passed for r in reports)
     if args.json:
-        print(json.dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}, indent=1))
+        print(dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}))
     print(f"mlp-ref check: {sum(r.passed for r in reports)}/{len(reports)} submissions pass", file=sys.stderr)
     return 0 if passed else 1

@@ -2,7 +2,9 @@
 
 The child is forked from a fork server that has already imported torch (see sandbox.py), so a
 submission costs no torch import. Limits are set here, before the submission loads: address space
-(RLIMIT_AS), file size (RLIMIT_FSIZE), CPU seconds, and a per-case alarm. One JSON line per event goes to RESULTS as soon as it happens, so a
+(RLIMIT_AS), file size (RLIMIT_FSIZE), CPU seconds, and a per-case alarm; as root, the child then drops
+to its own uid (RLIMIT_NPROC applies from there) and hides the grader's modules. One JSON line per event
+goes up the results pipe as soon as it happens, so a
 submission that kills the process still leaves the cases before it. The child judges nothing: it
 records what the submission returned and the parent compares.
 """
@@ -51,12 +53,22 @@ class CappedStream:
 
 
 class AutogradGuard:
-    """Counts every call into torch's autograd engine (Tensor.backward, autograd.grad, functional.*)."""
+    """Counts every call into torch's autograd: the reverse-mode engine (Tensor.backward, autograd.grad,
+    autograd.functional.*, torch.func.grad), forward mode (make_dual, dual_level) and torch.func's
+    transforms, from wherever a submission can reach them as a module attribute.
+
+    Best effort: the originals stay reachable through the wrappers' closures, so a submission that
+    digs them out can call them uncounted; one that puts the original engine back is counted (check).
+    """
+
+    FUNC_MODULES = ("torch.func", "torch._functorch.eager_transforms", "torch._functorch.apis")
+    FUNC_NAMES = ("grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp")
 
     def __init__(self):
+        from torch.autograd import forward_ad
         from torch.autograd.variable import Variable
 
-        self.calls = 0
+        self.calls, self.variable = 0, Variable
         engine = Variable._execution_engine
         guard = self
 
@@ -68,7 +80,82 @@ class AutogradGuard:
             def __getattr__(self, name):
                 return getattr(engine, name)
 
-        Variable._execution_engine = Engine()
+        self.engine = Variable._execution_engine = Engine()
+        for module in [sys.modules.get(m) for m in self.FUNC_MODULES]:
+            for name in self.FUNC_NAMES if module is not None else ():
+                if callable(getattr(module, name, None)):
+                    setattr(module, name, self._counted(getattr(module, name)))
+        forward_ad.make_dual = self._counted(forward_ad.make_dual)
+        forward_ad.dual_level.__enter__ = self._counted(forward_ad.dual_level.__enter__)
+
+    def _counted(self, fn):
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return fn(*args, **kwargs)
+        return counted
+
+    def check(self):
+        """The calls so far; an engine swapped back for the original counts as a call, and is undone."""
+        if self.variable._execution_engine is not self.engine:
+            self.calls += 1
+            self.variable._execution_engine = self.engine
+        return self.calls
+
+
+class RefuseGrader:
+    """A sys.meta_path finder that keeps the grader's own modules (torch's answers among them) out of reach."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlp_ref" or name.startswith("mlp_ref."):
+            raise ImportError("the grader's own modules are not available to a submission")
+        return None
+
+
+def _hide_grader():
+    sys.meta_path.insert(0, RefuseGrader())
+    for name in [n for n in sys.modules if n == "mlp_ref" or n.startswith("mlp_ref.")]:
+        del sys.modules[name]
+
+
+# Processes (threads included) one child's uid may have: torch's few threads, not a fork bomb.
+NPROC = 64
+
+
+CAP_DAC_READ_SEARCH = 2
+
+
+def _drop_privileges(uid):
+    """As root: become `uid` (no groups), which owns only the scratch folder; then cap its processes.
+    Not root, or refused: carry on as before (the limit would then count all the user's processes).
+
+    The one capability kept is reading any file (CAP_DAC_READ_SEARCH): Python and torch may live under
+    a folder only root can enter (/root/.pyenv), and torch imports parts of itself and the standard
+    library lazily, while the submission runs. Writing, signalling, and the process limit are as for
+    any unprivileged user.
+    """
+    if uid is None:
+        return
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(8, 1, 0, 0, 0)  # PR_SET_KEEPCAPS: the permitted set survives setuid
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    except OSError:
+        return
+    caps = (Data * 2)()
+    caps[0].effective = caps[0].permitted = 1 << CAP_DAC_READ_SEARCH
+    libc.capset(ctypes.byref(Header(0x20080522, 0)), caps)  # _LINUX_CAPABILITY_VERSION_3
+    libc.prctl(8, 0, 0, 0, 0)
+    resource.setrlimit(resource.RLIMIT_NPROC, (NPROC, NPROC))
 
 
 def _mapped_bytes():
@@ -125,13 +212,19 @@ def pack(a):
     return {"dtype": a.dtype.name, "shape": list(a.shape), "data": a.ravel().tolist()}
 
 
-def load_submission(path):
-    import importlib.util
+def load_submission(path, source):
+    """The submission as a fresh module, from its source read before the privileges were dropped."""
+    import linecache
+    import types
 
-    spec = importlib.util.spec_from_file_location("submission", path)
-    module = importlib.util.module_from_spec(spec)
+    text = source.decode("utf-8", "replace")
+    # mtime None: linecache never re-reads the file (which the child's uid may not be allowed to).
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+    code = compile(source, path, "exec")
+    module = types.ModuleType("submission")
+    module.__file__ = path
     sys.modules["submission"] = module
-    spec.loader.exec_module(module)
+    exec(code, module.__dict__)
     return module
 
 
@@ -143,10 +236,10 @@ class Recorder:
         self.arrays, self.tracked = {}, []
         self.stage, self.step = "construct", None
 
-    def keep(self, name, value):
-        from mlp_ref.grader.adapters import to_numpy
+    to_numpy = None  # adapters.to_numpy, bound before the grader's modules are hidden
 
-        self.arrays[name] = to_numpy(value, name.split(".")[-1], self.tracked)
+    def keep(self, name, value):
+        self.arrays[name] = self.to_numpy(value, name.split(".")[-1], self.tracked)
         return self.arrays[name]
 
     def call(self, stage, fn, *args):
@@ -197,8 +290,11 @@ class Recorder:
                 self.call("clear_grad_and_cache", d.clear)
 
 
-def entry(path, results_path, output_path, work_dir, opts):
-    """The child's first call, in a process forked from the fork server (torch already loaded there)."""
+def entry(path, results, output_path, work_dir, opts):
+    """The child's first call, in a process forked from the fork server (torch already loaded there).
+
+    results: the write end of the pipe the parent reads (a multiprocessing Connection; only its fd is used).
+    """
     os.setsid()  # its own process group, so the grader can kill it with everything it started
     os.chdir(work_dir)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -207,18 +303,27 @@ def entry(path, results_path, output_path, work_dir, opts):
     os.dup2(out, 1)
     os.dup2(out, 2)
     try:
-        run_battery(os.path.abspath(path), results_path, opts)
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        source = e
+    try:
+        run_battery(os.path.abspath(path), source, results.fileno(), opts)
     finally:
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
         os._exit(0)
 
 
-def run_battery(path, results_path, opts):
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def run_battery(path, source, fd, opts):
     _limit(opts)
-    out = open(results_path, "w", buffering=1)
 
     def emit(**event):
-        out.write(json.dumps(event) + "\n")
+        _write_all(fd, (json.dumps(event) + "\n").encode())
 
     real_stdout = os.dup(1)
     capped = CappedStream(real_stdout, int(opts["output_cap"]), lambda n: emit(event="output_flood", bytes=n))
@@ -229,11 +334,18 @@ def run_battery(path, results_path, opts):
     torch.set_num_threads(1)
     from mlp_ref.grader import adapters, battery
 
+    cases = battery.by_id(opts["seed"])
+    Recorder.to_numpy = staticmethod(adapters.to_numpy)
+    # Installed before the submission loads: autograd at import time counts too.
     guard = AutogradGuard()
+    _drop_privileges(opts.get("uid"))
+    _hide_grader()
     sys.path.insert(0, os.path.dirname(path))
     t0 = time.perf_counter()
     try:
-        module = load_submission(path)
+        if isinstance(source, OSError):
+            raise source
+        module = load_submission(path, source)
     except BaseException as exc:  # noqa: B036  (SyntaxError, ImportError, sys.exit at import: all reported)
         info = error_info(exc, path, "import", None)
         if isinstance(exc, SyntaxError):
@@ -241,7 +353,8 @@ def run_battery(path, results_path, opts):
         emit(event="import_error", **info)
         return
     interface, problem = adapters.detect(module)
-    emit(event="interface", interface=interface, problem=problem, import_s=time.perf_counter() - t0)
+    emit(event="interface", interface=interface, problem=problem, import_s=time.perf_counter() - t0,
+         autograd_calls=guard.check())
     if interface is None:
         return
 
@@ -250,7 +363,6 @@ def run_battery(path, results_path, opts):
 
     signal.signal(signal.SIGALRM, alarm)
     timeouts = 0
-    cases = battery.by_id(opts["seed"])
     for case_id in opts["cases"]:
         case = cases[case_id]
         if case.kind not in adapters.SUPPORTED_KINDS[interface]:
@@ -259,7 +371,7 @@ def run_battery(path, results_path, opts):
         if timeouts >= MAX_TIMEOUTS:
             emit(event="case", case=case_id, skipped=f"not run: {timeouts} earlier cases ran out of time")
             continue
-        rec, error, calls0 = None, None, guard.calls
+        rec, error, calls0 = None, None, guard.check()
         signal.setitimer(signal.ITIMER_REAL, float(opts["case_timeout_s"]))
         try:
             rec = Recorder()
@@ -271,11 +383,12 @@ def run_battery(path, results_path, opts):
             signal.setitimer(signal.ITIMER_REAL, 0)
         timeouts += bool(error and error["outcome"] == "timeout")
         emit(event="case", case=case_id, arrays={k: pack(v) for k, v in rec.arrays.items()}, error=error,
-             autograd_calls=guard.calls - calls0, tracked=rec.tracked)
+             autograd_calls=guard.check() - calls0, tracked=rec.tracked)
     emit(event="done", output_bytes=capped.bytes)
 
 
 if __name__ == "__main__":
-    # By hand, for debugging: python -m mlp_ref.grader.child SUBMISSION RESULTS.jsonl OPTIONS_JSON
-    run_battery(os.path.abspath(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]))
+    # By hand, for debugging: python -m mlp_ref.grader.child SUBMISSION OPTIONS_JSON  (events on stdout's fd)
+    with open(sys.argv[1], "rb") as f:
+        run_battery(os.path.abspath(sys.argv[1]), f.read(), os.dup(1), json.loads(sys.argv[2]))
     os._exit(0)

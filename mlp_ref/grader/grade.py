@@ -77,10 +77,10 @@ def _import_check(run):
         e = failed[0]
         where = f" (line {e['line']}: {e['source']})" if e.get("line") else ""
         check.passed, check.error = False, dict(e, outcome="import_error")
-        check.message = f"import failed: {e['type']}: {e['message']}{where}"
+        check.message = f"import failed: {e.get('type')}: {e.get('message')}{where}"
     elif run.of("interface") and run.of("interface")[0].get("interface") is None:
         # It imported, but nothing in it can be driven: the same outcome as a failed import.
-        check.passed, check.message = False, run.of("interface")[0]["problem"]
+        check.passed, check.message = False, str(run.of("interface")[0].get("problem"))
         check.error = {"outcome": "import_error", "stage": "import"}
     elif not run.of("interface"):
         check.passed = False
@@ -145,11 +145,16 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, fr
         else:
             check = verdict.case_check(case, answers[case.id], events.get(case.id), report.interface)
         report.checks.append(check)
-    report.checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events)]
+    import_calls = (iface[0].get("autograd_calls") or 0) if iface else 0
+    report.checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events, import_calls)]
     if not head.passed:
         for c in report.checks[-2:]:
             c.passed, c.message = False, "not run: the submission did not import or implements no interface"
     report.checks.append(verdict.output_check(run, limits.output_cap))
+    if not head.passed and report.checks[-1].passed:
+        # Not a point for an import that failed: nothing ran whose output could be judged.
+        report.checks[-1].passed = False
+        report.checks[-1].message = "not run: the submission did not import or implements no interface"
     diagnose.diagnose(report.checks, answers)
     _score_robustness(report.checks, strict)
     for c in report.checks:
@@ -182,9 +187,25 @@ def submissions(folder):
     return out
 
 
+def unreadable(path, exc, strict=False):
+    """The failed Report of a submission whose grading itself went wrong (its results could not be read)."""
+    check = verdict.Check("the submission imports and implements an interface", "interface", False)
+    check.message = f"results unreadable: {type(exc).__name__}: {exc}"[:500]
+    check.error = {"outcome": "crashed", "stage": "grading"}
+    return Report(str(path), checks=[check], problem=check.message, containment=["crashed"], strict=strict)
+
+
 def grade_many(paths, *, jobs=None, **kwargs):
-    """Reports for many submissions, `jobs` child processes at a time (default: the CPU count)."""
+    """Reports for many submissions, `jobs` child processes at a time (default: the CPU count).
+    Whatever goes wrong grading one submission fails that one alone."""
     jobs = jobs or os.cpu_count() or 1
     expected(kwargs.get("seed", 0))
+
+    def one(path):
+        try:
+            return grade(path, **kwargs)
+        except Exception as e:  # noqa: BLE001  (one unreadable submission must not stop the folder)
+            return unreadable(path, e, kwargs.get("strict", False))
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda p: grade(p, **kwargs), paths))
+        return list(pool.map(one, paths))

@@ -4,14 +4,23 @@ Children are forked from one fork server (multiprocessing's "forkserver") that i
 torch once, single-threaded: a child starts in milliseconds instead of paying torch's 1-3 s import.
 The child gets a time limit (killed with its whole process group), a memory limit and an output cap
 (set by the child before the submission loads), single-threaded BLAS/OpenMP, a scratch working directory, and
-no stdin. What comes back is JSON only, parsed here into numpy arrays of an allowed dtype: nothing
-the child wrote is ever unpickled or executed.
+no stdin. When the grader runs as root, each child also drops to a uid of its own (CHILD_UIDS) before
+the submission loads, so it cannot write the grader's files or another child's, and every process
+left with that uid is killed when the child ends.
+
+Results come back through an anonymous pipe, never a file a submission could reach by path. They are
+JSON lines only, each one capped in length, type-checked field by field, and parsed into numpy arrays
+of an allowed dtype: nothing the child wrote is ever unpickled or executed. The submission runs in
+the process that holds the pipe, so this protects against other submissions and a broken child, not
+against a submission that writes forged lines to its own pipe (see the README's grading section).
 """
 import contextlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import secrets
+import select
 import signal
 import sys
 import tempfile
@@ -27,6 +36,12 @@ THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "OMP_WAIT_POLICY": "PASSIVE", "OMP
               "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ALLOWED_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 OUTPUT_HEAD = 2000
+MAX_LINE = 16 * 2 ** 20      # one result line; a case's arrays take kilobytes
+MAX_RESULTS = 128 * 2 ** 20  # everything one child may send back; the rest is read and dropped
+# Uids given to children when the grader is root: unlikely to belong to anyone, one per child.
+CHILD_UIDS = range(3_000_000, 3_000_000 + 2 ** 24)
+INT_FIELDS = ("bytes", "output_bytes", "autograd_calls", "line", "step")
+STR_FIELDS = ("event", "case", "type", "message", "problem", "source", "stage", "skipped", "interface", "outcome")
 
 
 @dataclass
@@ -119,6 +134,8 @@ class Pending:
     tmp: tempfile.TemporaryDirectory
     limits: Limits
     t0: float
+    reader: object = None  # the parent's end of the results pipe
+    uid: int = None        # the uid the child runs as, when the grader is root
 
     @property
     def folder(self):
@@ -138,17 +155,25 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, from_parent=False):
     tmp = tempfile.TemporaryDirectory(prefix="mlp-ref-check-")
     folder = Path(tmp.name)
     (folder / "work").mkdir()
+    uid = None
+    if os.geteuid() == 0:
+        uid = CHILD_UIDS.start + secrets.randbelow(len(CHILD_UIDS))
+        os.chown(folder / "work", uid, uid)
     opts = dict(seed=seed, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
-                memory_mb=limits.memory_mb, output_cap=limits.output_cap)
-    proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), str(folder / "results.jsonl"),
+                memory_mb=limits.memory_mb, output_cap=limits.output_cap, uid=uid)
+    reader, writer = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), writer,
                                                  str(folder / "output.txt"), str(folder / "work"), opts), daemon=True)
     t0 = time.perf_counter()
-    if from_parent:
-        proc.start()
-    else:
-        with _server_lock, _without_main():
+    try:
+        if from_parent:
             proc.start()
-    return Pending(proc, tmp, limits, t0)
+        else:
+            with _server_lock, _without_main():
+                proc.start()
+    finally:
+        writer.close()  # the child holds its own copy; the pipe ends when every copy is closed
+    return Pending(proc, tmp, limits, t0, reader, uid)
 
 
 @contextlib.contextmanager
@@ -167,7 +192,9 @@ def _without_main():
 def finish(pending):
     """Wait for the child (killing it at the time limit) and read back what it recorded; never raises for it."""
     run, proc = ChildRun(), pending.proc
-    proc.join(max(0.0, pending.limits.timeout_s - (time.perf_counter() - pending.t0)))
+    deadline = pending.t0 + pending.limits.timeout_s
+    data = _collect(pending.reader, proc, deadline)
+    proc.join(max(0.0, deadline - time.perf_counter()))
     run.timed_out = proc.exitcode is None
     # The whole group: a submission may have started processes of its own.
     try:
@@ -175,12 +202,16 @@ def finish(pending):
     except (ProcessLookupError, PermissionError):
         pass
     proc.join()
+    if pending.uid is not None:
+        kill_uid(pending.uid)  # processes that left the group (setsid) still have the child's uid
+    data += _drain(pending.reader, MAX_RESULTS - len(data))
+    pending.reader.close()
     run.returncode = proc.exitcode
     run.seconds = time.perf_counter() - pending.t0
-    results, output = pending.folder / "results.jsonl", pending.folder / "output.txt"
-    _read_events(run, results)
+    output = pending.folder / "output.txt"
+    _read_events(run, data)
     size = output.stat().st_size if output.exists() else 0
-    run.output_bytes = max([size] + [e.get("bytes", e.get("output_bytes", 0)) for e in run.events])
+    run.output_bytes = max([size] + [e.get("bytes") or e.get("output_bytes") or 0 for e in run.events])
     if output.exists():
         with open(output, "rb") as f:
             run.output_head = f.read(OUTPUT_HEAD).decode("utf-8", "replace")
@@ -193,15 +224,88 @@ def run_child(path, case_ids, limits=Limits(), seed=0):
     return finish(start_child(path, case_ids, limits, seed))
 
 
-def _read_events(run, results):
-    if not results.exists():
-        return
-    with open(results, "rb") as f:
-        for line in f:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                run.bad_lines += 1
+def _collect(reader, proc, deadline):
+    """What the child sends until the pipe closes, the child ends, or the deadline (read as it comes:
+    a full pipe would stop the child)."""
+    fd, data = reader.fileno(), bytearray()
+    while (left := deadline - time.perf_counter()) > 0:
+        ready, _, _ = select.select([fd, proc.sentinel], [], [], left)
+        if fd in ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            if len(data) < MAX_RESULTS:
+                data += chunk[: MAX_RESULTS - len(data)]
+        elif ready:
+            break  # the child ended; a process it left behind may hold the pipe open
+    return data
+
+
+def _drain(reader, room):
+    """What is left in the pipe after the child ended, without waiting for anyone still holding it."""
+    fd, data = reader.fileno(), bytearray()
+    os.set_blocking(fd, False)
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except (BlockingIOError, OSError):
+            break
+        if not chunk:
+            break
+        data += chunk[: max(0, room - len(data))]
+    return bytes(data)
+
+
+def kill_uid(uid, rounds=50):
+    """SIGKILL every process whose real uid is `uid` (a uid used by one child alone), until none is left."""
+    for _ in range(rounds):
+        found = False
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
                 continue
-            if isinstance(event, dict):
-                run.events.append(event)
+            try:
+                with open(f"/proc/{entry.name}/status") as f:
+                    uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+                if int(uids[0]) == uid or int(uids[1]) == uid:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, StopIteration, ValueError, IndexError):
+                continue
+        if not found:
+            return
+
+
+def valid_event(event):
+    """Whether a parsed line has the shape of a child event: every known field of the right type."""
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+        return False
+    for name, value in event.items():
+        if name in INT_FIELDS and not (value is None or (type(value) is int and value >= 0)):
+            return False
+        if name in STR_FIELDS and not (value is None or isinstance(value, str)):
+            return False
+    tracked = event.get("tracked", [])
+    if not isinstance(tracked, list) or not all(isinstance(t, str) for t in tracked):
+        return False
+    if not isinstance(event.get("arrays", {}), dict):
+        return False
+    error = event.get("error")
+    return error is None or (isinstance(error, dict) and "error" not in error and valid_event(dict(error, event="error")))
+
+
+def _read_events(run, data):
+    for line in bytes(data).split(b"\n"):
+        if not line.strip():
+            continue
+        if len(line) > MAX_LINE:
+            run.bad_lines += 1
+            continue
+        try:
+            event = json.loads(line)
+        except Exception:  # noqa: BLE001  (deep nesting raises RecursionError; any unreadable line is just bad)
+            run.bad_lines += 1
+            continue
+        if valid_event(event):
+            run.events.append(event)
+        else:
+            run.bad_lines += 1

@@ -189,9 +189,14 @@ def mutation_check(cases, events):
     return check
 
 
-def autograd_check(cases, events):
-    """No autograd: no call into torch's autograd engine, no returned tensor that tracks gradients."""
+def autograd_check(cases, events, import_calls=0):
+    """No autograd: no call into torch's autograd (reverse or forward mode, torch.func), at import or in
+    any case, and no returned tensor that tracks gradients."""
     check = Check("backward is hand-written: torch autograd never runs", "contract", True)
+    if import_calls:
+        check.passed, check.diagnosis = False, "autograd_used"
+        check.message = f"torch's autograd ran {import_calls} time(s) while the submission was imported"
+        return check
     for case in cases:
         event = events.get(case.id) or {}
         calls, tracked = event.get("autograd_calls", 0), event.get("tracked") or []

@@ -40,6 +40,7 @@ EXPECTED = {
     "hostile_huge_alloc.py": {"passed": False, "contained": "memory_limit"},
     "hostile_print_storm.py": {"passed": False, "contained": "output_flood"},
     "hostile_write_verdict.py": {"passed": False, "diagnosis": "wrong_sign"},
+    "hostile_forge_results.py": {"passed": False, "contained": "import_error"},
     "hostile_raises.py": {"passed": False, "contained": "crashed"},
     "broken_syntax.py": {"passed": False, "contained": "import_error"},
     "broken_import.py": {"passed": False, "contained": "import_error"},
@@ -93,6 +94,8 @@ WHY = {
     "hostile_os_exit.py": "os._exit(0) at import: no exception, no output, status 0",
     "hostile_huge_alloc.py": "np.ones of 50 GB in forward: MemoryError under the memory rlimit",
     "hostile_print_storm.py": "6 MB of prints per forward (60 MB in all), otherwise correct",
+    "hostile_forge_results.py": "no MLP; appends forged full-score events to ../results.jsonl and imports the "
+                                "grader's oracle: the results travel by pipe and mlp_ref is refused",
     "hostile_write_verdict.py": "writes results.json and report.json claiming a full score into its cwd and "
                                 "prints a passing JSON line; the real verdict is wrong_sign (mse dJdy_hat)",
     "hostile_raises.py": "backward raises NotImplementedError",
