@@ -202,7 +202,7 @@ def autograd_check(cases, events, import_calls=0):
         calls, tracked = event.get("autograd_calls", 0), event.get("tracked") or []
         if calls or tracked:
             check.passed, check.case, check.diagnosis = False, case, "autograd_used"
-            what = [f"torch's autograd engine ran {calls} time(s)"] if calls else []
+            what = [f"torch's autograd (engine, forward mode or torch.func) ran {calls} time(s)"] if calls else []
             what += [f"returned tensors carry autograd state (requires_grad or grad_fn): {sorted(set(tracked))}"] \
                 if tracked else []
             check.message = "; ".join(what) + f" ({case.describe})"
