@@ -1,0 +1,112 @@
+"""What the child puts between a submission and the grader: an autograd counter, a refusal to import
+the grader's own modules, and (as root) a uid of its own with a process limit.
+"""
+import os
+import resource
+import sys
+
+
+class AutogradGuard:
+    """Counts every call into torch's autograd: the reverse-mode engine (Tensor.backward, autograd.grad,
+    autograd.functional.*, torch.func.grad), forward mode (make_dual, dual_level) and torch.func's
+    transforms, from wherever a submission can reach them as a module attribute.
+
+    Best effort: the originals stay reachable through the wrappers' closures, so a submission that
+    digs them out can call them uncounted; one that puts the original engine back is counted (check).
+    """
+
+    FUNC_MODULES = ("torch.func", "torch._functorch.eager_transforms", "torch._functorch.apis")
+    FUNC_NAMES = ("grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp")
+
+    def __init__(self):
+        from torch.autograd import forward_ad
+        from torch.autograd.variable import Variable
+
+        self.calls, self.variable = 0, Variable
+        engine = Variable._execution_engine
+        guard = self
+
+        class Engine:
+            def run_backward(self, *args, **kwargs):
+                guard.calls += 1
+                return engine.run_backward(*args, **kwargs)
+
+            def __getattr__(self, name):
+                return getattr(engine, name)
+
+        self.engine = Variable._execution_engine = Engine()
+        for module in [sys.modules.get(m) for m in self.FUNC_MODULES]:
+            for name in self.FUNC_NAMES if module is not None else ():
+                if callable(getattr(module, name, None)):
+                    setattr(module, name, self._counted(getattr(module, name)))
+        forward_ad.make_dual = self._counted(forward_ad.make_dual)
+        forward_ad.dual_level.__enter__ = self._counted(forward_ad.dual_level.__enter__)
+
+    def _counted(self, fn):
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return fn(*args, **kwargs)
+        return counted
+
+    def check(self):
+        """The calls so far; an engine swapped back for the original counts as a call, and is undone."""
+        if self.variable._execution_engine is not self.engine:
+            self.calls += 1
+            self.variable._execution_engine = self.engine
+        return self.calls
+
+
+class RefuseGrader:
+    """A sys.meta_path finder that keeps the grader's own modules (torch's answers among them) out of reach."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "mlp_ref" or name.startswith("mlp_ref."):
+            raise ImportError("the grader's own modules are not available to a submission")
+        return None
+
+
+def hide_grader():
+    sys.meta_path.insert(0, RefuseGrader())
+    for name in [n for n in sys.modules if n == "mlp_ref" or n.startswith("mlp_ref.")]:
+        del sys.modules[name]
+
+
+# Processes (threads included) one child's uid may have: torch's few threads, not a fork bomb.
+NPROC = 64
+
+
+CAP_DAC_READ_SEARCH = 2
+
+
+def drop_privileges(uid):
+    """As root: become `uid` (no groups), which owns only the scratch folder; then cap its processes.
+    Not root, or refused: carry on as before (the limit would then count all the user's processes).
+
+    The one capability kept is reading any file (CAP_DAC_READ_SEARCH): Python and torch may live under
+    a folder only root can enter (/root/.pyenv), and torch imports parts of itself and the standard
+    library lazily, while the submission runs. Writing, signalling, and the process limit are as for
+    any unprivileged user.
+    """
+    if uid is None:
+        return
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(8, 1, 0, 0, 0)  # PR_SET_KEEPCAPS: the permitted set survives setuid
+    try:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    except OSError:
+        return
+    caps = (Data * 2)()
+    caps[0].effective = caps[0].permitted = 1 << CAP_DAC_READ_SEARCH
+    libc.capset(ctypes.byref(Header(0x20080522, 0)), caps)  # _LINUX_CAPABILITY_VERSION_3
+    libc.prctl(8, 0, 0, 0, 0)
+    resource.setrlimit(resource.RLIMIT_NPROC, (NPROC, NPROC))
