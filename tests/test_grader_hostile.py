@@ -90,6 +90,15 @@ def test_forged_results_file_and_grader_imports_do_not_pass():
     assert not r.passed and r.score == 0 and r.interface is None
 
 
+def test_grader_modules_are_out_of_the_submissions_reach(tmp_path):
+    importer = write(tmp_path, "importer.py", "import mlp_ref.grader.oracle\n" + CORRECT)
+    looker = write(tmp_path, "looker.py", "import sys\nassert not [m for m in sys.modules if m.startswith('mlp_ref')]"
+                   ", 'grader modules in sys.modules'\n" + CORRECT)
+    r_import, r_look = graded([importer, looker])
+    assert not r_import.passed and "the grader's own modules are not available to a submission" in r_import.problem
+    assert r_look.passed, r_look.problem
+
+
 @ROOT
 def test_submission_cannot_write_where_only_root_can(tmp_path):
     private = tmp_path / "private"
