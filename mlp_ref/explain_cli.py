@@ -9,9 +9,9 @@ import json
 import numpy as np
 
 from mlp_ref import functional, losses
+from mlp_ref.compare import strict_json
 from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive
 from mlp_ref.explain_input import compare_mine, problem_from_dict, problem_to_dict
-from mlp_ref.parity_cli import strict_json
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 LABEL = 30  # width of the label column, so every matrix starts in the same column

@@ -1,8 +1,8 @@
 """`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given."""
 import json
-import math
 
 from mlp_ref import functional, losses
+from mlp_ref.compare import strict_json
 from mlp_ref.parity import ParityConfig, anchor_configs, run_parity
 
 QUANTITIES = ("y_hat", "loss", "dW1", "db1", "dW2", "db2", "W1", "b1", "W2", "b2")
@@ -66,17 +66,6 @@ def table(report):
     lines.append(f"  loss {report.losses[0]:.6g} -> {report.losses[-1]:.6g};  "
                  + ("PASS" if report.ok else "FAIL\n" + report.failure_message()))
     return "\n".join(lines)
-
-
-def strict_json(value):
-    """JSON has no NaN or Infinity: non-finite floats become the strings "nan", "inf", "-inf"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    return value
 
 
 def run(args):

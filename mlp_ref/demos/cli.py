@@ -6,7 +6,7 @@ import json
 import time
 
 from mlp_ref import demos
-from mlp_ref.parity_cli import strict_json
+from mlp_ref.compare import strict_json
 
 
 def add_arguments(p):

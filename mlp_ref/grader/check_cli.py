@@ -5,9 +5,9 @@ import sys
 import threading
 from pathlib import Path
 
+from mlp_ref.compare import strict_json
 from mlp_ref.grader import grade, report
 from mlp_ref.grader.sandbox import Limits
-from mlp_ref.parity_cli import strict_json
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
 
