@@ -156,7 +156,11 @@ class MLP:
         if self.cache is None:
             raise ValueError("loss() called before forward(): run y_hat = net.forward(x) first")
         n = self.cache.x.shape[0]
-        validate.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
+        if y_hat is self.cache.y_hat:
+            # forward's own output: its type, shape and dtype are known; only overflow can be new.
+            validate.finite("y_hat", y_hat)
+        else:
+            validate.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
         if self.loss_name == "ce":
             validate.class_targets("y", y, n=n, n_classes=self.n_out)
             value, self._dloss = losses.cross_entropy(self.cache.z2, y, self.reduction)
