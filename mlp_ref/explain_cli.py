@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from mlp_ref import functional, losses
-from mlp_ref.compare import strict_json
+from mlp_ref.compare import dumps_strict
 from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive
 from mlp_ref.explain_input import compare_mine, problem_from_dict, problem_to_dict
 
@@ -182,7 +182,7 @@ def run(args):
     except (TypeError, ValueError) as e:
         print(f"mlp-ref explain: {e}")
         return 2
-    print(json.dumps(strict_json(to_json(d, mine)), indent=1, allow_nan=False) if args.json else text(d, mine))
+    print(dumps_strict(to_json(d, mine)) if args.json else text(d, mine))
     return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
 
 

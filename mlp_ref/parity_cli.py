@@ -1,8 +1,7 @@
 """`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given."""
-import json
 
 from mlp_ref import functional, losses
-from mlp_ref.compare import strict_json
+from mlp_ref.compare import dumps_strict
 from mlp_ref.parity import ParityConfig, anchor_configs, run_parity
 
 QUANTITIES = ("y_hat", "loss", "dW1", "db1", "dW2", "db2", "W1", "b1", "W2", "b2")
@@ -77,7 +76,7 @@ def run(args):
         return 2
     ok = all(r.ok for r in reports)
     if args.json:
-        print(json.dumps(strict_json({"ok": ok, "runs": [r.to_dict() for r in reports]}), indent=1, allow_nan=False))
+        print(dumps_strict({"ok": ok, "runs": [r.to_dict() for r in reports]}))
     else:
         for r in reports:
             print(table(r) + "\n")

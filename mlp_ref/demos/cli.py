@@ -2,11 +2,10 @@
 
 Exit 0 when every claim run is supported by its numbers, 1 when one is not, 2 on bad arguments.
 """
-import json
 import time
 
 from mlp_ref import demos
-from mlp_ref.compare import strict_json
+from mlp_ref.compare import dumps_strict
 
 
 def add_arguments(p):
@@ -44,10 +43,10 @@ def run(args):
     total = time.perf_counter() - start
     ok = all(f.supported for f in findings)
     if args.json:
-        print(json.dumps(strict_json({"ok": ok, "seconds": total, "findings": [
+        print(dumps_strict({"ok": ok, "seconds": total, "findings": [
             {"name": f.name, "claim": f.claim, "supported": f.supported, "because": f.because,
-             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]}),
-            indent=1, default=str, allow_nan=False))
+             "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]},
+            default=str))
     else:
         for f in findings:
             print(demos.render(f) + "\n")

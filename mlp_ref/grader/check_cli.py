@@ -1,11 +1,10 @@
 """`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV."""
-import json
 import os
 import sys
 import threading
 from pathlib import Path
 
-from mlp_ref.compare import strict_json
+from mlp_ref.compare import dumps_strict as dumps
 from mlp_ref.grader import grade, report
 from mlp_ref.grader.sandbox import Limits
 
@@ -40,11 +39,6 @@ def _limits(args):
     if args.jobs < 1:
         raise ValueError(f"--jobs: expected a positive integer, got {args.jobs}")
     return Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
-
-
-def dumps(value):
-    """Strict JSON (no NaN or Infinity tokens), which Gradescope and other parsers require."""
-    return json.dumps(strict_json(value), indent=1, allow_nan=False)
 
 
 def _writable(target, folder):
