@@ -60,10 +60,9 @@ def test_without_zero_grad_both_sides_accumulate_alike(f, g, loss, reduction):
     config = ParityConfig(f=f, g=g, loss=loss, reduction=reduction, steps=STEPS, lr=0.002, zero_grad=False)
     report = run_parity(config)
     assert_parity(report)
-    net = MLP(5, 7, 3, f=f, g=g, loss=loss, reduction=reduction)
-    # The accumulated gradient really is the sum over steps: it grows well past one step's gradient.
+    # The accumulated gradient really is the sum over steps: it moves away from one step's gradient.
     db2 = [next(c for c in s.comparisons if c.name == "db2") for s in report.steps]
-    assert net is not None and abs(db2[-1].expected) != abs(db2[0].expected)
+    assert abs(db2[-1].expected) != abs(db2[0].expected)
 
 
 # --- inputs that random data never produces -----------------------------------------------------
