@@ -2,10 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Both variables must be set before numpy or torch loads: their idle BLAS/OpenMP threads
-# otherwise spin and slow the other library 2.5-15x on 2 cores.
-export OPENBLAS_THREAD_TIMEOUT := 4
-export OMP_WAIT_POLICY := PASSIVE
+# The thread variables (OPENBLAS_THREAD_TIMEOUT, OMP_WAIT_POLICY) are set by mlp_ref.env, which every
+# Python entry point imports before numpy or torch.
 
 .PHONY: run test bench clean
 

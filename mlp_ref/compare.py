@@ -4,8 +4,6 @@ The expected side (torch, or finite differences) is trusted: closeness is
 |actual - expected| <= atol + rtol * |expected|, elementwise, as torch.testing.assert_close.
 Shape and dtype are checked before any value.
 """
-import json
-import math
 from dataclasses import asdict, dataclass
 from typing import Optional
 
@@ -86,19 +84,3 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
     return Comparison(ok=n_bad == 0, n_mismatched=n_bad, n_total=n,
                       max_abs=float(err.max()), max_rel=float(rel.max()),
                       worst_index=index, actual=float(a[flat]), expected=float(e[flat]), **base)
-
-
-def strict_json(value):
-    """JSON has no NaN or Infinity: non-finite floats become the strings "nan", "inf", "-inf"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    return value
-
-
-def dumps_strict(value, **kwargs):
-    """Strict JSON text (no NaN or Infinity tokens, which strict parsers and Gradescope reject)."""
-    return json.dumps(strict_json(value), indent=1, allow_nan=False, **kwargs)

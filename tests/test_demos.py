@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mlp_ref import demos
-from mlp_ref.cli import main
+from mlp_ref.cli.main import main
 from mlp_ref.compare import compare
 from mlp_ref.demos import batch_size, dead_relu, softmax, vanishing
 from mlp_ref.functional import softmax as stable_softmax
@@ -206,8 +206,8 @@ def test_unknown_demo_is_named():
 
 def test_plot_errors_are_named_after_the_tables_print(monkeypatch, tmp_path, capsys):
     assert main(["demo", "softmax", "--plot", str(tmp_path / "absent" / "x.png")]) == 2
-    out = capsys.readouterr().out
-    assert "demo softmax" in out and "mlp-ref demo: [Errno 2] No such file or directory" in out
+    out = capsys.readouterr()
+    assert "demo softmax" in out.out and "mlp-ref demo: [Errno 2] No such file or directory" in out.err
     monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if the 'plot' extra were absent
     assert main(["demo", "softmax", "--plot", str(tmp_path / "x.png")]) == 2
-    assert "--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'" in capsys.readouterr().out
+    assert "--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'" in capsys.readouterr().err

@@ -9,8 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mlp_ref import explain, explain_cli, explain_input
-from mlp_ref.cli import main
+from mlp_ref.cli import explain as explain_cli
+from mlp_ref.cli.main import main
+from mlp_ref.explain import derivation as explain
+from mlp_ref.explain import input as explain_input
 from mlp_ref.compare import compare
 from mlp_ref.functional import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mlp_ref.tolerances import tolerance
@@ -209,16 +211,16 @@ def test_bad_input_names_the_key_expected_and_got(edit, message):
 
 def test_bce_on_unbounded_outputs_exits_2_naming_g(capsys):
     assert main(["explain", "--loss", "bce", "--g", "identity"]) == 2
-    assert "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave" in capsys.readouterr().out
+    assert "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave" in capsys.readouterr().err
 
 
 def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):
     path = tmp_path / "bad.json"
     path.write_text("{not json")
     assert main(["explain", "--input", str(path)]) == 2
-    assert "is not valid JSON" in capsys.readouterr().out
+    assert "is not valid JSON" in capsys.readouterr().err
     assert main(["explain", "--input", str(tmp_path / "absent.json")]) == 2
-    assert "cannot read" in capsys.readouterr().out
+    assert "cannot read" in capsys.readouterr().err
 
 
 # --- a student's own numbers ('mine'): where does the hand derivation depart? ---------------------
@@ -284,5 +286,5 @@ def test_finite_inputs_that_overflow_are_refused_not_passed(tmp_path, capsys):
     path.write_text(json.dumps(data))
     capsys.readouterr()
     assert main(["explain", "--input", str(path), "--json"]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "overflow float64" in out and "first non-finite quantity: loss" in out

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mlp_ref import functional as fn
-from mlp_ref.cli import main
+from mlp_ref.cli.main import main
 
 
 def test_the_main_job_passes_and_prints_a_table_per_task(capsys):
@@ -57,12 +57,12 @@ def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
 
 def test_a_diverging_run_is_a_clear_error_not_a_traceback(capsys):
     assert main(["parity", "--lr", "50", "--steps", "30", "--dtype", "float64"]) == 2
-    assert "training diverged: try a smaller lr" in capsys.readouterr().out
+    assert "training diverged: try a smaller lr" in capsys.readouterr().err
 
 
 def test_importing_the_package_sets_the_thread_variables_before_numpy_loads():
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}
-    probe = ("import sys, os, mlp_ref.cli; assert 'torch' not in sys.modules;"
+    probe = ("import sys, os, mlp_ref.cli.main; assert 'torch' not in sys.modules;"
              "print(os.environ['OPENBLAS_THREAD_TIMEOUT'], os.environ['OMP_WAIT_POLICY'])")
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -81,4 +81,5 @@ def test_the_console_script_is_installed_and_runs():
                                            (["--lr", "nan"], "lr: expected a finite number >= 0, got nan")])
 def test_bad_options_are_named(capsys, args, message):
     assert main(["parity", "--steps", "2", "--dtype", "float64", *args]) == 2
-    assert message in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert message in out.err and out.out == ""

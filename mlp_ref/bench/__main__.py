@@ -1,4 +1,4 @@
-"""python -m mlp_ref.bench: the ratio goals of issue 5, checked with paired processes.
+"""python -m mlp_ref.bench: the ratio goals, checked with paired processes.
 
 Prints, per size and dtype: numpy and torch eager step times, the median of the per-round ratios
 (and their range), the goal and verdict, the step's GFLOP/s and its share of numpy's own GEMM rate

@@ -16,7 +16,9 @@ import subprocess
 import sys
 import time
 
-THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "OMP_WAIT_POLICY": "PASSIVE"}
+from mlp_ref.env import THREAD_VARIABLES
+
+THREAD_ENV = THREAD_VARIABLES
 # A turn is the fastest of BLOCKS blocks of n calls: other work on a shared machine only ever
 # adds time, so the fastest block is the nearest to what the code itself costs.
 BLOCKS = 5

@@ -1,4 +1,4 @@
-"""What is timed: one SGD step of the reference and of torch eager, on the sizes of issue 5.
+"""What is timed: one SGD step of the reference and of torch eager, on the sizes the ratio goals are set for.
 
 One step = forward, loss, zero grads, backward, SGD update; Linear -> ReLU -> Linear, MSE mean.
 The torch step is the twin's own modules (nn.Sequential, nn.MSELoss, optim.SGD) run the way a

@@ -1,9 +1,10 @@
 """mlp-ref check: grade a hand-written backprop against torch, with diagnoses a student can act on.
 
-    check_cli    parses arguments, writes the report (text, JSON, Gradescope, CSV)
+    (mlp_ref.cli.check parses the arguments and writes the report: text, JSON, Gradescope, CSV)
     grade        one submission or a folder: child run + torch's answers -> verdict -> diagnoses
     sandbox      the child process: fork server, limits, JSON-only results
     child        runs in the child: imports the submission, drives it through the battery (adapters)
     verdict      the child's arrays against torch's, case by case     diagnose   the shape of an error
     battery      the cases and their inputs                          oracle     torch's answers
+    templates/   blank submissions to start from
 """

@@ -5,7 +5,7 @@ intermediates for that step) and returns a sentence of evidence when the error h
 None. The first rule that speaks wins. Three pattern rules then look across checks: a mean split
 between loss and backward, a matrix product that crashes where the shapes differ, an activation
 branch that is missing. To teach the grader a new bug: add a rule (and a mutant if it needs one)
-here, and a submission with that bug to tests/zoo with its id in the manifest.
+here, and a submission with that bug to tests/grader/zoo with its id in the manifest.
 
 Matching is loose on purpose (MATCH): the question is which bug, not whether the digits agree.
 """

@@ -32,8 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-THREAD_ENV = {"OPENBLAS_THREAD_TIMEOUT": "4", "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1",
-              "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+from mlp_ref.env import THREAD_VARIABLES
+
+# One thread per child: a folder run already grades one submission per core.
+THREAD_ENV = {**THREAD_VARIABLES, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ALLOWED_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 OUTPUT_HEAD = 2000
 MAX_LINE = 16 * 2 ** 20      # one result line; a case's arrays take kilobytes

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mlp_ref.grader import grade
 
-SUBMISSION = Path(__file__).parent.parent / "zoo" / "correct_vectorised.py"
+SUBMISSION = Path(__file__).parent.parent / "grader" / "zoo" / "correct_vectorised.py"
 
 
 def label(benchmark, side):
@@ -24,7 +24,7 @@ def label(benchmark, side):
 def test_check_one_submission_cold(benchmark):
     label(benchmark, "check-cold")
     env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT="4", OMP_WAIT_POLICY="PASSIVE")
-    cmd = [sys.executable, "-m", "mlp_ref.cli", "check", str(SUBMISSION)]
+    cmd = [sys.executable, "-m", "mlp_ref.cli.main", "check", str(SUBMISSION)]
     done = benchmark.pedantic(subprocess.run, args=(cmd,), kwargs=dict(env=env, capture_output=True, text=True),
                               rounds=3, iterations=1)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

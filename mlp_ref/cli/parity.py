@@ -1,7 +1,7 @@
 """`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given."""
 
 from mlp_ref import functional, losses
-from mlp_ref.compare import dumps_strict
+from mlp_ref.cli.output import dumps, refuse
 from mlp_ref.parity import ParityConfig, anchor_configs, run_parity
 
 QUANTITIES = ("y_hat", "loss", "dW1", "db1", "dW2", "db2", "W1", "b1", "W2", "b2")
@@ -72,11 +72,10 @@ def run(args):
         runs = configs(args)
         reports = [run_parity(c) for c in runs]
     except (TypeError, ValueError) as e:
-        print(f"mlp-ref parity: {e}")
-        return 2
+        return refuse("parity", e)
     ok = all(r.ok for r in reports)
     if args.json:
-        print(dumps_strict({"ok": ok, "runs": [r.to_dict() for r in reports]}))
+        print(dumps({"ok": ok, "runs": [r.to_dict() for r in reports]}))
     else:
         for r in reports:
             print(table(r) + "\n")

@@ -5,7 +5,7 @@ Exit 0 when every claim run is supported by its numbers, 1 when one is not, 2 on
 import time
 
 from mlp_ref import demos
-from mlp_ref.compare import dumps_strict
+from mlp_ref.cli.output import dumps, refuse
 
 
 def add_arguments(p):
@@ -43,7 +43,7 @@ def run(args):
     total = time.perf_counter() - start
     ok = all(f.supported for f in findings)
     if args.json:
-        print(dumps_strict({"ok": ok, "seconds": total, "findings": [
+        print(dumps({"ok": ok, "seconds": total, "findings": [
             {"name": f.name, "claim": f.claim, "supported": f.supported, "because": f.because,
              "header": list(f.header), "rows": [list(r) for r in f.rows], "seconds": f.seconds} for f in findings]},
             default=str))
@@ -58,8 +58,7 @@ def run(args):
         try:
             plot(findings, args.plot)
         except (ValueError, OSError) as e:
-            print(f"mlp-ref demo: {e}")
-            return 2
+            return refuse("demo", e)
         if not args.json:
             print(f"plot written to {args.plot}")
     return 0 if ok else 1

@@ -4,8 +4,9 @@ import sys
 import threading
 from pathlib import Path
 
-from mlp_ref.compare import dumps_strict as dumps
+from mlp_ref.cli.output import dumps, refuse
 from mlp_ref.grader import grade, report
+from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
@@ -59,7 +60,7 @@ def _writable(target, folder):
 
 def run(args):
     if args.template:
-        sys.stdout.write((Path(__file__).parent.parent / "templates" / TEMPLATES[args.template]).read_text())
+        sys.stdout.write((TEMPLATE_DIR / TEMPLATES[args.template]).read_text())
         return 0
     path = Path(args.path or "")
     try:
@@ -77,8 +78,7 @@ def run(args):
         if args.gradescope and not _writable(args.gradescope, path.is_dir()):
             raise ValueError(f"--gradescope: cannot write {args.gradescope!r} (its folder is missing or not writable)")
     except ValueError as e:
-        print(f"mlp-ref check: {e}", file=sys.stderr)
-        return 2
+        return refuse("check", e)
     if path.is_dir():
         return _folder(path, args, limits)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
@@ -94,8 +94,7 @@ def run(args):
 def _folder(path, args, limits):
     paths = grade.submissions(path)
     if not paths:
-        print(f"mlp-ref check: path: no *.py files under {str(path)!r}", file=sys.stderr)
-        return 2
+        return refuse("check", f"path: no *.py files under {str(path)!r}")
     reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict)
     if args.gradescope:
         out = Path(args.gradescope)

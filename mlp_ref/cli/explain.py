@@ -9,9 +9,9 @@ import json
 import numpy as np
 
 from mlp_ref import functional, losses
-from mlp_ref.compare import dumps_strict
-from mlp_ref.explain import FACTORS, GRADIENTS, NAMING, default_problem, derive
-from mlp_ref.explain_input import compare_mine, problem_from_dict, problem_to_dict
+from mlp_ref.cli.output import dumps, refuse
+from mlp_ref.explain.derivation import FACTORS, GRADIENTS, NAMING, default_problem, derive
+from mlp_ref.explain.input import compare_mine, problem_from_dict, problem_to_dict
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 LABEL = 30  # width of the label column, so every matrix starts in the same column
@@ -180,9 +180,8 @@ def run(args):
         d = derive(problem)
         mine = None if mine is None else compare_mine(d, mine)
     except (TypeError, ValueError) as e:
-        print(f"mlp-ref explain: {e}")
-        return 2
-    print(dumps_strict(to_json(d, mine)) if args.json else text(d, mine))
+        return refuse("explain", e)
+    print(dumps(to_json(d, mine)) if args.json else text(d, mine))
     return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
 
 

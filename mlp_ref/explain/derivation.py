@@ -19,7 +19,7 @@ Every gradient is also taken from the vectorised reference (mlp_ref.MLP, built o
 and from torch autograd (mlp_ref.twin), and every Jacobian is confirmed by
 torch.autograd.functional.jacobian. The Jacobians are built here, for teaching, not taken from the
 reference: a wrong one must show up as a disagreement. The JSON input (and a student's own numbers to
-hold against the derivation) is read by mlp_ref.explain_input.
+hold against the derivation) is read by mlp_ref.explain.input.
 """
 from dataclasses import dataclass, field
 

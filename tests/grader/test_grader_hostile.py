@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref import cli
-from mlp_ref.grader import battery, check_cli, grade, sandbox
+from mlp_ref.cli import check as check_cli
+from mlp_ref.cli import main as cli
+from mlp_ref.grader import battery, grade, sandbox
 
 ZOO = Path(__file__).parent / "zoo"
 CORRECT = (ZOO / "correct_vectorised.py").read_text()
@@ -181,7 +182,7 @@ def check(argv, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["tests/zoo/correct_einsum.py", "--gradescope", "no/such/folder/results.json"], "--gradescope: cannot write"),
+    (["tests/grader/zoo/correct_einsum.py", "--gradescope", "no/such/folder/results.json"], "--gradescope: cannot write"),
     (["pyproject.toml"], "not a .py file"),
 ])
 def test_unusable_paths_exit_2_before_grading(argv, words, capsys):

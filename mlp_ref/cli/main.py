@@ -1,22 +1,20 @@
-"""mlp-ref: parse arguments, set the thread variables, call one thing.
+"""mlp-ref: the entry point. Parse arguments, call one subcommand, return its exit code.
 
 Each subcommand lives in its own module with `add_arguments(parser)` and `run(args) -> exit code`;
 COMMANDS maps the name to that module, imported only when the command runs.
 """
-import argparse
-import importlib
-import os
-import sys
+import mlp_ref.env  # noqa: F401  (first: the thread variables must precede numpy and torch)
 
-# Before numpy or torch can load (mlp_ref/__init__ sets them too; here for a reader of the entry point).
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 
 COMMANDS = {
-    "parity": ("mlp_ref.parity_cli", "run the reference and its torch twin side by side and compare every step"),
-    "explain": ("mlp_ref.explain_cli", "print one small MLP's gradients as products of explicit Jacobians, three ways side by side"),
-    "demo": ("mlp_ref.demos.cli", "measure a textbook claim about MLPs (vanishing, softmax, ..., or all) and say if the numbers support it"),
-    "check": ("mlp_ref.grader.check_cli", "grade a hand-written backprop (a file, or every *.py in a folder) against torch, with diagnoses"),
+    "parity": ("mlp_ref.cli.parity", "run the reference and its torch twin side by side and compare every step"),
+    "explain": ("mlp_ref.cli.explain", "print one small MLP's gradients as products of explicit Jacobians, three ways side by side"),
+    "demo": ("mlp_ref.cli.demo", "measure a textbook claim about MLPs (vanishing, softmax, ..., or all) and say if the numbers support it"),
+    "check": ("mlp_ref.cli.check", "grade a hand-written backprop (a file, or every *.py in a folder) against torch, with diagnoses"),
 }
 
 

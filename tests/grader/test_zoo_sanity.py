@@ -25,7 +25,7 @@ from mlp_ref.tolerances import tolerance
 ZOO = Path(__file__).parent / "zoo"
 D, H, K = 5, 7, 3   # non-square, so a transposed gradient cannot pass
 LR = 0.1
-# The shared vocabulary of /work/notes/GRADER_CONTRACT.md.
+# The grader's vocabulary, written out here apart from mlp_ref.grader: a renamed id fails this test.
 DIAGNOSES = ("transposed_gradient", "bias_not_summed", "not_mean_reduced", "half_mse", "split_mean_reduction",
              "matmul_for_elementwise", "missing_activation_branch", "wrong_sign", "derivative_at_wrong_point",
              "relu_derivative_at_zero", "gradients_accumulate", "input_mutated", "autograd_used", "non_finite")
@@ -33,7 +33,7 @@ OUTCOMES = ("timeout", "crashed", "exited", "memory_limit", "import_error", "out
 
 
 def load(name):
-    """Import tests/zoo/<name> by path under a private module name (never put in sys.modules)."""
+    """Import tests/grader/zoo/<name> by path under a private module name (never put in sys.modules)."""
     spec = importlib.util.spec_from_file_location(f"zoo_{Path(name).stem}", ZOO / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -11,14 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlp_ref import MLP, cli, losses
+from mlp_ref import MLP, losses
+from mlp_ref.cli import main as cli
 from mlp_ref.compare import compare
 from mlp_ref.grader import battery, grade, oracle, report, sandbox
 from mlp_ref.grader.child import pack
+from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.tolerances import tolerance
 
 ZOO = Path(__file__).parent / "zoo"
-TEMPLATES = Path(__file__).parent.parent / "mlp_ref" / "templates"
+TEMPLATES = TEMPLATE_DIR
 CASES = battery.build()
 
 
@@ -250,8 +252,8 @@ def test_template_option_prints_the_blank_template(name, capsys):
     ([], "path"),
     (["no/such/file.py"], "path"),
     (["tests", "--gradescope", "pyproject.toml"], "--gradescope"),
-    (["tests/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),
-    (["tests/zoo/correct_einsum.py", "--memory-mb", "10"], "--memory-mb"),
+    (["tests/grader/zoo/correct_einsum.py", "--timeout", "0"], "--timeout"),
+    (["tests/grader/zoo/correct_einsum.py", "--memory-mb", "10"], "--memory-mb"),
 ])
 def test_bad_arguments_exit_2_naming_the_argument(argv, word, capsys):
     code, out = check(argv, capsys)

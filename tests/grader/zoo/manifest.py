@@ -4,7 +4,7 @@ EXPECTED[name] is {"passed": True} | {"passed": False, "diagnosis": id} | {"pass
 the verdict of `mlp-ref check` in its default mode (robustness reported, not failing).
 EXPECTED_STRICT holds only the entries whose verdict changes under --strict.
 WHY[name] is the one-line reason; BASE[name] the correct submission a buggy one was copied from.
-Ids and outcomes are the shared vocabulary of /work/notes/GRADER_CONTRACT.md.
+Ids are those of mlp_ref.grader.diagnose; outcomes those of mlp_ref.grader.sandbox.
 """
 
 EXPECTED = {

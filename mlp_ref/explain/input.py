@@ -14,7 +14,7 @@ import numpy as np
 from mlp_ref import functional as fn
 from mlp_ref import losses, validate
 from mlp_ref.compare import compare
-from mlp_ref.explain import GRADIENTS, Problem, bce_outputs_in_range
+from mlp_ref.explain.derivation import GRADIENTS, Problem, bce_outputs_in_range
 from mlp_ref.tolerances import HAND_WORKED as HAND, Tolerance
 
 REQUIRED = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss")
