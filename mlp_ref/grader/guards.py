@@ -83,7 +83,7 @@ def drop_privileges(uid):
     Not root, or refused: carry on as before (the limit would then count all the user's processes).
 
     The one capability kept is reading any file (CAP_DAC_READ_SEARCH): Python and torch may live under
-    a folder only root can enter (/root/.pyenv), and torch imports parts of itself and the standard
+    a folder only root can enter (a pyenv in root's home), and torch imports parts of itself and the standard
     library lazily, while the submission runs. Writing, signalling, and the process limit are as for
     any unprivileged user.
     """
