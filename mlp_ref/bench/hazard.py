@@ -16,6 +16,7 @@ and, in another process, with spinning threads (OpenBLAS's default timeout, OMP_
 import numpy as np
 
 from mlp_ref.compare import compare
+from mlp_ref.env import SPINNING_VARIABLES as SPINNING_ENV
 from mlp_ref.parity import STAGES, anchor_configs, batches
 from mlp_ref.tolerances import tolerance
 
@@ -82,7 +83,5 @@ def small_parity_run():
     return lambda: run_parity(config)
 
 
-# What the threads do when idle without the two variables: OpenBLAS spins 2^28 cycles, OpenMP spins.
-SPINNING_ENV = {"OPENBLAS_THREAD_TIMEOUT": "28", "OMP_WAIT_POLICY": "ACTIVE"}
 SIDES = {"parity": parity_run, "parity-numpy": numpy_side, "parity-torch": torch_side,
          "parity-small": small_parity_run}

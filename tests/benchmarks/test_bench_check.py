@@ -1,7 +1,7 @@
 """One submission's full battery (122 checks), timed two ways (group "check").
 
 cold: `mlp-ref check FILE` as a student runs it, a fresh process: Python, torch's import, the child,
-      torch's answers, the verdict. The issue's goal: under 5 s on 2 cores.
+      torch's answers, the verdict. The goal: under 5 s on 2 cores.
 warm: grade() again in a process whose fork server and torch answers are ready, as each submission
       after the first in `mlp-ref check DIR/`.
 """
@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlp_ref.env import THREAD_VARIABLES
 from mlp_ref.grader import grade
 
 SUBMISSION = Path(__file__).parent.parent / "grader" / "zoo" / "correct_vectorised.py"
@@ -23,7 +24,7 @@ def label(benchmark, side):
 
 def test_check_one_submission_cold(benchmark):
     label(benchmark, "check-cold")
-    env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT="4", OMP_WAIT_POLICY="PASSIVE")
+    env = dict(os.environ, **THREAD_VARIABLES)
     cmd = [sys.executable, "-m", "mlp_ref.cli.main", "check", str(SUBMISSION)]
     done = benchmark.pedantic(subprocess.run, args=(cmd,), kwargs=dict(env=env, capture_output=True, text=True),
                               rounds=3, iterations=1)
