@@ -22,6 +22,10 @@ STAGES = (
 )
 
 
+class Diverged(ValueError):
+    """The reference's training overflowed (NaN or inf): the run fails; the arguments were valid."""
+
+
 @dataclass
 class ParityConfig:
     """One parity run. Defaults are non-square on purpose: a transposed gradient cannot pass."""
@@ -179,8 +183,9 @@ def run_parity(config: ParityConfig, reference=None, data=None):
         try:
             value, inter, grads = _reference_step(net, x, y, config)
         except ValueError as e:
-            raise ValueError(f"{config.name}: step {step}: {e}"
-                             + (" (training diverged: try a smaller lr)" if "finite" in str(e) else "")) from e
+            diverged = "finite" in str(e)
+            raise (Diverged if diverged else ValueError)(
+                f"{config.name}: step {step}: {e}" + (" (training diverged: try a smaller lr)" if diverged else "")) from e
         t_y_hat = twin.forward(x)
         t_value = twin.loss(t_y_hat, y)
         if config.zero_grad:

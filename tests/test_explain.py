@@ -190,7 +190,7 @@ def good_input():
     (lambda d: d.update(W2=[[0.1, 0.2]] * 2), "W2: expected shape (K, m=3), got (2, 2)"),
     (lambda d: d.update(y=[[1.0, 2.0, 3.0]] * 2), "y: expected shape (N=2, K=2), got (2, 3)"),
     (lambda d: d.update(x=[[1.0, 2.0], [3.0]]), "x: expected numbers in nested lists of shape (N, D)"),
-    (lambda d: d.update(x=[[1.0, "a"], [3.0, 4.0]]), "x: expected numbers"),
+    (lambda d: d.update(x=[[1.0, "a"], [3.0, 4.0]]), 'x[0][1]: expected a finite number, got "a"'),
     (lambda d: d.update(x=[]), "x: expected 2-d array of shape (N, D), got 1-d array of shape (0,)"),
     (lambda d: d.update(x=[[]]), "x: expected at least one sample and one feature, got shape (1, 0)"),
     (lambda d: d.update(f="softmax"), "f: expected one of ('identity', 'relu', 'leaky_relu', 'sigmoid', 'tanh'), got 'softmax'"),
@@ -211,7 +211,7 @@ def test_bad_input_names_the_key_expected_and_got(edit, message):
 
 def test_bce_on_unbounded_outputs_exits_2_naming_g(capsys):
     assert main(["explain", "--loss", "bce", "--g", "identity"]) == 2
-    assert "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave" in capsys.readouterr().err
+    assert "--g: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got 'identity'" in capsys.readouterr().err
 
 
 def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):
@@ -267,7 +267,7 @@ def test_a_transposed_gradient_is_reported_as_the_transpose(capsys, tmp_path):
 
 @pytest.mark.parametrize("mine, message", [
     ({"dw1": [[0]]}, "mine: unknown quantity name(s) ['dw1']"),
-    ({"dW1": "two"}, "mine['dW1']: expected numbers of shape (3, 2)"),
+    ({"dW1": "two"}, 'mine[\'dW1\']: expected a finite number, got "two"'),
     ({"rtol": -1}, "mine['rtol']: expected a number >= 0, got -1"),
     ([1, 2], "mine: expected an object"),
 ])

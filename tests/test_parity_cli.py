@@ -55,8 +55,8 @@ def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
     assert report["ok"] is False and report["runs"][0]["worst"]["dz1"]["max_abs"] == "inf"
 
 
-def test_a_diverging_run_is_a_clear_error_not_a_traceback(capsys):
-    assert main(["parity", "--lr", "50", "--steps", "30", "--dtype", "float64"]) == 2
+def test_a_diverging_run_is_a_failure_with_a_clear_line_not_bad_input(capsys):
+    assert main(["parity", "--lr", "50", "--steps", "30", "--dtype", "float64"]) == 1
     assert "training diverged: try a smaller lr" in capsys.readouterr().err
 
 
@@ -77,8 +77,8 @@ def test_the_console_script_is_installed_and_runs():
     assert done.stdout.strip().endswith("-> OK")
 
 
-@pytest.mark.parametrize("args, message", [(["--n-hidden", "0"], "n_hidden: expected a positive integer, got 0"),
-                                           (["--lr", "nan"], "lr: expected a finite number >= 0, got nan")])
+@pytest.mark.parametrize("args, message", [(["--n-hidden", "0"], "--n-hidden: expected a positive integer, got 0"),
+                                           (["--lr", "nan"], "--lr: expected a finite number >= 0, got 'nan'")])
 def test_bad_options_are_named(capsys, args, message):
     assert main(["parity", "--steps", "2", "--dtype", "float64", *args]) == 2
     out = capsys.readouterr()

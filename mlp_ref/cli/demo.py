@@ -2,16 +2,21 @@
 
 Exit 0 when every claim run is supported by its numbers, 1 when one is not, 2 on bad arguments.
 """
+import io
 import time
+from pathlib import Path
 
 from mlp_ref import demos
+from mlp_ref.cli import files
+from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
 
 
 def add_arguments(p):
     p.add_argument("name", choices=demos.NAMES + ("all",), help="which demo; 'all' runs every one")
-    p.add_argument("--plot", metavar="FILE.png", help="also draw the numbers with matplotlib (pip install 'mlp_ref[plot]')")
-    p.add_argument("--seed", type=int, default=0, help="seed for every random draw (default %(default)s)")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the numbers with matplotlib (pip install 'mlp_ref[plot]'); "
+                   ".png is added to a name without a suffix; .pdf and .svg work too")
+    p.add_argument("--seed", type=ft.seed(), default=0, help="seed for every random draw (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON with a top-level boolean 'ok'")
 
 
@@ -32,8 +37,10 @@ def plot(findings, path):
     for ax in list(axes.flat)[len(findings):]:
         ax.set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=90, format=Path(path).suffix[1:].lower())
     plt.close(fig)
+    files.write_atomic(path, buf.getvalue())
 
 
 def run(args):

@@ -9,11 +9,16 @@ import json
 import numpy as np
 
 from mlp_ref import functional, losses
+from mlp_ref import memory
+from mlp_ref.cli import combos, files
+from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
 from mlp_ref.explain.derivation import FACTORS, GRADIENTS, NAMING, default_problem, derive
 from mlp_ref.explain.input import compare_mine, problem_from_dict, problem_to_dict
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
+# explain prints every matrix: a problem worth printing is far smaller than this.
+MAX_INPUT_BYTES = 16 * 2 ** 20
 LABEL = 30  # width of the label column, so every matrix starts in the same column
 
 
@@ -28,13 +33,15 @@ def add_arguments(p):
                    help="output activation (default: softmax for ce, sigmoid for bce, else identity)")
     p.add_argument("--loss", choices=losses.LOSSES, default="mse", help="loss (default %(default)s)")
     p.add_argument("--reduction", choices=losses.REDUCTIONS, help="default: sum, mean for ce")
-    p.add_argument("--n-in", type=int, default=2, help="input width D (default %(default)s)")
-    p.add_argument("--n-hidden", type=int, default=3, help="hidden width m (default %(default)s)")
-    p.add_argument("--n-out", type=int, default=2, help="output width K (default %(default)s)")
-    p.add_argument("--batch", type=int, default=2, help="samples N (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="parameter and data seed (default %(default)s)")
-    p.add_argument("--negative-slope", type=float, default=0.01, help="leaky_relu slope (default %(default)s)")
+    p.add_argument("--n-in", type=ft.count(), default=2, help="input width D (default %(default)s)")
+    p.add_argument("--n-hidden", type=ft.count(), default=3, help="hidden width m (default %(default)s)")
+    p.add_argument("--n-out", type=ft.count(), default=2, help="output width K (default %(default)s)")
+    p.add_argument("--batch", type=ft.count(), default=2, help="samples N (default %(default)s)")
+    p.add_argument("--seed", type=ft.seed(), default=0, help="parameter and data seed (default %(default)s)")
+    p.add_argument("--negative-slope", type=ft.real(), default=0.01, help="leaky_relu slope (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the derivation as JSON with a top-level boolean 'ok'")
+    p.add_argument("--max-memory", type=ft.parse_bytes, metavar="SIZE",
+                   help="refuse a problem estimated to need more (e.g. 4G; default: half the available memory)")
 
 
 def _rows(a):
@@ -159,14 +166,14 @@ def to_json(d, mine=None):
 
 def load(args):
     if args.input:
-        try:
-            with open(args.input) as fh:
-                data = json.load(fh)
-        except OSError as e:
-            raise ValueError(f"--input: cannot read {args.input!r}: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise ValueError(f"--input: {args.input!r} is not valid JSON: {e}") from None
-        return problem_from_dict(data), (data.get("mine") if isinstance(data, dict) else None)
+        data = read_json(args.input, "--input")
+        problem = problem_from_dict(data)
+        (n, d), (m, k) = problem.x.shape, (problem.W1.shape[0], problem.W2.shape[0])
+        memory.check(f"--input {args.input!r} (N={n}, D={d}, m={m}, K={k})", memory.explain_bytes(d, m, k, n),
+                     args.max_memory, combos.LIMIT_HOW)
+        if "mine" in data and data["mine"] is None:
+            raise ValueError("mine: expected an object of your values keyed by quantity name, got null")
+        return problem, data.get("mine")
     return default_problem(args.f, args.g, args.loss, args.reduction, n_in=args.n_in, n_hidden=args.n_hidden,
                            n_out=args.n_out, batch=args.batch, seed=args.seed,
                            negative_slope=args.negative_slope), None
@@ -185,10 +192,34 @@ def run(args):
     return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
 
 
+def read_json(path, flag):
+    """Parsed strict JSON (no NaN or Infinity tokens) from a UTF-8 file; ValueError naming the file."""
+    def no_constant(token):
+        raise ValueError(f"{flag}: {path!r} holds {token}, which JSON does not allow; expected finite numbers")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        raise ValueError(f"{flag}: cannot read {path!r}: {e.strerror}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise ValueError(f"{flag}: expected a small JSON file (at most {MAX_INPUT_BYTES >> 20} MiB), got {path!r}, "
+                         "which is larger")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{flag}: expected a UTF-8 JSON file, got {path!r}, with byte {raw[e.start]:#04x} "
+                         f"at offset {e.start}") from None
+    try:
+        return json.loads(text, parse_constant=no_constant)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{flag}: {path!r} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{flag}: {path!r} nests too deeply for a problem of matrices") from None
+
+
 def write_input(problem, path):
     try:
-        with open(path, "w") as fh:
-            json.dump(problem_to_dict(problem), fh, indent=1)
+        files.write_atomic(path, json.dumps(problem_to_dict(problem), indent=1))
     except OSError as e:
         raise ValueError(f"--write-input: cannot write {path!r}: {e.strerror}") from None
     print(f"mlp-ref explain: wrote {path}; edit it (add your own values under \"mine\" to check them), "

@@ -5,10 +5,14 @@ COMMANDS maps the name to that module, imported only when the command runs.
 """
 import mlp_ref.env  # noqa: F401  (first: the thread variables must precede numpy and torch)
 
-import argparse  # noqa: E402
 import importlib  # noqa: E402
+import importlib.metadata  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+
+from mlp_ref.cli import combos  # noqa: E402
+from mlp_ref.cli.flag_types import Parser  # noqa: E402
+from mlp_ref.cli.output import BAD_INPUT, refuse  # noqa: E402
 
 COMMANDS = {
     "parity": ("mlp_ref.cli.parity", "run the reference and its torch twin side by side and compare every step"),
@@ -19,7 +23,8 @@ COMMANDS = {
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="mlp-ref", description="A NumPy MLP with hand-coded backprop, checked against torch.")
+    parser = Parser(prog="mlp-ref", description="A NumPy MLP with hand-coded backprop, checked against torch.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -28,8 +33,24 @@ def build_parser():
     return parser
 
 
+def _version():
+    try:
+        return importlib.metadata.version("mlp_ref")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        # Flags that clash, outputs that cannot be written, sizes past the memory limit: before any work.
+        combos.COMMANDS[args.command](args, combos.given(parser, argv))
+    except SystemExit as e:  # argparse: --help, --version (0) or a refused value (2, already printed)
+        return e.code if isinstance(e.code, int) else BAD_INPUT
+    except ValueError as e:
+        return refuse(args.command, e)
     try:
         return importlib.import_module(args._module).run(args)
     except BrokenPipeError:

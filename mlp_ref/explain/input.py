@@ -7,6 +7,8 @@ student's hand-derived values, keyed by the names explain prints (z1, z2, z3, y_
 Each is compared with the derivation in chain order, so the first departure is where the hand
 derivation went wrong.
 """
+import json
+import math
 import numbers
 
 import numpy as np
@@ -23,7 +25,25 @@ FORWARD = ("z1", "z2", "z3", "y_hat", "loss")
 PER_SAMPLE = ("dl/dy_hat", "dy_hat/dz3", "dz3/dz2", "dz2/dz1", "dl/dz3", "dW2_n", "dl/dz2", "dl/dz1", "dW1_n")
 
 
+def numbers_only(key, value):
+    """value, if it is a number or nested lists of numbers: JSON's true, "1.0" and null are not numbers
+    (NumPy would quietly read them as 1.0, 1.0 and NaN)."""
+    stack = [(value, key)]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, list):
+            stack += [(item, f"{where}[{i}]") for i, item in enumerate(v)]
+        elif isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise ValueError(f"{where}: expected a finite number, got {json.dumps(v)[:40] if _jsonable(v) else repr(v)}")
+    return value
+
+
+def _jsonable(v):
+    return v is None or isinstance(v, (str, bool, int, float, dict))
+
+
 def _matrix(key, value, shape, names):
+    numbers_only(key, value)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -48,9 +68,9 @@ def problem_from_dict(data):
     reduction = validate.choice("reduction", data.get("reduction", "mean" if loss == "ce" else "sum"), losses.REDUCTIONS)
     if loss == "ce" and g != "softmax":
         raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
-    slope = data.get("negative_slope", 0.01)
-    if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
-        raise ValueError(f"negative_slope: expected a number, got {slope!r}")
+    slope = numbers_only("negative_slope", data.get("negative_slope", 0.01))
+    if isinstance(slope, list):
+        raise ValueError(f"negative_slope: expected a number, got a list {str(slope)[:40]}")
     x = _matrix("x", data["x"], (None, None), ("N", "D"))
     (n, d) = x.shape
     if n == 0 or d == 0:
@@ -62,7 +82,7 @@ def problem_from_dict(data):
     k = W2.shape[0]
     b2 = _matrix("b2", data["b2"], (k,), ("K",))
     if loss == "ce":
-        y = np.array(data["y"])
+        y = np.array(numbers_only("y", data["y"]))
         if y.dtype.kind == "f" and np.all(y == np.round(y)):
             y = y.astype(np.int64)  # JSON has one number type: 1.0 is accepted as class 1
         validate.class_targets("y", y, n=n, n_classes=k)
@@ -106,6 +126,7 @@ def compare_mine(d, mine):
     out = []
     for name, expected in quantities.items():
         if name in mine:
+            numbers_only(f"mine[{name!r}]", mine[name])
             try:
                 yours = np.array(mine[name], dtype=np.float64)
             except (TypeError, ValueError):
@@ -116,6 +137,6 @@ def compare_mine(d, mine):
 
 
 def _number(arg, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
         raise ValueError(f"{arg}: expected a number >= 0, got {value!r}")
     return float(value)

@@ -226,9 +226,10 @@ def test_gradescope_file_is_written_by_the_grader_after_the_child(tmp_path, caps
 
 
 def test_folder_is_graded_into_one_csv_row_and_one_gradescope_file_per_submission(tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
     for name in ("correct_einsum.py", "bug_half_mse.py", "broken_syntax.py"):
-        shutil.copy(ZOO / name, tmp_path / name)
-    code, out = check([str(tmp_path), "--csv", str(tmp_path / "grades.csv"), "--gradescope", str(tmp_path / "gs")],
+        shutil.copy(ZOO / name, tmp_path / "subs" / name)
+    code, out = check([str(tmp_path / "subs"), "--csv", str(tmp_path / "grades.csv"), "--gradescope", str(tmp_path / "gs")],
                       capsys)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
     scores = {p.name: json.loads(p.read_text())["score"] for p in (tmp_path / "gs").iterdir()}

@@ -182,7 +182,8 @@ def check(argv, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["tests/grader/zoo/correct_einsum.py", "--gradescope", "no/such/folder/results.json"], "--gradescope: cannot write"),
+    (["tests/grader/zoo/correct_einsum.py", "--gradescope", "no/such/folder/results.json"],
+     "--gradescope: expected a file in an existing, writable folder"),
     (["pyproject.toml"], "not a .py file"),
 ])
 def test_unusable_paths_exit_2_before_grading(argv, words, capsys):

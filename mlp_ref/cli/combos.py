@@ -1,0 +1,154 @@
+"""Checks that span flags, run after parsing and before any work: conflicts, flags that would be
+silently ignored (refused, so a user never believes a flag took effect when it did not), output
+paths, and the memory a run would need. Each raises ValueError with one line naming the flag.
+"""
+import argparse
+import importlib.util
+from pathlib import Path
+
+from mlp_ref import memory
+from mlp_ref.cli import files
+
+_UNSET = object()
+BCE_OUTPUTS = ("sigmoid", "softmax")  # bce takes log(y_hat) and log(1 - y_hat): y_hat must lie in [0, 1]
+# With --no-zero-grad the gradient grows with every step, so the effective step does too; this lr
+# keeps the default run (100 steps, batch 16) from diverging (the usual 0.02 overflows near step 22).
+NO_ZERO_GRAD_LR = 0.001
+
+
+def given(parser, argv):
+    """The dests a user typed on the command line (not left at their defaults)."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    saved = []
+    for p in sub.choices.values():
+        for a in p._actions:
+            if a.dest != "help":
+                saved.append((a, a.default))
+                a.default = _UNSET
+    try:
+        ns = parser.parse_args(argv)
+    finally:
+        for a, default in saved:
+            a.default = default
+    return {k for k, v in vars(ns).items() if v is not _UNSET and not k.startswith("_") and k != "command"}
+
+
+def _flag(dest):
+    return "--" + dest.replace("_", "-")
+
+
+def _activation_pair(g, loss, g_flag="--g"):
+    if loss == "bce" and g is not None and g not in BCE_OUTPUTS:
+        raise ValueError(f"{g_flag}: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got {g!r}")
+    if loss == "ce" and g is not None and g != "softmax":
+        raise ValueError(f"{g_flag}: ce is cross-entropy on softmax outputs, so expected softmax, got {g!r}")
+
+
+LIMIT_HOW = "--max-memory sets the limit; default: half the available memory"
+
+
+def _sizes(args, *dests):
+    return " ".join(f"{_flag(d)} {getattr(args, d)}" for d in dests)
+
+
+def _limit(args):
+    return args.max_memory if getattr(args, "max_memory", None) else memory.default_limit()
+
+
+def widths(args):
+    """(D, H..., K) from --n-in, --n-hidden (or a list --hidden) and --n-out."""
+    hidden = getattr(args, "hidden", None)
+    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else [args.n_hidden]
+    return (args.n_in, *hidden, args.n_out)
+
+
+def parity(args, typed):
+    custom = args.f is not None or args.g is not None or args.loss is not None
+    _activation_pair(args.g, args.loss)
+    if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
+        raise ValueError("--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
+                         f"got f={args.f or ('relu' if custom else 'the anchors')!r}")
+    if args.no_zero_grad and "lr" not in typed:
+        args.lr = NO_ZERO_GRAD_LR
+    runs = (1 if custom else 3) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
+    dtype = "float32" if args.dtype == "float32" else "float64"
+    memory.check(_sizes(args, "n_in", "n_hidden", "n_out", "batch", "steps"),
+                 memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs), _limit(args), LIMIT_HOW)
+
+
+PROBLEM_FLAGS = ("f", "g", "loss", "reduction", "n_in", "n_hidden", "n_out", "batch", "seed", "negative_slope")
+
+
+def explain(args, typed):
+    if args.input is not None:
+        clash = [d for d in PROBLEM_FLAGS if d in typed]
+        if clash:
+            raise ValueError(f"{_flag(clash[0])}: the problem comes from --input {args.input!r}, so "
+                             f"{', '.join(_flag(d) for d in clash)} would be ignored; expected one or the other")
+    if args.write_input is not None:
+        if args.json:
+            raise ValueError("--json: --write-input writes the problem and prints no report; expected one or the other")
+        files.check_output("--write-input", args.write_input, inputs=(args.input,))
+    if args.input is None:
+        _activation_pair(args.g, args.loss)
+        if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
+            raise ValueError(f"--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
+                             f"got --f {args.f}")
+        memory.check(_sizes(args, "n_in", "n_hidden", "n_out", "batch"),
+                     memory.explain_bytes(args.n_in, args.n_hidden, args.n_out, args.batch), _limit(args), LIMIT_HOW)
+
+
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def demo(args, typed):
+    if args.plot is None:
+        return
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ValueError("--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'")
+    path = Path(args.plot)
+    if path.is_dir() or str(args.plot).endswith(("/", "\\")):
+        raise ValueError(f"--plot: expected an image file name such as plot.png, got {args.plot!r}, which is a folder")
+    if path.suffix == "":
+        args.plot = str(path.with_suffix(".png"))
+    elif path.suffix.lower() not in PLOT_FORMATS:
+        raise ValueError(f"--plot: expected a file name ending in {', '.join(PLOT_FORMATS)}, got {args.plot!r}")
+    files.check_output("--plot", args.plot)
+
+
+def check(args, typed):
+    if args.template is not None:
+        extra = sorted(d for d in typed if d != "template")
+        if extra:
+            what = "a path" if extra[0] == "path" else _flag(extra[0])
+            raise ValueError(f"--template: prints a blank submission and exits, so {what} would be ignored; "
+                             "expected --template alone")
+        return
+    if args.path is None:
+        raise ValueError("path: expected a submission .py file or a folder (or --template NAME), got nothing")
+    path = Path(args.path)
+    if path.suffix == ".ipynb" and path.is_file():
+        raise ValueError(f"path: {files.NOTEBOOK_NOTE}; got {args.path!r}")
+    if not path.exists():
+        raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which does not exist")
+    if not path.is_dir() and path.suffix != ".py":
+        raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which is not a .py file")
+    if not path.is_dir():
+        for dest in ("csv", "jobs"):
+            if dest in typed:
+                raise ValueError(f"{_flag(dest)}: applies to a folder of submissions, got the single file {args.path!r}")
+    if args.case_timeout > args.timeout:
+        raise ValueError(f"--case-timeout: expected at most --timeout ({args.timeout:g} s, the whole battery), "
+                         f"got {args.case_timeout:g}")
+    outputs = [(flag, getattr(args, dest)) for flag, dest in (("--gradescope", "gradescope"), ("--csv", "csv"))
+               if getattr(args, dest) is not None]
+    for flag, out in outputs:
+        if path.is_dir():
+            files.check_output(flag, out, graded=path, folder=flag == "--gradescope")
+        else:
+            files.check_output(flag, out, inputs=(path,))
+    if len(outputs) == 2 and files._same(outputs[0][1], outputs[1][1]):
+        raise ValueError(f"--csv: expected a path other than --gradescope's, got {outputs[1][1]!r} for both")
+
+
+COMMANDS = {"parity": parity, "explain": explain, "demo": demo, "check": check}

@@ -1,0 +1,87 @@
+"""Memory estimates from sizes alone, so a run too large for the machine is refused before it allocates.
+
+The estimates are upper bounds of the arrays a run keeps alive at once, in bytes; what they leave
+out (Python objects, torch's allocator slack) is small next to the arrays at sizes that matter.
+The limit defaults to half of MemAvailable (/proc/meminfo): the rest is for the OS, torch's own
+import and whatever else runs.
+"""
+import os
+
+# Bytes per element of each float dtype the package supports.
+ITEMSIZE = {"float64": 8, "float32": 4}
+
+
+class TooLarge(ValueError):
+    """A run whose estimate exceeds the memory limit."""
+
+
+def available_bytes():
+    """MemAvailable from /proc/meminfo; elsewhere, free physical pages; None when neither is known."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_limit():
+    """Half of the available memory (64 GiB when it cannot be read)."""
+    avail = available_bytes()
+    return avail // 2 if avail else 64 * 2 ** 30
+
+
+def human(n):
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def n_params(widths):
+    """Weights and biases of a chain of Linear layers, widths = (D, H1, ..., K)."""
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+
+
+def model_bytes(widths, dtype="float64"):
+    """An MLP's own arrays: params, grads, this batch's gradients and lr*grads (4 packed copies), the
+    init's float64 draws and zero copies on the way (3 more, float64 at most)."""
+    return n_params(widths) * (4 * ITEMSIZE[dtype] + 3 * 8)
+
+
+def batch_bytes(widths, batch, dtype="float64"):
+    """One forward, loss and backward on a batch: per sample the input and, per layer, the
+    pre-activation, the activation, the activation's cache and their three gradients."""
+    return batch * (widths[0] + 6 * sum(widths[1:])) * ITEMSIZE[dtype]
+
+
+def parity_bytes(widths, batch, steps, dtype="float64", runs=1):
+    """A parity run: the reference and its torch twin (each a model and a batch's work), the
+    float64 batch drawn per step, and the report's comparisons (about 2 KiB each, ~20 per step,
+    kept for every step of every run)."""
+    one = 2 * (model_bytes(widths, dtype) + batch_bytes(widths, batch, dtype))
+    data = 8 * (widths[0] * widths[-1] + 3 * batch * (widths[0] + widths[-1]))
+    return one + data + runs * steps * 20 * 2048
+
+
+def explain_bytes(n_in, n_hidden, n_out, batch):
+    """explain's derivation in float64: per sample the four factors (K x K, K x m, m x m, and the
+    1 x K row), the products and the per-sample dW terms, each also from torch and compared: x 4."""
+    k, m, d = n_out, n_hidden, n_in
+    per_sample = k * k + k * m + m * m + k + 2 * m + k * m + m * d
+    return 4 * 8 * batch * per_sample + 3 * parity_bytes((d, m, k), batch, 1)
+
+
+def check(what, estimate, limit=None, how=""):
+    """Raise TooLarge naming the estimate and the limit when estimate > limit (default: default_limit())."""
+    limit = default_limit() if limit is None else limit
+    if estimate > limit:
+        raise TooLarge(f"{what}: would need about {human(estimate)}, over the memory limit of {human(limit)}"
+                       + (f" ({how})" if how else ""))
+    return estimate
