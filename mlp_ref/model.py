@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mlp_ref import functional as fn
-from mlp_ref import losses, validate
+from mlp_ref import losses, memory, validate
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 # Formatted once: forward checks every parameter on every call, and an f-string per call costs.
@@ -61,7 +61,7 @@ class MLP:
     """
 
     def __init__(self, n_in, n_hidden, n_out, f="relu", g="identity", loss="mse", reduction="sum",
-                 dtype="float64", seed=0, *, init="torch", negative_slope=0.01):
+                 dtype="float64", seed=0, *, init="torch", negative_slope=0.01, max_memory=None):
         self.n_in = validate.positive_int("n_in", n_in)
         self.n_hidden = validate.positive_int("n_hidden", n_hidden)
         self.n_out = validate.positive_int("n_out", n_out)
@@ -70,9 +70,19 @@ class MLP:
         self.loss_name = validate.choice("loss", loss, losses.LOSSES)
         self.reduction = validate.choice("reduction", reduction, losses.REDUCTIONS)
         self.dtype = validate.dtype_name(dtype)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = validate.finite_real("negative_slope", negative_slope)
+        seed = validate.seed("seed", seed)
         if self.loss_name == "ce" and self.g != "softmax":
             raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
+        if self.loss_name == "bce" and self.g not in ("sigmoid", "softmax"):
+            raise ValueError(f"g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: "
+                             f"expected g='sigmoid' (or 'softmax'), got g={g!r}")
+        # Sizes are checked against memory before any array is made; forward checks each batch.
+        widths = (self.n_in, self.n_hidden, self.n_out)
+        self._max_memory = memory.default_limit() if max_memory is None else max_memory
+        memory.check(f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, dtype={self.dtype!r})",
+                     memory.model_bytes(widths, self.dtype), self._max_memory, "max_memory= sets the limit")
+        self._batch_bytes = memory.batch_bytes(widths, 1, self.dtype)
         self._f = self._activation(self.f)
         self._g = self._activation(self.g)
         self._flat_params, self._param_views = _packed(
@@ -82,7 +92,8 @@ class MLP:
         # This batch's gradients, before they are added into grads (torch accumulates too).
         self._flat_dparams, self._dparam_views = _packed(zeros, self.dtype)
         self._flat_update = np.empty_like(self._flat_params)  # lr * grads
-        self.params, self.grads = dict(self._param_views), dict(self._grad_views)
+        self.params = validate.FixedKeys("params", self._param_views)
+        self.grads = validate.FixedKeys("grads", self._grad_views)
         self._param_list, self._grad_list = list(self.params.values()), list(self.grads.values())
         self.cache = None
         self._dloss = None
@@ -135,6 +146,8 @@ class MLP:
     def forward(self, x):
         """y_hat = g(f(x W1^T + b1) W2^T + b2).   x: (N, D) -> y_hat: (N, K); caches what backward needs."""
         validate.array("x", x, shape=(None, self.n_in), dtype=self.dtype, names=("N", "n_in"))
+        if not 0 < x.shape[0] * self._batch_bytes <= self._max_memory:
+            self._batch_too_large(x.shape[0])
         self._own()
         if not validate.surely_finite(self._flat_params):
             for name in PARAM_NAMES:
@@ -146,6 +159,12 @@ class MLP:
         self.cache = ForwardCache(x, z1, h, z2, y_hat, linear1, act1, linear2, act2)
         self._dloss = None
         return y_hat
+
+    def _batch_too_large(self, n):
+        if n == 0:
+            raise ValueError(f"x: expected at least one sample, got shape (0, {self.n_in})")
+        memory.check(f"forward on a batch of N={n}", n * self._batch_bytes, self._max_memory,
+                     "max_memory= sets the limit")
 
     # --- stage 2 -----------------------------------------------------------------------------
     def loss(self, y_hat, y):

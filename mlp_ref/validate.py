@@ -34,6 +34,53 @@ def positive_int(arg, value):
     return int(value)
 
 
+def seed(arg, value):
+    """A non-negative integer, as numpy.random.default_rng takes."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{arg}: expected an integer >= 0, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def finite_real(arg, value):
+    """A finite real number (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{arg}: expected a finite real number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{arg}: expected a finite real number, got {value!r}")
+    return float(value)
+
+
+class FixedKeys(dict):
+    """A dict whose keys are set at construction: assigning a new key or deleting one is refused,
+    so `params['W9'] = A` cannot be silently ignored and `del params['W1']` cannot surface later
+    as a bare KeyError."""
+
+    def __init__(self, arg, entries):
+        super().__init__(entries)
+        self._arg = arg
+
+    def _known(self, key):
+        if key not in self:
+            raise KeyError(f"{self._arg}: expected one of the keys {list(self)}, got {key!r} (the keys are fixed)")
+
+    def __setitem__(self, key, value):
+        self._known(key)
+        super().__setitem__(key, value)
+
+    def _fixed(self, *args, **kwargs):
+        raise TypeError(f"{self._arg}: its keys {list(self)} are fixed; assign an array to a key instead of "
+                        "deleting or adding one")
+
+    __delitem__ = pop = popitem = clear = setdefault = _fixed
+
+    def __reduce__(self):  # copy and pickle rebuild it whole, not key by key into an empty dict
+        return FixedKeys, (self._arg, dict(self))
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
 def learning_rate(value, arg="lr"):
     """A finite real number >= 0 (torch's SGD rejects a negative lr too)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
