@@ -198,7 +198,7 @@ def good_input():
     (lambda d: d.update(loss="ce", g="softmax", y=[0.5, 1.0]), "y: expected integer class indices"),
     (lambda d: d.update(loss="ce", g="softmax", y=[0, 2]), "y: expected class indices in [0, 2), got 2"),
     (lambda d: d.update(loss="ce"), "needs g='softmax'"),
-    (lambda d: d.update(loss="bce", y=[[0.5, 0.5]] * 2), "loss: 'bce' needs y_hat in [0, 1], but g='identity' gave"),
+    (lambda d: d.update(loss="bce", y=[[0.5, 0.5]] * 2), "g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]"),
     (lambda d: d.update(loss="bce", g="sigmoid", y=[[0.5, 1.5]] * 2), "y: expected values in [0, 1] for bce, got 1.5"),
 ])
 def test_bad_input_names_the_key_expected_and_got(edit, message):

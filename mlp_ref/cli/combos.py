@@ -26,7 +26,7 @@ def given(parser, argv):
                 saved.append((a, a.default))
                 a.default = _UNSET
     try:
-        ns = parser.parse_args(argv)
+        ns, _ = parser.parse_known_args(argv)
     finally:
         for a, default in saved:
             a.default = default
@@ -68,6 +68,12 @@ def parity(args, typed):
     if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
         raise ValueError("--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
                          f"got f={args.f or ('relu' if custom else 'the anchors')!r}")
+    if args.device == "cuda":
+        import torch  # only here: the other checks must not pay torch's import
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device: expected cpu or all on this machine (torch.cuda.is_available() is False), "
+                             "got cuda")
     if args.no_zero_grad and "lr" not in typed:
         args.lr = NO_ZERO_GRAD_LR
     runs = (1 if custom else 3) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)

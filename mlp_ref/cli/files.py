@@ -32,12 +32,24 @@ def _same(a, b):
         return os.path.realpath(pa) == os.path.realpath(pb)
 
 
+def _can_create_in(folder):
+    """Whether a file can be created in `folder`, by creating and removing one: os.access says yes
+    to root everywhere, /proc included."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mlp-ref-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(tmp)
+    return True
+
+
 def _writable_folder(folder):
     """The nearest existing ancestor of `folder` is a folder we may create entries in."""
     probe = _resolved(folder)
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK), probe
+    return probe.is_dir() and _can_create_in(probe), probe
 
 
 def check_output(flag, path, *, inputs=(), graded=None, folder=False):
@@ -64,7 +76,7 @@ def check_output(flag, path, *, inputs=(), graded=None, folder=False):
         raise ValueError(f"{flag}: expected a file path, got {str(path)!r}, which is a folder")
     if p.exists() and not os.access(p, os.W_OK):
         raise ValueError(f"{flag}: expected a writable file, got {str(path)!r}, which is not writable")
-    if not p.parent.is_dir() or not os.access(p.parent, os.W_OK | os.X_OK):
+    if not p.parent.is_dir() or not _can_create_in(p.parent):
         raise ValueError(f"{flag}: expected a file in an existing, writable folder, got {str(path)!r} "
                          f"({str(p.parent)!r} is missing or not writable)")
     return p

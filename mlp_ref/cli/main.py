@@ -44,7 +44,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            raise ValueError(f"unrecognized arguments: {' '.join(extra)} (see mlp-ref {args.command} --help)")
         # Flags that clash, outputs that cannot be written, sizes past the memory limit: before any work.
         combos.COMMANDS[args.command](args, combos.given(parser, argv))
     except SystemExit as e:  # argparse: --help, --version (0) or a refused value (2, already printed)

@@ -23,42 +23,59 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 
 def _init_args(cls):
+    """The constructor's argument names (self dropped), and whether it takes **kwargs."""
     try:
-        return tuple(inspect.signature(cls.__init__).parameters)[1:]
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     except (TypeError, ValueError):
-        return ()
+        return (), False
+    return tuple(p.name for p in params), any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 def detect(module):
-    """("homework" | "numpy", None), or (None, a message saying what each interface lacks)."""
+    """("homework" | "numpy", None), or (None, a message saying what each interface lacks).
+
+    A missing loss function does not stop the homework interface: it costs only the cases that call it.
+    """
     cls = getattr(module, "MLP", None)
     if not inspect.isclass(cls):
         return None, ("no class MLP found. homework interface: class MLP(" + ", ".join(HOMEWORK_ARGS)
                       + ") with forward, backward, clear_grad_and_cache, and functions mse_loss, bce_loss; "
                       "NumPy interface: class MLP(n_in, n_hidden, n_out, f, g, loss, reduction, dtype, seed) "
                       "with forward, loss, zero_grad, backward, step")
-    args = _init_args(cls)
-    missing = {
-        "homework": [f"MLP argument {a}" for a in HOMEWORK_ARGS if a not in args]
-        + [f"method MLP.{m}" for m in HOMEWORK_METHODS if not callable(getattr(cls, m, None))]
-        + [f"function {f}" for f in HOMEWORK_FUNCTIONS if not callable(getattr(module, f, None))],
-        "numpy": [f"MLP argument {a}" for a in NUMPY_ARGS if a not in args]
-        + [f"method MLP.{m}" for m in NUMPY_METHODS if not callable(getattr(cls, m, None))],
-    }
-    for name, lacks in missing.items():
-        if not lacks:
+    args, any_keyword = _init_args(cls)
+    wanted = {"homework": (HOMEWORK_ARGS, HOMEWORK_METHODS), "numpy": (NUMPY_ARGS, NUMPY_METHODS)}
+    lacks_args = {k: [] if any_keyword else [a for a in a_m[0] if a not in args] for k, a_m in wanted.items()}
+    lacks_methods = {k: [m for m in a_m[1] if not callable(getattr(cls, m, None))] for k, a_m in wanted.items()}
+    for name in wanted:
+        if not lacks_args[name] and not lacks_methods[name]:
             return name, None
-    closest = min(missing, key=lambda k: len(missing[k]))
+    functions = {"homework": [f for f in HOMEWORK_FUNCTIONS if not callable(getattr(module, f, None))], "numpy": []}
+    # Methods say which interface was meant better than argument names do: a class with all of one
+    # interface's methods is that interface with a different constructor.
+    closest = min(wanted, key=lambda k: (bool(lacks_methods[k]),
+                                         len(lacks_args[k]) + len(lacks_methods[k]) + len(functions[k])))
+    if not lacks_methods[closest]:
+        calls = ", ".join(f"{a}=..." for a in wanted[closest][0])
+        return None, (f"constructor mismatch: MLP.__init__ takes ({', '.join(args)}), but the {closest} interface "
+                      f"constructs MLP({calls}); it lacks the argument(s) {', '.join(lacks_args[closest])}")
+    lacks = ([f"MLP argument {a}" for a in lacks_args[closest]] + [f"method MLP.{m}" for m in lacks_methods[closest]]
+             + [f"function {f}" for f in functions[closest]])
     return None, (f"MLP implements neither interface; closest is the {closest} interface, which lacks: "
-                  + ", ".join(missing[closest]))
+                  + ", ".join(lacks))
 
 
 # The battery's largest array has 30 elements; anything far larger is refused before it is written back.
 MAX_ELEMENTS = 100_000
 
 
-def to_numpy(value, name, tracked):
-    """A numpy copy of a tensor, array or number; notes in `tracked` a tensor with requires_grad/grad_fn."""
+def to_numpy(value, name, tracked, answer=True, tensors=False):
+    """A numpy copy of a tensor, array or number; notes in `tracked` a tensor with requires_grad/grad_fn.
+
+    An answer must be real floating point: a complex, integer or boolean one is a TypeError naming
+    its type (its real part or its rounding would otherwise be graded). tensors: the homework
+    interface, whose answers are torch tensors (J may also be a Python float). answer=False: the
+    grader's own inputs read back (x, y, ...), whose type is not the submission's to choose.
+    """
     import torch
 
     if value is None:
@@ -66,15 +83,20 @@ def to_numpy(value, name, tracked):
     if isinstance(value, torch.Tensor):
         if value.requires_grad or value.grad_fn is not None:
             tracked.append(name)
-        a = value.detach().cpu().clone()
-        a = (a.real if a.is_complex() else a).numpy()
+        if answer and (value.is_complex() or not value.is_floating_point()):
+            raise TypeError(f"{name} is a {value.dtype} tensor: expected a real floating-point tensor "
+                            "(float64 or float32, the case's dtype)")
+        a = value.detach().cpu().clone().numpy()
     else:
+        if answer and tensors and not (name == "J" and isinstance(value, float)):
+            raise TypeError(f"{name} is a {type(value).__module__}.{type(value).__qualname__}: "
+                            "the homework interface returns torch tensors")
         try:
             a = np.array(value, dtype=None if isinstance(value, np.ndarray) else np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"{name} is a {type(value).__name__}: expected a tensor") from None
-    if a.dtype.kind not in "fiub":
-        raise TypeError(f"{name} has dtype {a.dtype}: expected floating point")
+        if answer and a.dtype.kind != "f":
+            raise TypeError(f"{name} has dtype {a.dtype}: expected a real floating-point array (float64 or float32)")
     if a.size > MAX_ELEMENTS:
         raise ValueError(f"{name} has {a.size} elements, shape {a.shape}: far more than the case's sizes allow")
     return a
@@ -107,7 +129,11 @@ class Homework:
         return self.net.forward(x)
 
     def loss(self, y, y_hat):
-        out = getattr(self.module, f"{self.case.loss}_loss")(y, y_hat)
+        fn = getattr(self.module, f"{self.case.loss}_loss", None)
+        if not callable(fn):
+            raise AttributeError(f"the submission defines no function {self.case.loss}_loss(y, y_hat): "
+                                 f"only the cases with {self.case.loss} loss fail for it")
+        out = fn(y, y_hat)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"{self.case.loss}_loss returned {type(out).__name__}: expected a pair (J, dJdy_hat)")
         return out

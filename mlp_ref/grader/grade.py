@@ -155,6 +155,11 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, fr
         # Not a point for an import that failed: nothing ran whose output could be judged.
         report.checks[-1].passed = False
         report.checks[-1].message = "not run: the submission did not import or implements no interface"
+    if head.passed and not any(c.passed or c.comparison is not None for c in report.checks[1:-3]):
+        # No case returned a value (an unfilled template raises everywhere): the interface and
+        # contract checks have nothing to vouch for, so they score nothing either.
+        for c in [head] + report.checks[-3:]:
+            c.passed, c.message = False, "not counted: no case of the battery ran to the end"
     diagnose.diagnose(report.checks, answers)
     _score_robustness(report.checks, strict)
     for c in report.checks:

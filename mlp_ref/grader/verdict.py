@@ -68,6 +68,9 @@ def _tol_and_cast(actual, expected_dtype):
         if actual.dtype.kind == "f" and actual.dtype.itemsize < np.dtype(expected_dtype).itemsize:
             tol = tolerance("float32")
             note = f"returned {actual.dtype} in a {expected_dtype} case: compared with the float32 tolerance"
+        elif actual.dtype.kind == "f":
+            note = (f"returned {actual.dtype} in a {expected_dtype} case: compared after rounding to "
+                    f"{expected_dtype}; the interface asks for the case's dtype")
         actual = actual.astype(expected_dtype)
     return actual, tol, note
 

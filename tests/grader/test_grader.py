@@ -80,8 +80,11 @@ def test_battery_is_the_same_in_parent_and_child():
 
 
 # --- torch's answers against the project's NumPy reference (two independent computations) ------------
+# The reference refuses bce on outputs not confined to [0, 1] (relu, identity), so those cases are left
+# to the oracle's own tests.
 @pytest.mark.parametrize("case", [c for c in CASES if c.kind == "train" and c.dtype == "float64" and c.n > 1
-                                  and c.section == "end-to-end"][:6], ids=lambda c: c.id)
+                                  and c.section == "end-to-end" and not (c.loss == "bce" and c.g != "sigmoid")][:6],
+                         ids=lambda c: c.id)
 def test_oracle_agrees_with_the_numpy_reference(case):
     e = oracle.expected(case)
     net = MLP(case.d, case.h, case.k, f=case.f, g=case.g, loss=case.loss, reduction="mean", dtype="float64")
