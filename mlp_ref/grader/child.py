@@ -17,6 +17,7 @@ import time
 import traceback
 
 from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
+from mlp_ref.grader.source import strict_text
 
 # Cases abandoned after this many per-case timeouts: a loop that never ends in forward would
 # otherwise cost the per-case limit once for every case.
@@ -106,29 +107,6 @@ def pack(a):
     if a.dtype.kind not in "fiub":
         a = a.astype(np.float64)
     return {"dtype": a.dtype.name, "shape": list(a.shape), "data": a.ravel().tolist()}
-
-
-def strict_text(source, path):
-    """The source decoded as `python file.py` decodes it: the PEP 263 encoding line, else UTF-8, strictly.
-    compile() on bytes lets invalid UTF-8 in a comment or string through; the interpreter does not."""
-    import io
-    import tokenize
-
-    try:
-        encoding, cookie_error = tokenize.detect_encoding(io.BytesIO(source).readline)[0], None
-    except SyntaxError as e:  # a bad encoding line, or bytes that are not UTF-8 in the first two lines
-        encoding, cookie_error = "utf-8", e
-    try:
-        text = source.decode(encoding)
-        if cookie_error is not None:
-            raise cookie_error
-        return text
-    except UnicodeDecodeError as e:
-        line = source.count(b"\n", 0, e.start) + 1
-        text = source.split(b"\n")[line - 1].decode(encoding, "replace")
-        raise SyntaxError(f"Non-UTF-8 code starting with '\\x{source[e.start]:02x}' in file {path} on line {line}, "
-                          "but no encoding declared; "
-                          "see https://peps.python.org/pep-0263/ for details", (path, line, 0, text)) from None
 
 
 def load_submission(path, source):

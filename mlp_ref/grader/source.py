@@ -1,0 +1,23 @@
+"""A submission's source as the interpreter reads it (runs in the child, before the submission loads)."""
+import io
+import tokenize
+
+
+def strict_text(source, path):
+    """The source decoded as `python file.py` decodes it: the PEP 263 encoding line, else UTF-8, strictly.
+    compile() on bytes lets invalid UTF-8 in a comment or string through; the interpreter does not."""
+    try:
+        encoding, cookie_error = tokenize.detect_encoding(io.BytesIO(source).readline)[0], None
+    except SyntaxError as e:  # a bad encoding line, or bytes that are not UTF-8 in the first two lines
+        encoding, cookie_error = "utf-8", e
+    try:
+        text = source.decode(encoding)
+        if cookie_error is not None:
+            raise cookie_error
+        return text
+    except UnicodeDecodeError as e:
+        line = source.count(b"\n", 0, e.start) + 1
+        text = source.split(b"\n")[line - 1].decode(encoding, "replace")
+        raise SyntaxError(f"Non-UTF-8 code starting with '\\x{source[e.start]:02x}' in file {path} on line {line}, "
+                          "but no encoding declared; "
+                          "see https://peps.python.org/pep-0263/ for details", (path, line, 0, text)) from None
