@@ -206,7 +206,8 @@ def run_parity(config: ParityConfig, reference=None, data=None):
         report.steps.append(StepResult(step, comparisons))
         report.losses.append(value)
         if config.resyncs:
-            twin.to_twin(net)
+            # Without zero_grad the gradients accumulate, and drift, as the parameters do: both resynced.
+            twin.to_twin(net, grads=not config.zero_grad)
     return report
 
 

@@ -56,11 +56,14 @@ class TorchTwin:
         lin1, lin2 = self.model[0], self.model[2]
         return {"W1": lin1.weight, "b1": lin1.bias, "W2": lin2.weight, "b2": lin2.bias}
 
-    def to_twin(self, net):
-        """Copy the reference's parameters into the twin (a copy: no memory is shared)."""
+    def to_twin(self, net, grads=False):
+        """Copy the reference's parameters (and with grads=True its gradients, into .grad) into the
+        twin (a copy: no memory is shared)."""
         with torch.no_grad():
             for name, p in self.tensors.items():
                 p.copy_(torch.tensor(net.params[name], dtype=self.dtype, device=self.device))
+                if grads:
+                    p.grad = torch.tensor(net.grads[name], dtype=self.dtype, device=self.device)
         return self
 
     def from_twin(self, net):

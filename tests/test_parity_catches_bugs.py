@@ -132,3 +132,20 @@ def test_the_report_names_step_stage_tensor_and_the_worst_element(dtype):
     i = c.worst_index[0]
     assert abs(c.actual - c.expected) == pytest.approx(c.max_abs)
     assert c.n_mismatched >= 1 and c.n_total == 3 and 0 <= i < 3
+
+
+class OverwritingBackward(MLP):
+    """backward replaces grads instead of adding into them: invisible while zero_grad runs each step."""
+    def backward(self):
+        for name in self.grads:
+            self.grads[name] = np.zeros(self.shapes[name], dtype=self.dtype)
+        return super().backward()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_backward_that_overwrites_fails_without_zero_grad_even_when_resynced(dtype):
+    """Resyncing float32 copies the gradients too when they accumulate; a reference that does not
+    accumulate must still fail at step 2, in the first parameter gradient."""
+    config = ParityConfig(steps=3, zero_grad=False, dtype=dtype, resync="always")
+    step, name, _ = first_failure(run_parity(config, reference=OverwritingBackward(5, 7, 3, dtype=dtype)))
+    assert (step, name) == (2, "dW2")
