@@ -75,7 +75,9 @@ def test_the_parity_estimate_bounds_what_numpy_and_python_allocate():
     run_parity(ParityConfig(steps=1))  # torch's import and first-call caches are not the run's
     config = ParityConfig(n_in=40, n_hidden=120, n_out=10, batch=200, steps=4)
     peak = _traced_peak(lambda: run_parity(config).to_dict())
-    assert peak <= memory.parity_bytes((40, 120, 10), 200, 4)
+    assert peak <= memory.parity_bytes((40, 120, 10), 200, 4, as_json=True)
+    long = ParityConfig(n_in=3, n_hidden=4, n_out=2, batch=2, steps=300)
+    assert _traced_peak(lambda: run_parity(long)) <= memory.parity_bytes((3, 4, 2), 2, 300)
 
 
 def test_the_explain_estimate_bounds_the_derivation_and_its_json():

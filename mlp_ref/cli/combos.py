@@ -79,7 +79,7 @@ def parity(args, typed):
     runs = (1 if custom else 3) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
     dtype = "float32" if args.dtype == "float32" else "float64"
     memory.check(_sizes(args, "n_in", "n_hidden", "n_out", "batch", "steps"),
-                 memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs), _limit(args), LIMIT_HOW)
+                 memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json), _limit(args), LIMIT_HOW)
 
 
 PROBLEM_FLAGS = ("f", "g", "loss", "reduction", "n_in", "n_hidden", "n_out", "batch", "seed", "negative_slope")
