@@ -218,3 +218,18 @@ def test_demo_plot_refuses_a_folder_and_reports_the_real_path(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"plot written to {tmp_path / 'noext.png'}" in out and (tmp_path / "noext.png").stat().st_size > 0
     assert not (tmp_path / "noext").exists()
+
+
+def test_an_output_that_fails_after_grading_loses_nothing(tmp_path, capsys, monkeypatch):
+    """A disk that fills during grading: the report still reaches stdout and the exit code is 2."""
+    from mlp_ref.cli import files
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "write_atomic", full)
+    code = main(["check", str(CORRECT), "--gradescope", str(tmp_path / "r.json")])
+    out = capsys.readouterr()
+    assert code == 2 and "score 122/122 -> PASS" in out.out
+    assert out.err.strip() == (f"mlp-ref check: --gradescope: could not write {str(tmp_path / 'r.json')!r} "
+                               "after grading: No space left on device")

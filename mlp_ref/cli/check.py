@@ -46,10 +46,19 @@ def run(args):
     r = grade.grade(path, limits=limits, strict=args.strict,
                     from_parent=threading.active_count() == 1 and not grade.answers_ready())
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
-    if args.gradescope:
-        files.write_atomic(args.gradescope, dumps(report.gradescope(r)))
+    failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(report.gradescope(r)))
     print(dumps(report.as_json(r)) if args.json else report.text(r))
-    return 0 if r.passed else 1
+    return refuse("check", failed) if failed else (0 if r.passed else 1)
+
+
+def _write(flag, path, text):
+    """None, or the one line saying why `path` could not be written after all (a full disk, say):
+    the report still reaches stdout, so the grading is not lost."""
+    try:
+        files.write_atomic(path, text)
+    except OSError as e:
+        return f"{flag}: could not write {str(path)!r} after grading: {e.strerror or e}"
+    return None
 
 
 def _folder(path, args, limits):
@@ -61,18 +70,23 @@ def _folder(path, args, limits):
     if not paths:
         return refuse("check", f"path: no *.py files under {str(path)!r}")
     reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict)
+    failed = []
     if args.gradescope:
         out = Path(args.gradescope)
-        out.mkdir(parents=True, exist_ok=True)
-        for p, r in zip(paths, reports):
-            files.write_atomic(out / files.result_name(p.relative_to(path)), dumps(report.gradescope(r)))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            failed.append(f"--gradescope: could not create {str(out)!r} after grading: {e.strerror or e}")
+        for p, r in zip(paths, reports if not failed else ()):
+            failed.append(_write("--gradescope", out / files.result_name(p.relative_to(path)),
+                                 dumps(report.gradescope(r))))
     rows = report.csv_text(reports)
-    if args.csv:
-        files.write_atomic(args.csv, rows)
-    elif not args.json:
+    csv_failed = args.csv and _write("--csv", args.csv, rows)
+    failed = [f for f in failed + [csv_failed] if f]
+    if (not args.csv or csv_failed) and not args.json:
         sys.stdout.write(rows)
     passed = all(r.passed for r in reports)
     if args.json:
         print(dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}))
     print(f"mlp-ref check: {sum(r.passed for r in reports)}/{len(reports)} submissions pass", file=sys.stderr)
-    return 0 if passed else 1
+    return refuse("check", failed[0]) if failed else (0 if passed else 1)
