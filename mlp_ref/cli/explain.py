@@ -165,7 +165,7 @@ def to_json(d, mine=None):
 
 
 def load(args):
-    if args.input:
+    if args.input is not None:
         data = read_json(args.input, "--input")
         problem = problem_from_dict(data)
         (n, d), (m, k) = problem.x.shape, (problem.W1.shape[0], problem.W2.shape[0])
@@ -182,7 +182,7 @@ def load(args):
 def run(args):
     try:
         problem, mine = load(args)
-        if args.write_input:
+        if args.write_input is not None:
             return write_input(problem, args.write_input)
         d = derive(problem)
         mine = None if mine is None else compare_mine(d, mine)
