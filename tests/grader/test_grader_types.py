@@ -66,8 +66,9 @@ def test_a_python_float_loss_value_is_accepted(tmp_path):
     assert r.passed
 
 
-def test_the_unfilled_template_scores_zero(tmp_path):
-    r = graded(tmp_path, (TEMPLATE_DIR / "homework_mlp.py").read_text())
+@pytest.mark.parametrize("template", ["homework_mlp.py", "numpy_mlp.py"])
+def test_the_unfilled_template_scores_zero(tmp_path, template):
+    r = graded(tmp_path, (TEMPLATE_DIR / template).read_text())
     assert r.score == 0 and not r.passed
     assert any("not counted: no case of the battery ran" in c.message for c in r.checks)
 
@@ -101,3 +102,11 @@ def test_a_missing_loss_function_costs_only_the_cases_that_call_it(tmp_path):
     assert all(c.passed for c in by_loss["mse"])
     assert all(c.passed is False and "defines no function bce_loss" in c.error["message"] for c in by_loss["bce"])
     assert r.interface == "homework"
+
+
+def test_a_wrong_but_running_submission_keeps_its_contract_points(tmp_path):
+    """Negative control for the rule above: a submission whose cases ran (wrongly) is judged on the
+    contract, so the zero comes from nothing having run, not from failing cases."""
+    r = graded(tmp_path, CORRECT.replace("        return y_hat\n", "        return -y_hat\n"))
+    contract = [c for c in r.checks if c.section == "contract"]
+    assert contract and all(c.passed for c in contract) and r.score > 0
