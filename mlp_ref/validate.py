@@ -13,7 +13,8 @@ DTYPES = ("float64", "float32")
 def dtype_name(dtype):
     """'float64' or 'float32' from a name or numpy dtype, else a TypeError naming 'dtype'."""
     try:
-        name = np.dtype(dtype).name
+        # np.dtype(None) is float64: None is refused rather than read as a choice the caller made.
+        name = None if dtype is None else np.dtype(dtype).name
     except TypeError:
         name = None
     if name not in DTYPES:
