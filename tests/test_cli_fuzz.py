@@ -5,6 +5,7 @@ and clashing flags) for every subcommand, and random JSON for explain --input. E
 Sizes are drawn tiny or huge: tiny runs finish in milliseconds, huge ones must be refused by the
 memory estimate (--max-memory keeps that limit small), so the whole file stays within seconds.
 """
+import collections
 import contextlib
 import io
 import json
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 from mlp_ref.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
+# Exit codes seen per fuzzed command: a fuzz that only ever reaches refusals (or never does) tests little.
+OUTCOMES = collections.defaultdict(collections.Counter)
 SECONDS = 20  # per run; a tiny run takes well under one
 FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -59,7 +62,9 @@ EXPLAIN = {"--n-in": SIZE, "--n-hidden": SIZE, "--n-out": SIZE, "--batch": SIZE,
            "--reduction": PARITY["--reduction"], "--json": None, "--input": WORD, "--write-input": WORD,
            "--max-memory": PARITY["--max-memory"]}
 DEMO = {"--seed": SEED, "--json": None, "--plot": st.sampled_from(["p.png", "noext", ".", "/proc/p.png", "x.gif", ""])}
-CHECK = {"--json": None, "--strict": None, "--jobs": SIZE, "--timeout": REAL, "--case-timeout": REAL,
+SECONDS_FLAG = mostly(st.floats(5, 20).map(repr), REAL)
+CHECK = {"--json": None, "--strict": None, "--jobs": SIZE, "--timeout": SECONDS_FLAG,
+         "--case-timeout": mostly(st.floats(0.5, 5).map(repr), REAL),
          "--memory-mb": SIZE, "--gradescope": WORD, "--csv": WORD,
          "--template": st.sampled_from(["homework", "numpy", "other"])}
 
@@ -76,6 +81,8 @@ def sandbox_dir(tmp_path_factory):
     before = _fingerprint()
     yield folder
     assert _fingerprint() == before, "a fuzzed run changed a file in the repository"
+    for command, codes in OUTCOMES.items():
+        assert codes[2] >= 3 and codes[0] + codes[1] >= 3, (command, dict(codes))
 
 
 def _fingerprint():
@@ -102,8 +109,9 @@ def run_cli(argv, folder):
     return code, err.getvalue(), time.perf_counter() - t0
 
 
-def assert_clean(argv, folder):
+def assert_clean(argv, folder, label=None):
     code, err, seconds = run_cli(argv, folder)
+    OUTCOMES[label or argv[0]][code] += 1
     assert code in (0, 1, 2), (argv, code, err)
     assert "Traceback" not in err, (argv, err)
     assert seconds < SECONDS, (argv, seconds)
@@ -143,8 +151,9 @@ def test_demo_flags(sandbox_dir, name, pairs):
     assert_clean(_argv("demo", [name], pairs), sandbox_dir)
 
 
-@settings(FUZZ, max_examples=15)
-@given(path=st.sampled_from([[], ["broken.py"], ["notes.txt"], ["empty"], ["subs"], ["missing.py"], ["x.ipynb"]]),
+@settings(FUZZ, max_examples=20)
+@given(path=st.sampled_from([[], ["broken.py"], ["broken.py"], ["notes.txt"], ["empty"], ["subs"], ["subs"],
+                             ["missing.py"], ["x.ipynb"]]),
        pairs=_flags(CHECK))
 def test_check_flags(sandbox_dir, path, pairs):
     before = (sandbox_dir / "broken.py").read_bytes()
@@ -174,7 +183,7 @@ def valid_problem(sandbox_dir):
 def test_explain_input_random_json(sandbox_dir, valid_problem, replace, drop, whole):
     data = whole if whole is not None else {k: v for k, v in {**valid_problem, **replace}.items() if k not in drop}
     (sandbox_dir / "fuzz.json").write_text(json.dumps(data))  # NaN and Infinity tokens included on purpose
-    code, err = assert_clean(["explain", "--input", "fuzz.json"], sandbox_dir)
+    code, err = assert_clean(["explain", "--input", "fuzz.json"], sandbox_dir, "explain --input")
     if not isinstance(data, dict) or any(k not in data for k in KEYS[:9]):
         assert code == 2, (data, err)
 
