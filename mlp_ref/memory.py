@@ -6,6 +6,7 @@ The limit defaults to half of MemAvailable (/proc/meminfo): the rest is for the 
 import and whatever else runs.
 """
 import os
+import time
 
 # Bytes per element of each float dtype the package supports.
 ITEMSIZE = {"float64": 8, "float32": 4}
@@ -30,10 +31,16 @@ def available_bytes():
         return None
 
 
+_cached = [None, -1.0]  # (limit, monotonic time read): a model built in a loop reads /proc once a second
+
+
 def default_limit():
     """Half of the available memory (64 GiB when it cannot be read)."""
-    avail = available_bytes()
-    return avail // 2 if avail else 64 * 2 ** 30
+    now = time.monotonic()
+    if now - _cached[1] > 1.0:
+        avail = available_bytes()
+        _cached[:] = [avail // 2 if avail else 64 * 2 ** 30, now]
+    return _cached[0]
 
 
 def human(n):
