@@ -1,0 +1,104 @@
+"""The float64 probe's finding: does the submission run in float64, and if not, which line and what fix.
+
+A correct float32 submission may make helper tensors in torch's default dtype (torch.ones(n) to sum a
+bias gradient, (z > 0).float() as a ReLU mask, a numpy round trip); in float64 those crash or hand
+back float32. The probe never costs points (unless --strict); its finding tells the student where
+the file is tied to float32. The line comes from the probe's own traceback when that line makes a
+default-dtype tensor, else from a static scan of the source (parsed, never run, here in the grader).
+"""
+import ast
+from typing import NamedTuple, Optional
+
+# torch constructors that make a default-dtype (float32) tensor unless given dtype=, and the fix for each.
+CONSTRUCTORS = {
+    "ones": "pass dtype=x.dtype or use .sum(0)", "zeros": "pass dtype=x.dtype or use torch.zeros_like",
+    "empty": "pass dtype=x.dtype or use torch.empty_like", "full": "pass dtype=x.dtype or use torch.full_like",
+    "arange": "pass dtype=x.dtype", "eye": "pass dtype=x.dtype", "rand": "pass dtype=x.dtype",
+    "randn": "pass dtype=x.dtype", "linspace": "pass dtype=x.dtype", "tensor": "pass dtype=x.dtype",
+    "Tensor": "use torch.tensor(..., dtype=x.dtype)", "FloatTensor": "use torch.tensor(..., dtype=x.dtype)",
+}
+FLOAT32_NAMES = ("float32", "float", "single")
+MAX_SOURCE = 1 << 20  # a larger file is not scanned
+
+
+class Finding(NamedTuple):
+    runs: Optional[bool]   # None: no probe ran (float64 graded, or nothing ran)
+    text: str
+    line: Optional[int] = None
+
+
+def _names_float32(node):
+    """Whether an expression names float32: torch.float32, np.float32, "float32", torch.float."""
+    if isinstance(node, ast.Attribute):
+        return node.attr in FLOAT32_NAMES
+    if isinstance(node, ast.Constant):
+        return node.value in FLOAT32_NAMES
+    return False
+
+
+def _flag(call):
+    """The fix for a call that makes a float32 tensor whatever its inputs' dtype, else None."""
+    f = call.func
+    if not isinstance(f, ast.Attribute):
+        return None
+    kwargs = {k.arg: k.value for k in call.keywords}
+    if "dtype" in kwargs:
+        return "pass dtype=x.dtype" if _names_float32(kwargs["dtype"]) else None
+    if isinstance(f.value, ast.Name) and f.value.id == "torch" and f.attr in CONSTRUCTORS:
+        return CONSTRUCTORS[f.attr]
+    if f.attr == "float" and not call.args:
+        return "use .to(x.dtype)"
+    if f.attr in ("to", "type", "astype") and call.args and _names_float32(call.args[0]):
+        return "convert to x.dtype instead"
+    return None
+
+
+def scan(source):
+    """[(line, code, fix)] for every call outside __init__ that makes a float32 tensor, in line order."""
+    if len(source) > MAX_SOURCE:
+        return []
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    skip = set()
+    for node in ast.walk(tree):
+        # __init__'s tensors are the parameters and grads the grader replaces before every case.
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            skip |= {id(n) for n in ast.walk(node)}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in skip:
+            fix = _flag(node)
+            if fix:
+                code = (ast.get_source_segment(source, node) or "").replace("\n", " ")
+                out.append((node.lineno, code[:60], fix))
+    return sorted(set(out))
+
+
+def finding(checks, source):
+    """The probe's Finding from the probe section's checks and the submission's source text."""
+    probes = [c for c in checks if c.section == "probe" and c.passed is not None]
+    if not probes:
+        return Finding(None, "")
+    failing = [c for c in probes if not c.passed]
+    if not failing:
+        return Finding(True, f"runs in float64: yes, all {len(probes)} probe cases agree with torch")
+    flagged = scan(source)
+    lines = {line: (code, fix) for line, code, fix in flagged}
+    crash = next(((c.error or {}).get("line") for c in failing if (c.error or {}).get("line")), None)
+    head = f"runs in float64: no ({len(failing)} of {len(probes)} probe cases fail)"
+    if crash in lines:
+        line, (code, fix) = crash, lines[crash]
+    elif flagged:
+        line, code, fix = flagged[0]
+    else:
+        first = failing[0]
+        err = first.error or {}
+        if err.get("line"):
+            return Finding(False, f"{head}: line {err['line']} raises {err.get('type')}: {err.get('message')}",
+                           err["line"])
+        why = first.comparison.describe("submission", "torch").strip().splitlines()[0] if first.comparison else \
+            first.message
+        return Finding(False, f"{head}: {first.quantity or 'a value'} differs: {why}")
+    return Finding(False, f"{head}: line {line} makes a float32 tensor with {code}; {fix}", line)
