@@ -77,23 +77,31 @@ def scan(source):
 
 
 def finding(checks, source):
-    """The probe's Finding from the probe section's checks and the submission's source text."""
+    """The probe's Finding from the checks (graded and probe) and the submission's source text.
+
+    The file runs in float64 when every probe passes whose graded twin passes; a probe that fails
+    beside a failing twin shows the same error in both dtypes (a real error, not rounding).
+    """
+    graded = {c.case.id: c for c in checks if c.case is not None and c.section != "probe"}
     probes = [c for c in checks if c.section == "probe" and c.passed is not None]
     if not probes:
         return Finding(None, "")
-    failing = [c for c in probes if not c.passed]
-    if not failing:
-        return Finding(True, f"runs in float64: yes, all {len(probes)} probe cases agree with torch")
+    only = [c for c in probes if not c.passed and getattr(graded.get(c.case.twin), "passed", False)]
+    both = sum(1 for c in probes if not c.passed) - len(only)
+    if not only:
+        same = (f"; {both} case(s) fail in float64 as in {_graded_dtype(graded)}: the errors are real, not rounding"
+                if both else "")
+        return Finding(True, f"runs in float64: yes, every probe case agrees with its graded verdict{same}")
     flagged = scan(source)
     lines = {line: (code, fix) for line, code, fix in flagged}
-    crash = next(((c.error or {}).get("line") for c in failing if (c.error or {}).get("line")), None)
-    head = f"runs in float64: no ({len(failing)} of {len(probes)} probe cases fail)"
+    crash = next(((c.error or {}).get("line") for c in only if (c.error or {}).get("line")), None)
+    head = f"runs in float64: no ({len(only)} of {len(probes)} cases pass in {_graded_dtype(graded)} and fail in float64)"
     if crash in lines:
         line, (code, fix) = crash, lines[crash]
     elif flagged:
         line, code, fix = flagged[0]
     else:
-        first = failing[0]
+        first = only[0]
         err = first.error or {}
         if err.get("line"):
             return Finding(False, f"{head}: line {err['line']} raises {err.get('type')}: {err.get('message')}",
@@ -102,3 +110,7 @@ def finding(checks, source):
             first.message
         return Finding(False, f"{head}: {first.quantity or 'a value'} differs: {why}")
     return Finding(False, f"{head}: line {line} makes a float32 tensor with {code}; {fix}", line)
+
+
+def _graded_dtype(graded):
+    return next((c.case.dtype for c in graded.values()), "float32")
