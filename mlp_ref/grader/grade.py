@@ -193,6 +193,8 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
         report.probe = probes.finding(report.checks, _read_source(path))
     report.checks = _score_optional(report.checks, strict)
     for c in report.checks:
+        if c.section == "probe":
+            continue  # a float64 crash is the probe's finding, not something the sandbox contained
         outcome = (c.error or {}).get("outcome")
         if outcome and outcome not in report.containment:
             report.containment.append(outcome)

@@ -85,7 +85,7 @@ def finding(checks, source):
     graded = {c.case.id: c for c in checks if c.case is not None and c.section != "probe"}
     probes = [c for c in checks if c.section == "probe" and c.passed is not None]
     if not probes:
-        return Finding(None, "")
+        return _float64_graded(list(graded.values()), source)
     only = [c for c in probes if not c.passed and getattr(graded.get(c.case.twin), "passed", False)]
     both = sum(1 for c in probes if not c.passed) - len(only)
     if not only:
@@ -110,6 +110,22 @@ def finding(checks, source):
             first.message
         return Finding(False, f"{head}: {first.quantity or 'a value'} differs: {why}")
     return Finding(False, f"{head}: line {line} makes a float32 tensor with {code}; {fix}", line)
+
+
+DTYPE_WORDS = ("dtype", "Float", "Double", "float != double")
+
+
+def _float64_graded(checks, source):
+    """With float64 graded (no probe): name the float32-making line when failures are about dtypes."""
+    dtype_failures = [c for c in checks if c.passed is False and c.case.dtype == "float64" and (
+        any(w in str((c.error or {}).get("message", "")) for w in DTYPE_WORDS)
+        or (c.comparison is not None and str(c.comparison.problem or "").startswith("dtype")))]
+    flagged = scan(source) if dtype_failures else []
+    if not flagged:
+        return Finding(None, "")
+    line, code, fix = next((f for f in flagged if f[0] == (dtype_failures[0].error or {}).get("line")), flagged[0])
+    return Finding(False, f"runs in float64: no ({len(dtype_failures)} cases fail on dtypes): line {line} makes a "
+                          f"float32 tensor with {code}; {fix}", line)
 
 
 def _graded_dtype(graded):

@@ -122,6 +122,8 @@ def text(report):
                 told.add(_signature(c))
                 out += ["         " + line for line in lines]
         out.append("")
+    if report.probe.text and not any(c.section == "probe" for c in report.checks):
+        out += [f"float64: {report.probe.text}", ""]
     if report.diagnoses:
         out.append("diagnoses:")
         out += [f"  {d} ({n} check{'s' * (n > 1)}): {words}" for d, words, n in report.diagnoses]
