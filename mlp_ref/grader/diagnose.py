@@ -173,8 +173,8 @@ RULES = (
          "mean-reduced J and dJdy_hat, and backward must use dJdy_hat as given.", split),
     Rule("not_mean_reduced", "torch's losses are means over all N K elements: divide J and dJdy_hat by N K "
          "(and nowhere else).", not_mean_reduced),
-    Rule("bce_clamped", "y_hat is clamped (or eps added) near 0/1; torch clamps the log at -100 instead and "
-         "divides by max(y_hat (1 - y_hat), 1e-12): keep any eps <= 1e-7.", bce_clamped),
+    Rule("bce_clamped", "y_hat is clamped near 0/1 (or a large eps added); torch clamps the log at -100 instead "
+         "and divides by max(y_hat (1 - y_hat), 1e-12): keep any eps <= 1e-7.", bce_clamped),
     Rule("relu_derivative_at_zero", "ReLU'(0) is 0 in torch: use (z > 0), not (z >= 0).",
          mutant("relu_derivative_at_zero")),
     Rule("derivative_at_wrong_point", "the activation's derivative is taken at the wrong point: sigmoid'(z) = "

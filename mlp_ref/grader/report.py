@@ -75,7 +75,7 @@ def failure_lines(check):
     if check.diagnosis:
         words = diagnose.WORDS.get(check.diagnosis, "")
         lines.append(f"diagnosis [{check.diagnosis}]: " + (check.evidence + ". " if check.evidence else "")
-                     + words[:1].upper() + words[1:])
+                     + (words if "_" in words.split(" ")[0] else words[:1].upper() + words[1:]))
     elif check.comparison is not None:
         fit = best_fit(check)
         if fit:

@@ -273,3 +273,19 @@ def test_autograd_check_fires_on_use_only(calls, tracked, used):
     check = verdict.autograd_check([case], {case.id: {"autograd_calls": calls, "tracked": tracked}})
     assert check.passed is (not used)
     assert (check.diagnosis == "autograd_used") is used
+
+
+# --- the grading table's pin: an error just above what equivalent formulas move must fail ------------------
+@pytest.mark.parametrize("dtype, rel", [("float32", 1e-3), ("float64", 1e-6)])
+def test_grading_table_catches_a_small_real_error(dtype, rel, expected):
+    """Equivalent formulas move a value by ~1e-6 of its tensor in float32 and ~1e-11 in float64; a real
+    bug moves it by far more (eps = 1e-3 in BCE's logs moves J by ~2e-3). One element of dW1 off by `rel`
+    must fail: loosening the table's rtol or scale past it lets this pass."""
+    case = find("train", "sigmoid", "sigmoid", loss="mse", dtype=dtype)
+    a = torch_arrays(case, expected)
+    assert judge(case, a, expected).passed  # negative control: torch's own numbers pass
+    i = np.unravel_index(np.argmax(np.abs(a["1.dW1"])), a["1.dW1"].shape)
+    a["1.dW1"] = a["1.dW1"].copy()
+    a["1.dW1"][i] *= 1 + rel
+    check = judge(case, a, expected)
+    assert check.passed is False and check.quantity == "dW1" and check.step == 1

@@ -153,3 +153,20 @@ def test_strict_grades_numerical_robustness_and_the_float64_probe(name, reports,
 def test_containment_outcomes_seen_across_the_zoo(reports):
     seen = {o for r in reports.values() for o in r.containment}
     assert {"timeout", "exited", "memory_limit", "import_error", "output_flood", "crashed"} <= seen
+
+
+@pytest.mark.parametrize("name", ["correct_vectorised.py", "bug_bce_clamped.py"])
+def test_report_states_the_tolerance_first_and_the_headroom_per_section_and_overall(name, reports):
+    from mlp_ref.grader import report
+
+    r = reports[name]
+    lines = report.text(r).splitlines()
+    assert lines[1].startswith("graded in float32; pass when |submission - torch| <= rtol ")
+    overall = r.headroom_graded()
+    assert f"headroom: worst error {overall:.2g} of its allowance" in lines
+    for section in ("loss", "backward", "end-to-end", "edge"):
+        title = report.SECTION_TITLES[section]
+        assert any(line.startswith(title) and line.endswith("of its allowance") for line in lines), section
+    data = report.as_json(r)
+    assert data["headroom"]["overall"] == overall and data["headroom"]["sections"]["edge"] == r.headroom("edge")
+    assert (overall <= 0.1) is r.passed
