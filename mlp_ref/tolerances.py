@@ -56,7 +56,7 @@ HAND_WORKED = Tolerance(rtol=1e-3, atol=1e-4)
 #   roundoff), plus how far torch's float64 answer moves when BCE sees y_hat moved BCE_EPS toward 1/2
 #   (eps in a log or a denominator, or a clamp at BCE_EPS, is that move). Ordinary cases have noise near
 #   rounding; an ill-conditioned case (1 - y_hat near 1e-3) earns its allowance there and nowhere else.
-# Measured (tests/test_grader_margins.py, docs/grading.md): every correct-style zoo file's worst error
+# Measured (tests/grader/measure_grading_margins.py, docs/grading.md): every correct-style zoo file's worst error
 # is <= 1/10 of this allowance, and every zoo bug's worst error is >= 10x above it.
 class GradingTolerance(NamedTuple):
     rtol: float

@@ -126,7 +126,7 @@ def reference(case, dtype):
 
 # The zoo's claims are about which checks fail, not the last digits: an equivalent formula moves a value
 # by ~1e-8 of its tensor's scale in float64 (eps 1e-12 in BCE on a confident output), ~1e-6 in float32;
-# every bug here moves it by >= 1e-2. Independent of the grader's tolerance, which tests/test_grader_margins
+# every bug here moves it by >= 1e-2. Independent of the grader's tolerance, which tests/grader/test_grader_zoo
 # pins with these same files.
 ZOO_RTOL = {torch.float64: 1e-7, torch.float32: 1e-4}
 

@@ -1,12 +1,12 @@
 """Measure the grading tolerance's two margins on the zoo: how far each correct-style file (a legitimate
 reformulation) moves each quantity, and how far beyond the allowance each bug lands.
 
-    .venv/bin/python tests/measure_grading_margins.py [--dtype float32|float64]
+    .venv/bin/python tests/grader/measure_grading_margins.py [--dtype float32|float64]
 
 For every graded quantity (y_hat, J, dJdy_hat, dW1, db1, dW2, db2): the worst error over the
 correct-style files as a fraction of its allowance (headroom; the goal is <= 0.1) and relative to the
 tensor's largest |torch| element; then each bug's worst error / allowance (the goal is >= 10).
-tests/test_grader_zoo.py asserts both margins; this prints where they come from (docs/grading.md).
+tests/grader/test_grader_zoo.py asserts both margins; this prints where they come from (docs/grading.md).
 """
 import argparse
 import concurrent.futures
