@@ -50,7 +50,8 @@ class Check:
     diagnosis: Optional[str] = None
     evidence: str = ""
     headroom: Optional[float] = None  # worst error / its allowance over the case (None: no numbers compared)
-    arrays: dict = field(default_factory=dict, repr=False, compare=False)  # the child's arrays (for the probe)
+    # {quantity: (worst error / its allowance, worst error / max |torch|)} over the case's comparisons
+    worst: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def score(self):
@@ -117,6 +118,13 @@ def _steps(case):
     return 2 if case.kind == "twice" else (1 if case.kind == "backward" else case.steps)
 
 
+def _keep_worst(worst, c, expected):
+    if c.problem is None:
+        top = float(np.max(np.abs(expected), initial=0.0))
+        h, r = worst.get(c.name, (0.0, 0.0))
+        worst[c.name] = (max(h, c.headroom), max(r, c.max_abs / top if top > 0 else 0.0))
+
+
 def headroom_of(comparisons, case=None):
     """The worst error as a fraction of its allowance over comparisons (inf for a shape or dtype mismatch);
     None for robustness, which judges finiteness only."""
@@ -146,10 +154,10 @@ def case_check(case, expected, event, interface, noise=None):
         arrays = arrays_of(event)
     except ValueError as e:
         return replace(base, passed=False, message=f"the child's results for this case could not be read: {e}")
-    base = replace(base, arrays=arrays)
     error = event.get("error") if isinstance(event.get("error"), dict) else None
     steps = [None] if case.kind == "loss" else range(1, _steps(case) + 1)
-    missing, note, seen = None, "", []
+    missing, note, seen, worst = None, "", [], {}
+    base = replace(base, worst=worst)  # filled in as the comparisons are made
     for step in steps:
         prefix = "" if step is None else f"{step}."
         step_comparisons, first = [], None
@@ -164,6 +172,7 @@ def case_check(case, expected, event, interface, noise=None):
             if case.section == "robustness":
                 c, n = _robust(c, actual, expected[key]), n or _robust_note(c, actual, expected[key])
             step_comparisons.append(c)
+            _keep_worst(worst, c, expected[key])
             note = note or n
             if not c.ok and first is None:
                 first = (name, c, actual, expected[key])

@@ -13,9 +13,7 @@ import concurrent.futures
 import importlib.util
 from pathlib import Path
 
-import numpy as np
-
-from mlp_ref.grader import grade, verdict
+from mlp_ref.grader import grade
 
 ZOO = Path(__file__).parent / "zoo"
 QUANTITIES = ("y_hat", "J", "dJdy_hat", "dW2", "db2", "dW1", "db1")
@@ -28,23 +26,13 @@ def manifest():
     return module
 
 
-def per_quantity(report, answers):
-    """{quantity: (worst headroom, worst |error| / max |torch|)} over the report's graded, compared cases."""
+def per_quantity(report):
+    """{quantity: (worst headroom, worst |error| / max |torch|)} over the report's graded cases."""
     out = {}
     for c in report.graded:
-        if c.case is None or not c.arrays:
-            continue
-        values, noise = answers[c.case.id]
-        for key, a in c.arrays.items():
-            name = key.split(".")[-1]
-            if name not in QUANTITIES or key not in values:
-                continue
-            cmp, _, _ = verdict.compare_one(name, a, values[key], noise.get(key))
-            if cmp.problem:
-                continue
-            scale = float(np.max(np.abs(values[key]))) or 1.0
-            h, r = out.get(name, (0.0, 0.0))
-            out[name] = (max(h, cmp.headroom), max(r, cmp.max_abs / scale))
+        for name, (h, r) in c.worst.items():
+            h0, r0 = out.get(name, (0.0, 0.0))
+            out[name] = (max(h0, h), max(r0, r))
     return out
 
 
@@ -54,14 +42,14 @@ def main():
     args = p.parse_args()
     m = manifest()
     names = sorted(n for n, e in m.EXPECTED.items() if n.startswith(("correct_", "bug_")))
-    answers = grade.answers(dtype=args.dtype)
+    grade.answers(dtype=args.dtype)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         reports = dict(zip(names, pool.map(lambda n: grade.grade(ZOO / n, dtype=args.dtype), names)))
     correct = [n for n in names if m.EXPECTED[n]["passed"] and reports[n].passed]
     print(f"correct-style files ({len(correct)}), graded in {args.dtype}: worst error per quantity")
     print(f"  {'quantity':10s} {'/ allowance':>12s} {'/ max|torch|':>13s}  file")
     for q in QUANTITIES:
-        rows = [(per_quantity(reports[n], answers).get(q, (0.0, 0.0)), n) for n in correct]
+        rows = [(per_quantity(reports[n]).get(q, (0.0, 0.0)), n) for n in correct]
         (h, r), n = max(rows)
         print(f"  {q:10s} {h:12.3g} {r:13.3g}  {n}")
     print(f"  overall headroom: {max(reports[n].headroom_graded() for n in correct):.3g} (goal <= 0.1)")

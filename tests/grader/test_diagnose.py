@@ -289,3 +289,53 @@ def test_grading_table_catches_a_small_real_error(dtype, rel, expected):
     a["1.dW1"][i] *= 1 + rel
     check = judge(case, a, expected)
     assert check.passed is False and check.quantity == "dW1" and check.step == 1
+
+
+# --- pattern rules that read across checks ---------------------------------------------------------------
+def _probe_of(case):
+    return next(c for c in battery.build() if c.twin == case.id)
+
+
+@pytest.mark.parametrize("probe_bug", [True, False], ids=["probe fails as half_mse", "probe passes"])
+def test_graded_failure_no_rule_explains_takes_its_probes_diagnosis(probe_bug, expected):
+    case = find("loss", loss="mse", dtype="float32")
+    graded = torch_arrays(case, expected)
+    graded["J"] = graded["J"] * 1.5  # no rule's shape in float32
+    probe = _probe_of(case)
+    probed = torch_arrays(probe, expected)
+    if probe_bug:
+        probed["J"], probed["dJdy_hat"] = probed["J"] / 2, probed["dJdy_hat"] / 2
+    checks = [verdict.case_check(c, expected[c.id], {"case": c.id, "arrays": {k: pack(v) for k, v in a.items()}},
+                                 "homework", NOISE.get(c.id)) for c, a in ((case, graded), (probe, probed))]
+    out = diagnose.diagnose(checks, expected)
+    if probe_bug:
+        assert out[0].diagnosis == "half_mse" and out[0].evidence.startswith("seen in the float64 probe")
+    else:  # negative control: a passing probe lends nothing
+        assert out[0].passed is False and out[0].diagnosis is None
+
+
+def _bce_train_checks(expected, fail_ordinary):
+    """NumPy-interface checks (no dJdy_hat) for the BCE train cases: J off by 10% in the confident ones
+    (and, if fail_ordinary, in every other BCE case too)."""
+    checks = []
+    for case in battery.build():
+        if case.kind != "train" or case.loss != "bce" or case.section in ("robustness", "probe"):
+            continue
+        a = {k: v for k, v in torch_arrays(case, expected).items() if not k.endswith("dJdy_hat")}
+        if case.why.startswith("confident") or fail_ordinary:
+            a = {k: v * 0.9 if k.endswith(".J") else v for k, v in a.items()}
+        event = {"case": case.id, "arrays": {k: pack(v) for k, v in a.items()}}
+        checks.append(verdict.case_check(case, expected[case.id], event, "numpy", NOISE.get(case.id)))
+    return checks
+
+
+def test_bce_failing_only_on_confident_predictions_is_named_without_dJdy_hat(expected):
+    out = diagnose.diagnose(_bce_train_checks(expected, fail_ordinary=False), expected)
+    failing = [c for c in out if c.passed is False]
+    assert failing and all(c.case.why.startswith("confident") and c.diagnosis == "bce_clamped" for c in failing)
+
+
+def test_bce_failing_everywhere_is_not_called_a_clamp(expected):
+    """Negative control: the ordinary BCE cases fail too, so nothing points at 0 and 1."""
+    out = diagnose.diagnose(_bce_train_checks(expected, fail_ordinary=True), expected)
+    assert any(c.passed is False for c in out) and not any(c.diagnosis == "bce_clamped" for c in out)
