@@ -99,7 +99,9 @@ def finding(checks, source):
     if crash in lines:
         line, (code, fix) = crash, lines[crash]
     elif flagged:
-        line, code, fix = flagged[0]
+        # The float32 tensor is usually made a few lines above where it meets a float64 one.
+        before = [f for f in flagged if crash is not None and f[0] <= crash]
+        line, code, fix = before[-1] if before else flagged[0]
     else:
         first = only[0]
         err = first.error or {}
@@ -109,7 +111,9 @@ def finding(checks, source):
         why = first.comparison.describe("submission", "torch").strip().splitlines()[0] if first.comparison else \
             first.message
         return Finding(False, f"{head}: {first.quantity or 'a value'} differs: {why}")
-    return Finding(False, f"{head}: line {line} makes a float32 tensor with {code}; {fix}", line)
+    others = sorted({n for n, _, _ in flagged} - {line})
+    also = f" (also line{'s' * (len(others) > 1)} {', '.join(map(str, others))})" if others else ""
+    return Finding(False, f"{head}: line {line} makes a float32 tensor with {code}; {fix}{also}", line)
 
 
 DTYPE_WORDS = ("dtype", "Float", "Double", "float != double")
