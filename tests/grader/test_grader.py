@@ -288,3 +288,28 @@ def test_template_option_prints_the_blank_template(name, capsys):
 def test_bad_arguments_exit_2_naming_the_argument(argv, word, capsys):
     code, out = check(argv, capsys)
     assert code == 2 and word in out.err
+
+
+# --- the noise under torch's answers: the case's own conditioning, not a looser table -------------------
+def _rel_noise(case, key):
+    values, noise = oracle.answers_all()[case.id]
+    return noise[key] / np.max(np.abs(values[key]))
+
+
+def test_noise_is_rounding_on_ordinary_cases_and_large_only_near_0_and_1():
+    ordinary = next(c for c in CASES if c.id == "loss/bce/N6-K3/float32")
+    confident = next(c for c in CASES if c.kind == "loss" and c.why.startswith("confident") and c.section != "probe")
+    assert _rel_noise(ordinary, "dJdy_hat").max() < 1e-5
+    near = np.minimum(confident.array("y_hat"), 1 - confident.array("y_hat")) < 1e-3
+    rel = _rel_noise(confident, "dJdy_hat")
+    # Relative to each element: where y_hat is near 0 or 1 and the label is the other one, dJdy_hat ~ 1 / (1e-3)
+    # and the noise is ~1e-4 of it; away from 0 and 1 it is rounding.
+    per_element = oracle.answers_all()[confident.id][1]["dJdy_hat"] / np.abs(oracle.expected(confident)["dJdy_hat"])
+    assert per_element[near].max() > 1e-4 and per_element[~near].max() < 1e-5 and rel.max() < 1
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.why.startswith("confident")], ids=lambda c: c.id)
+def test_shared_runs_give_the_same_noise_as_a_case_computed_alone(case):
+    values, noise = oracle.answers_all()[case.id]
+    alone = oracle.noise(case, oracle.expected(case))
+    assert all(np.array_equal(noise[k], alone[k]) for k in alone)
