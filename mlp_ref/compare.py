@@ -30,6 +30,9 @@ class Comparison:
     actual: Optional[float] = None
     expected: Optional[float] = None
     problem: Optional[str] = None  # a shape, dtype or device mismatch, decided before any value
+    headroom: float = 0.0          # the worst |actual - expected| / allowed over the elements (> 1 fails)
+    allowance: Optional[float] = None  # with an elementwise allowance: the allowance at the worst element
+    model: str = ""                # with an elementwise allowance: its formula, for the message
 
     def to_dict(self):
         return asdict(self)
@@ -39,8 +42,10 @@ class Comparison:
         if self.problem:
             return f"  {self.problem}"
         where = "" if self.worst_index is None else f" at {self.worst_index}"
+        allowed = (f"{self.atol:g} + {self.rtol:g}*|{expected_label}|" if self.allowance is None else
+                   f"{self.allowance:.2g} there ({self.model}); {self.headroom:.3g}x the allowance")
         lines = [f"  {self.n_mismatched} / {self.n_total} mismatched; worst |{actual_label} - {expected_label}| = "
-                 f"{self.max_abs:.2g}{where}; allowed {self.atol:g} + {self.rtol:g}*|{expected_label}|",
+                 f"{self.max_abs:.2g}{where}; allowed {allowed}",
                  f"  {actual_label} = {self.actual:.10g}   {expected_label} = {self.expected:.10g}"]
         return "\n".join(lines)
 
@@ -48,10 +53,13 @@ class Comparison:
 _TINY = np.finfo(np.float64).tiny
 
 
-def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
-    """Compare actual (numpy) against expected (numpy, already moved off `device`, which is only reported)."""
+def compare(name, actual, expected, tol: Tolerance, *, device="cpu", allowed=None, model=""):
+    """Compare actual (numpy) against expected (numpy, already moved off `device`, which is only reported).
+
+    allowed: an elementwise allowance (float64, expected's shape) used instead of tol's atol + rtol |expected|.
+    """
     actual, expected = np.asarray(actual), np.asarray(expected)
-    base = dict(name=name, shape=expected.shape, dtype=expected.dtype.name, rtol=tol.rtol, atol=tol.atol,
+    base = dict(name=name, shape=expected.shape, dtype=expected.dtype.name, rtol=tol.rtol, atol=getattr(tol, "atol", 0.0),
                 device=device)
     if actual.shape != expected.shape:
         return Comparison(ok=False, problem=f"shape mismatch: got {actual.shape}, expected {expected.shape}"
@@ -61,6 +69,8 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
     n = expected.size
     if n == 0:
         return Comparison(ok=True, **base)
+    if allowed is not None:
+        allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), expected.shape).reshape(-1)
     # Flat float64 views: the same code for 0-d (a loss) and n-d tensors.
     a = actual.astype(np.float64, copy=False).reshape(-1)
     e = expected.astype(np.float64, copy=False).reshape(-1)
@@ -76,11 +86,14 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu"):
             abs_e[~np.isfinite(abs_e)] = 0.0
         # The worst element is the one furthest past its own allowance, so a small element with a
         # large relative error is not hidden behind a large element with a small one.
-        excess = err - (tol.atol + tol.rtol * abs_e)
+        bound = tol.atol + tol.rtol * abs_e if allowed is None else allowed
+        excess = err - bound
         n_bad = int(np.count_nonzero(excess > 0))
         rel = err / np.maximum(abs_e, _TINY)
+        ratio = err / np.maximum(bound, _TINY)
     flat = int(np.argmax(excess))
     index = tuple(int(i) for i in np.unravel_index(flat, expected.shape))
+    extra = {} if allowed is None else {"allowance": float(allowed[flat]), "model": model}
     return Comparison(ok=n_bad == 0, n_mismatched=n_bad, n_total=n,
-                      max_abs=float(err.max()), max_rel=float(rel.max()),
-                      worst_index=index, actual=float(a[flat]), expected=float(e[flat]), **base)
+                      max_abs=float(err.max()), max_rel=float(rel.max()), headroom=float(ratio.max()),
+                      worst_index=index, actual=float(a[flat]), expected=float(e[flat]), **base, **extra)

@@ -1,4 +1,5 @@
-"""The one table of tolerances. A value passes when |numpy - torch| <= atol + rtol * |torch|.
+"""The tolerance tables: parity's (the same algorithm on both sides) and the grader's (a student's
+equivalent formula against torch's). Parity: a value passes when |numpy - torch| <= atol + rtol * |torch|.
 
 float64: NumPy's OpenBLAS and torch's MKL sum the same products in different orders, so one GEMM
 differs by a few ulp (~1e-16 relative); a 100-step run compounds that through the SGD updates to
@@ -40,6 +41,66 @@ FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
 # Not torch's side: numbers a student worked by hand for `mlp-ref explain --input` carry about
 # four significant digits; the student may override both in the input file.
 HAND_WORKED = Tolerance(rtol=1e-3, atol=1e-4)
+
+
+# --- the grader's tolerance: an equivalent formula, not the same algorithm ------------------------
+# Parity compares two runs of one algorithm; a student writes another formula for the same number
+# (loops, einsum, a matmul with ones, eps in BCE, a fused gradient, a numpy round trip, F.* for J).
+# The model, per element i of a tensor q of one case:
+#     allowed_i = rtol * |q_i| + scale * max_j |q_j| + noise_factor * noise_i
+# - rtol * |q_i|: rounding of an equivalent formula, relative to the element.
+# - scale * max|q|: rounding carried into an element that cancels to near 0 from larger terms
+#   (a bias gradient summed over the batch), so it scales with the tensor, not with the element.
+# - noise_i: the case's own conditioning, measured on torch alone (mlp_ref.grader.oracle): how far
+#   torch's float32 answer lies from its float64 answer on the same inputs (scaled by the dtype's unit
+#   roundoff), plus how far torch's float64 answer moves when BCE sees y_hat moved BCE_EPS toward 1/2
+#   (eps in a log or a denominator, or a clamp at BCE_EPS, is that move). Ordinary cases have noise near
+#   rounding; an ill-conditioned case (1 - y_hat near 1e-3) earns its allowance there and nowhere else.
+# noise_factor 20: a different formula's rounding in an ill-conditioned case is a few times torch's own,
+# and eps = 1e-7 moves BCE exactly the measured BCE_EPS amount, so 20x keeps both below 1/10 of the allowance.
+# Measured (tests/grader/measure_grading_margins.py, docs/grading.md): every correct-style zoo file's worst
+# error is <= 1/10 of this allowance, and every zoo bug's worst error is >= 10x above it.
+class GradingTolerance(NamedTuple):
+    rtol: float
+    scale: float
+    noise_factor: float
+
+    def allowed(self, expected, noise=None):
+        """The largest |actual - expected| accepted, elementwise (expected and noise as float64)."""
+        e = np.abs(np.asarray(expected, dtype=np.float64))
+        finite = e[np.isfinite(e)]
+        top = float(finite.max()) if finite.size else 0.0
+        out = self.rtol * np.where(np.isfinite(e), e, 0.0) + self.scale * top + np.finfo(np.float64).tiny
+        if noise is not None:
+            out = out + self.noise_factor * np.nan_to_num(np.asarray(noise, np.float64), nan=0.0, posinf=0.0)
+        return out
+
+    def describe(self):
+        return (f"rtol {self.rtol:g}*|torch| + {self.scale:g}*max|torch| + {self.noise_factor:g}*noise")
+
+
+GRADING = {
+    # float32 (the assignment's dtype, torch's default): the correct-style zoo files move a quantity by at
+    # most 2.2e-6 of its tensor's max (einsum's dW1), 0.045 of this allowance, so the room is > 20x; every
+    # zoo bug lands >= 167x beyond it (BCE clamped at 1e-3; the next, half MSE, 8e3x).
+    "float32": GradingTolerance(rtol=3e-5, scale=3e-5, noise_factor=20.0),
+    # float64 (--dtype float64): summation order moves ~1e-14, eps 1e-12 in BCE ~1e-11 on ordinary outputs
+    # (more on confident ones, which the noise term covers): 1e-9 leaves > 100x room, bugs seven decades out.
+    "float64": GradingTolerance(rtol=1e-9, scale=1e-9, noise_factor=20.0),
+}
+# A legitimate BCE may see y_hat moved this far toward 1/2: Keras's epsilon (clamp at 1e-7) and eps up
+# to 1e-7 in a log or a denominator. What that moves is measured per case and enters noise_i above.
+BCE_EPS = 1e-7
+# Unit roundoff per dtype: the float32-vs-float64 noise is scaled by UNIT[dtype] / UNIT["float32"].
+UNIT = {"float32": float(np.finfo(np.float32).eps) / 2, "float64": float(np.finfo(np.float64).eps) / 2}
+
+
+def grading_tolerance(dtype):
+    """The GradingTolerance for a dtype name."""
+    try:
+        return GRADING[np.dtype(str(dtype).replace("torch.", "")).name]
+    except (KeyError, TypeError):
+        raise TypeError(f"dtype: expected one of {tuple(GRADING)}, got {dtype!r}") from None
 
 
 def tolerance(dtype):

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Exit codes seen per fuzzed command: a fuzz that only ever reaches refusals (or never does) tests little.
 OUTCOMES = collections.defaultdict(collections.Counter)
 SECONDS = 20  # per run; a tiny run takes well under one
+CONTROL = "harness control"  # the planted misbehaviours' label, left out of the coverage count
 FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -82,6 +83,8 @@ def sandbox_dir(tmp_path_factory):
     yield folder
     assert _fingerprint() == before, "a fuzzed run changed a file in the repository"
     for command, codes in OUTCOMES.items():
+        if command == CONTROL:
+            continue
         assert codes[2] >= 3 and codes[0] + codes[1] >= 3, (command, dict(codes))
 
 
@@ -198,4 +201,4 @@ def test_the_harness_catches_a_crash_a_bad_exit_code_and_a_silent_refusal(sandbo
     for planted, expected in ((crash, RuntimeError), (lambda args: 3, AssertionError), (lambda args: 2, AssertionError)):
         monkeypatch.setattr(demo, "run", planted)
         with pytest.raises(expected):
-            assert_clean(["demo", "softmax"], sandbox_dir)
+            assert_clean(["demo", "softmax"], sandbox_dir, CONTROL)

@@ -288,3 +288,12 @@ def test_finite_inputs_that_overflow_are_refused_not_passed(tmp_path, capsys):
     assert main(["explain", "--input", str(path), "--json"]) == 2
     out = capsys.readouterr().err
     assert "overflow float64" in out and "first non-finite quantity: loss" in out
+
+
+def test_hand_worked_table_catches_a_slip_in_the_third_digit():
+    """Pins HAND_WORKED: hand numbers carry about four significant digits, so 2.02 for 2 is a slip;
+    loosening the table past 1e-2 lets it pass. Negative control: the right value agrees."""
+    d = explain.derive(hand_worked())
+    slip = {c.name: c.ok for c in explain_input.compare_mine(d, {"dW1": [[2.02, -2], [0, 0], [4, -4]]})}
+    right = {c.name: c.ok for c in explain_input.compare_mine(d, {"dW1": [[2, -2], [0, 0], [4, -4]]})}
+    assert slip == {"dW1": False} and right == {"dW1": True}

@@ -179,3 +179,19 @@ def test_forward_and_backward_mutate_no_input():
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(y, y0)
     np.testing.assert_array_equal(y_hat, y_hat0)
+
+
+def test_finite_difference_table_catches_an_error_far_above_its_own():
+    """Pins FINITE_DIFFERENCES: central differences are good to ~1e-10, so one dW1 element off by 1e-4
+    relative is a real error; loosening the table past it lets this pass."""
+    class OneElementOff(MLP):
+        def backward(self):
+            inter = super().backward()
+            i = np.unravel_index(np.argmax(np.abs(self.grads["W1"])), self.grads["W1"].shape)
+            self.grads["W1"][i] *= 1 + 1e-4
+            return inter
+
+    rng = np.random.default_rng(0)
+    net = OneElementOff(D, H, K, f="tanh")
+    result = check_model(net, rng.standard_normal((N, D)), targets(net, rng))
+    assert not result.comparisons["W1"].ok and result.comparisons["b1"].ok

@@ -7,7 +7,7 @@ from pathlib import Path
 from mlp_ref.cli import files
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
-from mlp_ref.grader import grade, report
+from mlp_ref.grader import battery, grade, report
 from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
@@ -22,7 +22,11 @@ def add_arguments(p):
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE; for a folder, "
                    "FILE is a folder and gets one <submission>.json each")
     p.add_argument("--csv", metavar="FILE", help="folder: write the CSV to FILE instead of stdout")
-    p.add_argument("--strict", action="store_true", help="numerical robustness fails a submission too")
+    p.add_argument("--strict", action="store_true", help="numerical robustness and the float64 probe fail a "
+                   "submission too")
+    p.add_argument("--dtype", choices=battery.DTYPES, default=battery.DTYPES[0],
+                   help="the assignment's dtype, in which every graded case runs (default %(default)s, torch's "
+                        "default; float32 also probes float64, ungraded)")
     p.add_argument("--jobs", type=ft.count(ft.MAX_JOBS), default=os.cpu_count() or 1,
                    help="folder: submissions graded at once (default: the CPU count, here %(default)s)")
     p.add_argument("--timeout", type=ft.seconds(), default=d.timeout_s, help="seconds for one submission's whole battery "
@@ -43,7 +47,7 @@ def run(args):
     if path.is_dir():
         return _folder(path, args, limits)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
-    r = grade.grade(path, limits=limits, strict=args.strict,
+    r = grade.grade(path, limits=limits, strict=args.strict, dtype=args.dtype,
                     from_parent=threading.active_count() == 1 and not grade.answers_ready())
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
     failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(report.gradescope(r)))
@@ -69,7 +73,7 @@ def _folder(path, args, limits):
               f"{files.NOTEBOOK_NOTE}", file=sys.stderr)
     if not paths:
         return refuse("check", f"path: no *.py files under {str(path)!r}")
-    reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict)
+    reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict, dtype=args.dtype)
     failed = []
     if args.gradescope:
         out = Path(args.gradescope)

@@ -6,21 +6,28 @@
     kind "train"     `steps` x (forward, loss, backward, W <- W - lr dW, clear_grad_and_cache)
     kind "twice"     forward, loss, backward, clear_grad_and_cache, then the same again on the same x
 
+Graded cases run in the assignment's dtype (float32 by default, torch's default dtype, as the course's
+tests make their tensors). With float32 graded, every graded case is repeated in float64 as a probe on
+the same (float32-rounded) inputs: never graded unless --strict, it tells rounding from a real error.
 Sizes are non-square on purpose (D=5, H=4, K=3, N=6): a transposed gradient has the wrong shape.
-Inputs are drawn in float64 and cast, so the float32 cases see the rounded float64 values.
+Inputs are drawn in float64 and cast to the case's dtype.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
 ACTIVATIONS = ("relu", "sigmoid", "identity")
 LOSSES = ("mse", "bce")
-DTYPES = ("float64", "float32")
+DTYPES = ("float32", "float64")  # the first is the default graded dtype
+PROBE_DTYPE = "float64"
 D, H, K, N = 5, 4, 3, 6
 LR = 0.1
 STEPS = 3
-SECTIONS = ("loss", "backward", "end-to-end", "edge", "robustness")
+SECTIONS = ("loss", "backward", "end-to-end", "edge", "robustness", "probe")
+# Confident predictions: y_hat this far from 0 or 1 (representable in float32, far from saturation),
+# where a clamp or eps of 1e-3 moves dJdy_hat by more than 1/2 and eps <= 1e-7 by under 5e-4.
+CONFIDENT = (2e-4, 5e-4)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Case:
     lr: float = LR
     why: str = ""
     inputs: dict = field(default_factory=dict, compare=False, repr=False)
+    twin: str = ""  # for a probe: the id of the graded case it repeats in float64
 
     def array(self, name):
         """An input cast to the case's dtype (a fresh copy every call)."""
@@ -52,8 +60,14 @@ class Case:
                  "train": f"f={self.f} g={self.g} {self.loss}, {self.steps} step{'s' * (self.steps > 1)}",
                  "twice": f"f={self.f} g={self.g} {self.loss}, backward twice with clear_grad_and_cache between"}
         sizes = f"N={self.n} K={self.k}" if self.kind == "loss" else f"N={self.n} D={self.d} H={self.h} K={self.k}"
-        return (f"{parts[self.kind]}; {sizes}; {self.dtype}"
+        return (f"{parts[self.kind]}; {sizes}; {self.dtype}" + (" probe" if self.twin else "")
                 + (f"; {self.why}" if self.why else ""))
+
+    def probe(self):
+        """This case again in float64 on the same float32-rounded inputs, in the probe section."""
+        inputs = {k: v.astype(np.float32).astype(np.float64) for k, v in self.inputs.items()}
+        return replace(self, id=self.id.rsplit("/", 1)[0] + f"/{PROBE_DTYPE}-probe",
+                       section="probe", dtype=PROBE_DTYPE, inputs=inputs, twin=self.id)
 
 
 def _params(rng, d, h, k, *, out_scale=1.0, out_bias=None):
@@ -97,80 +111,122 @@ def _relu_zero_inputs(rng, g):
     return {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "x": x, "y": _dyadic(rng, (N, K))}
 
 
-def _case(cases, rng, kind, section, f, g, loss, n, d=D, h=H, k=K, steps=1, why="", inputs=None, dtypes=DTYPES):
+def _case(cases, rng, kind, section, f, g, loss, n, d=D, h=H, k=K, steps=1, why="", inputs=None, dtype=DTYPES[0]):
     inputs = inputs if inputs is not None else _model_inputs(rng, f, g, loss, n, d, h, k)
     # BCE's gradient grows as y_hat nears 0 or 1; a smaller step keeps g = relu or identity inside (0, 1).
     lr = LR / 10 if loss == "bce" and g != "sigmoid" else LR
     if kind == "backward":
         inputs["dJdy_hat"] = rng.standard_normal((n, k))
-    for dtype in dtypes:
-        tag = f"{kind}/{f}-{g}/{loss}/N{n}-D{d}-H{h}-K{k}/{dtype}" + (f"/{why.split(':')[0]}" if why else "")
-        cases.append(Case(tag, kind, section, f, g, loss, n, d, h, k, dtype, steps=steps, lr=lr, why=why, inputs=inputs))
+    tag = f"{kind}/{f}-{g}/{loss}/N{n}-D{d}-H{h}-K{k}" + (f"/{why.split(':')[0]}" if why else "")
+    cases.append(Case(f"{tag}/{dtype}", kind, section, f, g, loss, n, d, h, k, dtype, steps=steps, lr=lr, why=why,
+                      inputs=inputs))
 
 
-def _loss_case(cases, rng, loss, n, k, why="", y_hat=None, y=None, section="loss", dtypes=DTYPES):
+def _loss_case(cases, rng, loss, n, k, why="", y_hat=None, y=None, section="loss", dtype=DTYPES[0]):
     if y_hat is None:
         y_hat = rng.standard_normal((n, k)) if loss == "mse" else rng.uniform(0.05, 0.95, (n, k))
     if y is None:
         y = rng.standard_normal((n, k)) if loss == "mse" else rng.uniform(0, 1, (n, k))
-    for dtype in dtypes:
-        tag = f"loss/{loss}/N{n}-K{k}/{dtype}" + (f"/{why.split(':')[0]}" if why else "")
-        cases.append(Case(tag, "loss", section, "-", "-", loss, n, 0, 0, k, dtype, why=why,
-                          inputs={"y_hat": y_hat, "y": y}))
+    tag = f"loss/{loss}/N{n}-K{k}" + (f"/{why.split(':')[0]}" if why else "")
+    cases.append(Case(f"{tag}/{dtype}", "loss", section, "-", "-", loss, n, 0, 0, k, dtype, why=why,
+                      inputs={"y_hat": y_hat, "y": y}))
+
+
+def _confident(rng, shape):
+    """Distances from 0 or 1 inside CONFIDENT."""
+    return rng.uniform(*CONFIDENT, shape)
+
+
+WHY_CONFIDENT = ("confident: y_hat within 1e-3 of 0 or 1 (representable, not saturated), where a clamp or eps "
+                 "near 0/1 shows; torch clamps only the log, at -100")
+
+
+def _confident_loss(rng):
+    """BCE alone: columns 0 and 1 confident (near 1, near 0), labels right and wrong; column 2 ordinary."""
+    y_hat = rng.uniform(0.05, 0.95, (N, K))
+    y_hat[:, 0] = 1 - _confident(rng, N)
+    y_hat[:, 1] = _confident(rng, N)
+    y = rng.integers(0, 2, (N, K)).astype(np.float64)
+    y[:2, 0], y[:2, 1] = (1.0, 0.0), (0.0, 1.0)  # each confident column: one right, one confidently wrong
+    return y_hat, y
+
+
+def _confident_model(rng, f):
+    """Sigmoid output with z2 near +-8 in columns 0 and 1 (1 - y_hat or y_hat in CONFIDENT), column 2 ordinary."""
+    p = _model_inputs(rng, f, "sigmoid", "bce", N, D, H, K)
+    p["W2"] = p["W2"] * 0.05
+    p["b2"] = np.array([8.0, -8.0, 0.0])
+    y = rng.integers(0, 2, (N, K)).astype(np.float64)
+    y[:2, 0], y[:2, 1] = (1.0, 0.0), (0.0, 1.0)
+    p["y"] = y
+    return p
 
 
 @lru_cache(maxsize=4)
-def build(seed=0):
-    """The whole battery as a tuple of Cases, the same for the same seed."""
+def build(seed=0, dtype=DTYPES[0]):
+    """The whole battery as a tuple of Cases, the same for the same seed and graded dtype."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: expected one of {DTYPES}, got {dtype!r}")
     rng = np.random.default_rng(seed)
     cases = []
     for loss in LOSSES:
         for n in (1, N):
-            _loss_case(cases, rng, loss, n, K)
+            _loss_case(cases, rng, loss, n, K, dtype=dtype)
     for f in ACTIVATIONS:
         for g in ACTIVATIONS:
-            _case(cases, rng, "backward", "backward", f, g, "mse", N)
+            _case(cases, rng, "backward", "backward", f, g, "mse", N, dtype=dtype)
     for f in ACTIVATIONS:
         for g in ACTIVATIONS:
             for loss in LOSSES:
                 for n in (1, N):
-                    _case(cases, rng, "train", "end-to-end", f, g, loss, n, steps=STEPS)
+                    _case(cases, rng, "train", "end-to-end", f, g, loss, n, steps=STEPS, dtype=dtype)
+    edge = dict(dtype=dtype)
     _case(cases, rng, "train", "edge", "relu", "identity", "mse", N, steps=2, inputs=_relu_zero_inputs(rng, "identity"),
-          why="zero-preactivation: z1 has exact zeros, where ReLU'(0) = 0 as in torch")
+          why="zero-preactivation: z1 has exact zeros, where ReLU'(0) = 0 as in torch", **edge)
     _case(cases, rng, "train", "edge", "relu", "relu", "mse", N, steps=2, inputs=_relu_zero_inputs(rng, "relu"),
-          why="zero-preactivation: z1 and z2 have exact zeros, where ReLU'(0) = 0 as in torch")
+          why="zero-preactivation: z1 and z2 have exact zeros, where ReLU'(0) = 0 as in torch", **edge)
     why_b = "broadcast: K = 1 targets of shape (N, 1), where y_hat - y.squeeze() or y.T broadcasts to (N, N)"
     for loss in LOSSES:
-        _loss_case(cases, rng, loss, N, 1, why=why_b, section="edge")
-    _case(cases, rng, "train", "edge", "relu", "identity", "mse", N, k=1, steps=2, why=why_b)
-    _case(cases, rng, "train", "edge", "sigmoid", "sigmoid", "bce", N, k=1, steps=2, why=why_b)
+        _loss_case(cases, rng, loss, N, 1, why=why_b, section="edge", **edge)
+    _case(cases, rng, "train", "edge", "relu", "identity", "mse", N, k=1, steps=2, why=why_b, **edge)
+    _case(cases, rng, "train", "edge", "sigmoid", "sigmoid", "bce", N, k=1, steps=2, why=why_b, **edge)
     why_sq = "square: N = D = H = K, where a matrix product in place of an elementwise one runs instead of crashing"
     for f, g in (("relu", "sigmoid"), ("sigmoid", "identity")):
-        _case(cases, rng, "train", "edge", f, g, "mse", 4, d=4, h=4, k=4, why=why_sq)
+        _case(cases, rng, "train", "edge", f, g, "mse", 4, d=4, h=4, k=4, why=why_sq, **edge)
     for f, g in (("sigmoid", "identity"), ("relu", "sigmoid")):
-        _case(cases, rng, "twice", "edge", f, g, "mse", N, why="twice: the second backward must not add onto the first")
-    _robustness(cases, rng)
+        _case(cases, rng, "twice", "edge", f, g, "mse", N, why="twice: the second backward must not add onto the first",
+              **edge)
+    y_hat, y = _confident_loss(rng)
+    _loss_case(cases, rng, "bce", N, K, why=WHY_CONFIDENT, y_hat=y_hat, y=y, section="edge", **edge)
+    for f in ("relu", "sigmoid"):
+        _case(cases, rng, "train", "edge", f, "sigmoid", "bce", N, steps=STEPS, inputs=_confident_model(rng, f),
+              why=WHY_CONFIDENT, **edge)
+    _robustness(cases, rng, dtype)
+    if dtype != PROBE_DTYPE:
+        cases += [c.probe() for c in cases if c.section != "robustness"]
     return tuple(cases)
 
 
-def _robustness(cases, rng):
+def _robustness(cases, rng, dtype):
     """Inputs torch survives and naive code may not; reported, failing only under --strict."""
+    # exp overflows past 88.7 in float32 and 709.8 in float64: the pre-activations reach beyond it.
+    big = {"float32": 1.0, "float64": 10.0}[dtype]
     overflow = _model_inputs(rng, "sigmoid", "sigmoid", "mse", N, D, H, K)
-    overflow["x"] = overflow["x"] * 80
-    overflow["W2"] = overflow["W2"] * 200
-    _case(cases, rng, "train", "robustness", "sigmoid", "sigmoid", "mse", N, inputs=overflow, dtypes=("float32",),
-          why="overflow: |z1|, |z2| > 88, where exp(|z|) overflows float32")
+    overflow["x"] = overflow["x"] * 80 * big
+    overflow["W2"] = overflow["W2"] * 200 * big
+    _case(cases, rng, "train", "robustness", "sigmoid", "sigmoid", "mse", N, inputs=overflow, dtype=dtype,
+          why="overflow: |z1|, |z2| beyond where exp(|z|) overflows")
     y_hat = rng.uniform(0.05, 0.95, (N, K))
     y_hat[0], y_hat[1] = 0.0, 1.0
     y = rng.integers(0, 2, (N, K)).astype(np.float64)
     y[0, 0], y[1, 0] = 1.0, 0.0  # log(0) on a term that counts
     _loss_case(cases, rng, "bce", N, K, why="saturated: y_hat exactly 0 or 1, so log(0) and a division by 0 await",
-               y_hat=y_hat, y=y, section="robustness")
+               y_hat=y_hat, y=y, section="robustness", dtype=dtype)
     sat = _model_inputs(rng, "relu", "sigmoid", "bce", N, D, H, K)
-    sat["b2"] = np.array([40.0, -40.0, 0.0])  # sigmoid(40) rounds to exactly 1.0 in float32
-    _case(cases, rng, "train", "robustness", "relu", "sigmoid", "bce", N, inputs=sat, dtypes=("float32",),
-          why="saturated: sigmoid outputs exactly 1.0 in float32 fed to BCE")
+    sat["b2"] = np.array([40.0, -40.0, 0.0])  # sigmoid(40) rounds to exactly 1.0 in float32 and float64
+    _case(cases, rng, "train", "robustness", "relu", "sigmoid", "bce", N, inputs=sat, dtype=dtype,
+          why="saturated: sigmoid outputs exactly 1.0, fed to BCE")
 
 
-def by_id(seed=0):
-    return {c.id: c for c in build(seed)}
+def by_id(seed=0, dtype=DTYPES[0]):
+    return {c.id: c for c in build(seed, dtype)}

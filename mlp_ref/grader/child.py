@@ -234,7 +234,7 @@ def run_battery(path, source, fd, opts):
     torch.set_num_threads(1)
     from mlp_ref.grader import adapters, battery
 
-    cases = battery.by_id(opts["seed"])
+    cases = battery.by_id(opts["seed"], opts.get("dtype", battery.DTYPES[0]))
     Recorder.to_numpy = staticmethod(adapters.to_numpy)
     # Installed before the submission loads: autograd at import time counts too.
     guard = AutogradGuard()

@@ -2,20 +2,22 @@
 
 A rule looks at one failing check (the first quantity that disagrees, both arrays, torch's
 intermediates for that step) and returns a sentence of evidence when the error has its shape, else
-None. The first rule that speaks wins. Three pattern rules then look across checks: a mean split
-between loss and backward, a matrix product that crashes where the shapes differ, an activation
-branch that is missing. To teach the grader a new bug: add a rule (and a mutant if it needs one)
-here, and a submission with that bug to tests/grader/zoo with its id in the manifest.
-
-Matching is loose on purpose (MATCH): the question is which bug, not whether the digits agree.
+None; the first rule that speaks gives the check its (id, evidence). Pattern rules then look across
+checks and return (check index, id, evidence) findings: a mean split between loss and backward, a
+matrix product that crashes where the shapes differ, an activation branch that is missing, a BCE
+clamp that shows only on confident predictions, a float32 failure its float64 probe explains. Every
+finding is applied in one place, diagnose(), which returns new Checks. To teach the grader a new
+bug: add a rule here (and a mutant in mutants.py if it needs one), and a submission with that bug to
+tests/grader/zoo with its id in the manifest.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
-GRADS = ("dW1", "db1", "dW2", "db2")
-MATCH_RTOL, MATCH_ATOL = 1e-4, 1e-6  # atol is relative to the largest |torch| element
+from mlp_ref.grader.evidence import GRADS, Evidence, close, differs
+from mlp_ref.grader.mutants import mutant
+from mlp_ref.grader.patterns import PATTERN_RULES
 
 
 @dataclass(frozen=True)
@@ -25,44 +27,10 @@ class Rule:
     evidence: Callable            # Evidence -> str | None
 
 
-class Evidence:
-    """One failing check seen from the diagnoses: the quantity, both arrays as float64, torch's intermediates."""
-
-    def __init__(self, check, expected):
-        self.check, self.case, self.name, self.step = check, check.case, check.quantity, check.step
-        self.a = check.actual.astype(np.float64)
-        self.e = check.expected.astype(np.float64)
-        self.exp = expected
-
-    def torch(self, name):
-        key = name if self.step is None else f"{self.step}.{name}"
-        return self.exp[key].astype(np.float64)
-
-    def mine(self, name, step):
-        a = self.check.arrays.get(f"{step}.{name}")
-        return None if a is None else a.astype(np.float64)
-
-    def input(self, name):
-        return self.case.array(name).astype(np.float64)
-
-
-def close(a, p):
-    """a equals the prediction p up to rounding of either dtype (and p is not all zeros)."""
-    if a is None or p is None or a.shape != p.shape or not np.all(np.isfinite(a)) or not np.all(np.isfinite(p)):
-        return False
-    scale = float(np.max(np.abs(p), initial=0.0))
-    return scale > 0 and bool(np.all(np.abs(a - p) <= MATCH_RTOL * np.abs(p) + MATCH_ATOL * scale))
-
-
-def _differs(ev, p):
-    """A prediction only counts when it differs from torch's answer, or it explains nothing."""
-    return not close(ev.e, p) if p.shape == ev.e.shape else True
-
-
 def scale_of(ev, factors):
     """The first factor c with actual = c * torch, else None."""
     for c in factors:
-        if close(ev.a, c * ev.e) and _differs(ev, c * ev.e):
+        if close(ev.a, c * ev.e) and differs(ev, c * ev.e):
             return c
     return None
 
@@ -95,7 +63,7 @@ def non_finite(ev):
 def transposed(ev):
     if ev.name not in ("dW1", "dW2") or ev.a.ndim != 2 or ev.a.shape != ev.e.T.shape:
         return None
-    if close(ev.a, ev.e.T) and _differs(ev, ev.e.T):
+    if close(ev.a, ev.e.T) and differs(ev, ev.e.T):
         return f"{ev.name} has shape {ev.a.shape} and equals the transpose of torch's {ev.e.shape}"
     return None
 
@@ -113,7 +81,7 @@ def bias_not_summed(ev):
     if close(a, ev.e / n):
         return f"{ev.name} is 1/{n} of torch's: the mean over the batch of N = {n}, not the sum"
     for row in (0, n - 1):
-        if close(a, dz[row]) and _differs(ev, dz[row]):
+        if close(a, dz[row]) and differs(ev, dz[row]):
             return f"{ev.name} equals the gradient of sample {row} alone, not the sum over the batch of {n}"
     return None
 
@@ -161,64 +129,31 @@ def not_mean_reduced(ev):
     return None
 
 
-# --- mutants: torch's forward values, backpropagated by hand with one planted bug ----------------------
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+EDGE = 1e-2  # "near 0 or 1" for the clamp diagnosis: every confident case lies well inside it
 
 
-RIGHT = {"relu": lambda z, out: (z > 0) * 1.0, "sigmoid": lambda z, out: out * (1 - out),
-         "identity": lambda z, out: np.ones_like(z)}
-MUTANTS = (
-    ("relu_derivative_at_zero", "ReLU'(0) = 1", {"relu": lambda z, out: (z >= 0) * 1.0}, {}),
-    ("relu_derivative_at_zero", "ReLU'(0) = 1/2", {"relu": lambda z, out: (z > 0) + 0.5 * (z == 0)}, {}),
-    ("derivative_at_wrong_point", "sigmoid' evaluated at the output: sigmoid(out) (1 - sigmoid(out))",
-     {"sigmoid": lambda z, out: _sigmoid(out) * (1 - _sigmoid(out))}, {}),
-    ("derivative_at_wrong_point", "the output form s (1 - s) applied to the input: z (1 - z)",
-     {"sigmoid": lambda z, out: z * (1 - z)}, {}),
-    ("matmul_for_elementwise", "dz = dout @ f'(z) instead of dout * f'(z)", {}, {"act": np.matmul}),
-    ("matmul_for_elementwise", "dW = dz^T * input instead of dz^T @ input", {}, {"dW": lambda dz, i: dz.T * i}),
-    ("matmul_for_elementwise", "dh = dz2 * W2 instead of dz2 @ W2", {}, {"dx": np.multiply}),
-)
-
-
-def backprop(ev, derivs, ops, layers):
-    """dW1, db1, dW2, db2 from torch's forward values, with `derivs` and `ops` replaced in `layers`."""
-    act, dW, dx = ops.get("act", np.multiply), ops.get("dW", lambda dz, i: dz.T @ i), ops.get("dx", np.matmul)
-    x = ev.input("x")
-    dy = ev.input("dJdy_hat") if ev.case.kind == "backward" else ev.torch("dJdy_hat")
-    z1, h, z2, y_hat, W2 = (ev.torch(k) for k in ("z1", "h", "z2", "y_hat", "W2"))
-
-    def layer(i, op, default):
-        return op if i in layers else default
-
-    d2 = layer(2, derivs, {}).get(ev.case.g, RIGHT[ev.case.g])(z2, y_hat)
-    dz2 = layer(2, {"a": act}, {"a": np.multiply})["a"](dy, d2)
-    dh = layer(2, {"x": dx}, {"x": np.matmul})["x"](dz2, W2)
-    d1 = layer(1, derivs, {}).get(ev.case.f, RIGHT[ev.case.f])(z1, h)
-    dz1 = layer(1, {"a": act}, {"a": np.multiply})["a"](dh, d1)
-    dW_2 = layer(2, {"w": dW}, {"w": lambda dz, i: dz.T @ i})["w"](dz2, h)
-    dW_1 = layer(1, {"w": dW}, {"w": lambda dz, i: dz.T @ i})["w"](dz1, x)
-    return {"dW2": dW_2, "db2": dz2.sum(axis=0), "dW1": dW_1, "db1": dz1.sum(axis=0)}
-
-
-def mutant(rule_id):
-    def evidence(ev):
-        if ev.name not in GRADS or ev.case.kind == "loss":
-            return None
-        for rid, what, derivs, ops in MUTANTS:
-            if rid != rule_id:
-                continue
-            for layers in ((1,), (2,), (1, 2)):
-                try:
-                    with np.errstate(all="ignore"):
-                        p = backprop(ev, derivs, ops, layers)[ev.name]
-                except ValueError:  # the planted bug's shapes do not fit this case
-                    continue
-                if close(ev.a, p) and _differs(ev, p):
-                    where = {(1,): "in the hidden layer", (2,): "in the output layer", (1, 2): "in both layers"}
-                    return f"{ev.name} matches a hand backprop with {what} {where[layers]}"
+def bce_clamped(ev):
+    """The BCE error lives where y_hat is near 0 or 1: only there, or growing as 1 / (y_hat (1 - y_hat))."""
+    if ev.case.loss != "bce" or ev.name not in ("J", "dJdy_hat"):
         return None
-    return evidence
+    a = ev.mine("dJdy_hat", ev.step)
+    e = ev.torch("dJdy_hat")
+    y_hat = ev.input("y_hat") if ev.case.kind == "loss" else ev.torch("y_hat")
+    if a is None or a.shape != e.shape or not np.all(np.isfinite(a)) or not np.all(e):
+        return None
+    rel = np.abs(a - e) / np.abs(e)
+    edge = np.minimum(y_hat, 1 - y_hat) < EDGE
+    bad = rel > 1e-2
+    if bad.any() and edge[bad].all() and (~edge).any():
+        i = tuple(int(j) for j in np.argwhere(bad & (rel == rel[bad].max()))[0])
+        return (f"dJdy_hat differs from torch's only where y_hat is within {EDGE:g} of 0 or 1 ({int(bad.sum())} of "
+                f"{bad.size} elements; at {i} y_hat = {y_hat[i]:.6g}: submission {a[i]:.6g}, torch {e[i]:.6g})")
+    moved = rel > 1e-5
+    eps = rel * y_hat * (1 - y_hat)
+    if moved.sum() >= max(2, moved.size // 2) and eps[moved].max() <= 4 * eps[moved].min():
+        return (f"dJdy_hat's relative error grows as 1 / (y_hat (1 - y_hat)), as an eps of about "
+                f"{float(np.median(eps[moved])):.1g} added near 0/1 gives")
+    return None
 
 
 RULES = (
@@ -238,6 +173,8 @@ RULES = (
          "mean-reduced J and dJdy_hat, and backward must use dJdy_hat as given.", split),
     Rule("not_mean_reduced", "torch's losses are means over all N K elements: divide J and dJdy_hat by N K "
          "(and nowhere else).", not_mean_reduced),
+    Rule("bce_clamped", "y_hat is clamped near 0/1 (or a large eps added); torch clamps the log at -100 instead "
+         "and divides by max(y_hat (1 - y_hat), 1e-12): keep any eps <= 1e-7.", bce_clamped),
     Rule("relu_derivative_at_zero", "ReLU'(0) is 0 in torch: use (z > 0), not (z >= 0).",
          mutant("relu_derivative_at_zero")),
     Rule("derivative_at_wrong_point", "the activation's derivative is taken at the wrong point: sigmoid'(z) = "
@@ -256,71 +193,32 @@ WORDS.update({
 })
 
 
-# --- pattern rules over all checks -----------------------------------------------------------------
-SHAPE_ERRORS = ("shapes cannot be multiplied", "must match the size of tensor", "could not be broadcast",
-                "size mismatch", "not aligned", "mismatch in its core dimension")
+def per_check(check, expected):
+    """(id, evidence) of the first rule that explains one failing check, else None."""
+    if check.passed is not False or check.diagnosis or check.failure is None:
+        return None
+    ev = Evidence(check, expected[check.case.id])
+    for rule in RULES:
+        found = rule.evidence(ev)
+        if found:
+            return rule.id, found
+    return None
 
 
-def _relabel_split(checks):
-    if any(c.diagnosis == "split_mean_reduction" for c in checks):
-        for c in checks:
-            if c.diagnosis == "not_mean_reduced" and c.section in ("loss", "backward", "edge"):
-                c.diagnosis = "split_mean_reduction"
-                c.evidence = (c.evidence.split(":")[0] + " here, while end to end every gradient agrees with "
-                              "torch's: the factor is undone in the other half")
-
-
-def _relabel_matmul_crashes(checks):
-    if not any(c.diagnosis == "matmul_for_elementwise" for c in checks):
-        return
-    for c in checks:
-        err = c.error or {}
-        if c.passed is False and c.diagnosis is None and err.get("stage") == "backward" \
-                and any(s in err.get("message", "") for s in SHAPE_ERRORS):
-            c.diagnosis = "matmul_for_elementwise"
-            c.evidence = "the same bug crashes here, where the sizes differ: " + err["message"]
-
-
-def _missing_branch(checks):
-    """Failures that are exactly the f/g combinations using one activation, unexplained otherwise."""
-    grid = [c for c in checks if c.case is not None and c.case.kind in ("train", "backward")
-            and c.section in ("end-to-end", "backward") and c.passed is not None]
-    failing = {id(c) for c in grid if not c.passed}
-    if not failing or len(failing) == len(grid):
-        return
-    for act in ("relu", "sigmoid", "identity"):
-        for where, uses in (("f", lambda c: c.case.f == act), ("g", lambda c: c.case.g == act),
-                            ("f or g", lambda c: act in (c.case.f, c.case.g))):
-            users = {id(c) for c in grid if uses(c)}
-            if users != failing:
-                continue
-            unexplained = [c for c in checks if not c.passed and c.passed is not None and c.case is not None
-                           and act in (c.case.f, c.case.g) and c.diagnosis in (None, "non_finite")]
-            if len(unexplained) < len(failing) // 2:
-                return
-            for c in unexplained:
-                c.diagnosis = "missing_activation_branch"
-                c.evidence = (f"all {len(failing)} f/g combinations with {where} = {act} fail and all "
-                              f"{len(grid) - len(failing)} others pass")
-            return
-
-
-PATTERN_RULES = (_relabel_split, _relabel_matmul_crashes, _missing_branch)
+def _apply(checks, findings):
+    """The one place a diagnosis is written: [(index, id, evidence)] -> new Checks."""
+    checks = list(checks)
+    for i, rid, evidence in findings:
+        checks[i] = replace(checks[i], diagnosis=rid, evidence=evidence)
+    return checks
 
 
 def diagnose(checks, expected):
-    """Fill in .diagnosis and .evidence of every failing case check; `expected` maps case id -> torch's answers."""
-    for check in checks:
-        if check.passed is not False or check.diagnosis or check.actual is None:
-            continue
-        ev = Evidence(check, expected[check.case.id])
-        for rule in RULES:
-            found = rule.evidence(ev)
-            if found:
-                check.diagnosis, check.evidence = rule.id, found
-                break
+    """New Checks with .diagnosis and .evidence filled in; `expected` maps case id -> torch's answers."""
+    found = ((i, per_check(c, expected)) for i, c in enumerate(checks))
+    checks = _apply(checks, [(i, *f) for i, f in found if f])
     for rule in PATTERN_RULES:
-        rule(checks)
+        checks = _apply(checks, rule(checks))
     return checks
 
 

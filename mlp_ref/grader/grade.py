@@ -8,10 +8,11 @@ import dataclasses
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mlp_ref.grader import battery, diagnose, oracle, sandbox, verdict
+from mlp_ref.grader import probe as probes
 
 SEVERITY = ("import_error", "timeout", "memory_limit", "exited", "output_flood", "crashed")
 
@@ -27,6 +28,8 @@ class Report:
     strict: bool = False
     output_bytes: int = 0
     output_head: str = ""
+    dtype: str = battery.DTYPES[0]
+    probe: probes.Finding = field(default_factory=lambda: probes.Finding(None, ""))
 
     @property
     def graded(self):
@@ -56,18 +59,37 @@ class Report:
     def diagnoses(self):
         return diagnose.summary(self.checks)
 
+    def headroom_graded(self):
+        """The worst error as a fraction of its allowance over the graded checks, or None."""
+        seen = [c.headroom for c in self.graded if c.headroom is not None]
+        return max(seen) if seen else None
+
+    def headroom(self, section=None):
+        """The worst error as a fraction of its allowance over the compared checks (of one section), or None."""
+        seen = [c.headroom for c in self.checks if c.headroom is not None and section in (None, c.section)]
+        return max(seen) if seen else None
+
 
 _expected_lock = threading.Lock()
 
 
-def expected(seed=0):
-    with _expected_lock:  # one computation shared by the threads of a folder run
-        return oracle.expected_all(seed)
+def answers(seed=0, dtype=battery.DTYPES[0]):
+    """{case id: (torch's answers, their noise)}, one computation shared by the threads of a folder run."""
+    with _expected_lock:
+        return oracle.answers_all(seed, dtype)
+
+
+def expected(seed=0, dtype=battery.DTYPES[0]):
+    return {k: v for k, (v, _) in answers(seed, dtype).items()}
 
 
 def answers_ready():
     """Whether torch's answers were computed in this process already (so torch has run ops here)."""
-    return oracle.expected_all.cache_info().currsize > 0
+    return oracle.answers_all.cache_info().currsize > 0
+
+
+NOT_COUNTED = "not counted: no case of the battery ran to the end"
+NOT_RUN = "not run: the submission did not import or implements no interface"
 
 
 def _import_check(run):
@@ -76,93 +98,109 @@ def _import_check(run):
     if failed:
         e = failed[0]
         where = f" (line {e['line']}: {e['source']})" if e.get("line") else ""
-        check.passed, check.error = False, dict(e, outcome="import_error")
-        check.message = f"import failed: {e.get('type')}: {e.get('message')}{where}"
-    elif run.of("interface") and run.of("interface")[0].get("interface") is None:
+        return replace(check, passed=False, error=dict(e, outcome="import_error"),
+                       message=f"import failed: {e.get('type')}: {e.get('message')}{where}")
+    if run.of("interface") and run.of("interface")[0].get("interface") is None:
         # It imported, but nothing in it can be driven: the same outcome as a failed import.
-        check.passed, check.message = False, str(run.of("interface")[0].get("problem"))
-        check.error = {"outcome": "import_error", "stage": "import"}
-    elif not run.of("interface"):
-        check.passed = False
-        check.message = f"the submission's process ended during import ({run.ending}, exit status {run.returncode})"
-        check.error = {"outcome": run.ending or "crashed", "stage": "import"}
+        return replace(check, passed=False, message=str(run.of("interface")[0].get("problem")),
+                       error={"outcome": "import_error", "stage": "import"})
+    if not run.of("interface"):
+        return replace(check, passed=False, error={"outcome": run.ending or "crashed", "stage": "import"},
+                       message=f"the submission's process ended during import ({run.ending}, exit status "
+                               f"{run.returncode})")
     return check
 
 
-def _ended_check(check, run, limits):
+def _ended_check(case, run, limits):
     """The case during which the process died: say how it ended."""
     how = {"timeout": f"killed after the {limits.timeout_s:g} s time limit",
            "exited": f"the process exited (status {run.returncode}) during this case",
            "crashed": f"the process died (status {run.returncode}) during this case"}[run.ending]
-    check.passed, check.message = False, how
-    check.error = {"outcome": run.ending, "message": how}
-    return check
+    return verdict.Check(case.describe, case.section, False, case=case, max_score=verdict.max_score_of(case),
+                         message=how, error={"outcome": run.ending, "message": how})
 
 
-def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, from_parent=False):
+def _run(path, cases, limits, seed, dtype, from_parent):
+    """The child's run and torch's answers, computed side by side."""
+    ids = [c.id for c in cases]
+    if from_parent:
+        pending = sandbox.start_child(path, ids, limits, seed, dtype=dtype, from_parent=True)  # before torch runs
+        ans = answers(seed, dtype)
+        return sandbox.finish(pending), ans
+    # Starting waits for the fork server's imports; torch's answers are computed meanwhile.
+    box = {}
+
+    def start():
+        try:
+            box["run"] = sandbox.run_child(path, ids, limits, seed, dtype)
+        except BaseException as e:  # noqa: B036  (re-raised below, in the caller's thread)
+            box["error"] = e
+
+    child = threading.Thread(target=start)
+    child.start()
+    ans = answers(seed, dtype)
+    child.join()
+    if "error" in box:
+        raise RuntimeError(f"could not start the child process for {path}") from box["error"]
+    return box["run"], ans
+
+
+def _read_source(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(probes.MAX_SOURCE + 1).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.DTYPES[0], cases=None,
+          from_parent=False):
     """Run the battery on one submission and return its Report (never raises for what the submission does).
 
+    dtype: the graded dtype (float32, torch's default, unless the assignment works in float64).
     from_parent: fork the child from this process (see sandbox.start_child); else from the fork server.
     """
     t0 = time.perf_counter()
-    cases = cases or battery.build(seed)
-    ids = [c.id for c in cases]
-    if from_parent:
-        pending = sandbox.start_child(path, ids, limits, seed, from_parent=True)  # before torch runs here
-        answers = expected(seed)
-        run = sandbox.finish(pending)
-    else:
-        # Starting waits for the fork server's imports; torch's answers are computed meanwhile.
-        box = {}
-
-        def start():
-            try:
-                box["run"] = sandbox.run_child(path, ids, limits, seed)
-            except BaseException as e:  # noqa: B036  (re-raised below, in the caller's thread)
-                box["error"] = e
-
-        child = threading.Thread(target=start)
-        child.start()
-        answers = expected(seed)
-        child.join()
-        if "error" in box:
-            raise RuntimeError(f"could not start the child process for {path}") from box["error"]
-        run = box["run"]
-    report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head)
+    cases = cases or battery.build(seed, dtype)
+    run, ans = _run(path, cases, limits, seed, dtype, from_parent)
+    report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head, dtype=dtype)
     head = _import_check(run)
-    report.checks.append(head)
     iface = run.of("interface")
     report.interface = iface[0].get("interface") if iface else None
-    report.problem = None if head.passed else head.message
-    events = {e["case"]: e for e in run.of("case") if isinstance(e.get("case"), str)}
-    ended = False
-    for case in cases:
-        if not head.passed:
-            check = verdict.Check(case.describe, case.section, False, case=case,
-                                  message="not run: the submission did not import or implements no interface")
-        elif case.id not in events and not ended and not run.finished and run.ending:
-            check, ended = _ended_check(verdict.Check(case.describe, case.section, False, case=case), run, limits), True
-        else:
-            check = verdict.case_check(case, answers[case.id], events.get(case.id), report.interface)
-        report.checks.append(check)
-    import_calls = (iface[0].get("autograd_calls") or 0) if iface else 0
-    report.checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events, import_calls)]
     if not head.passed:
-        for c in report.checks[-2:]:
-            c.passed, c.message = False, "not run: the submission did not import or implements no interface"
-    report.checks.append(verdict.output_check(run, limits.output_cap))
-    if not head.passed and report.checks[-1].passed:
-        # Not a point for an import that failed: nothing ran whose output could be judged.
-        report.checks[-1].passed = False
-        report.checks[-1].message = "not run: the submission did not import or implements no interface"
-    if head.passed and not any(c.passed or c.comparison is not None for c in report.checks[1:-3]):
-        # No case returned a value (an unfilled template raises everywhere): the interface and
-        # contract checks have nothing to vouch for, so they score nothing either.
-        for c in [head] + report.checks[-3:]:
-            c.passed, c.message = False, "not counted: no case of the battery ran to the end"
-    diagnose.diagnose(report.checks, answers)
-    _score_robustness(report.checks, strict)
+        # Nothing ran that could be judged: every case and contract check fails as not run (a flood of
+        # output during the import is still reported as what it was).
+        report.problem = head.message
+        flood = verdict.output_check(run, limits.output_cap)
+        contract = [replace(c, passed=False, message=NOT_RUN) for c in (
+            verdict.mutation_check((), {}), verdict.autograd_check((), {}), flood) if c.passed]
+        report.checks = [head] + [verdict.Check(c.describe, c.section, False, case=c, message=NOT_RUN,
+                                                max_score=verdict.max_score_of(c)) for c in cases] + contract \
+            + ([flood] if not flood.passed else [])
+    else:
+        events = {e["case"]: e for e in run.of("case") if isinstance(e.get("case"), str)}
+        checks, ended = [head], False
+        for case in cases:
+            if case.id not in events and not ended and not run.finished and run.ending:
+                checks.append(_ended_check(case, run, limits))
+                ended = True
+            else:
+                values, noise = ans[case.id]
+                checks.append(verdict.case_check(case, values, events.get(case.id), report.interface, noise))
+        import_calls = (iface[0].get("autograd_calls") or 0) if iface else 0
+        checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events, import_calls),
+                   verdict.output_check(run, limits.output_cap)]
+        if not any(c.passed or c.failure is not None for c in checks[1:-3]):
+            # No case returned a value (an unfilled template raises everywhere): the interface and
+            # contract checks have nothing to vouch for, so they score nothing either.
+            checks = [replace(c, passed=False, message=NOT_COUNTED) if i == 0 or i >= len(checks) - 3 else c
+                      for i, c in enumerate(checks)]
+        report.checks = diagnose.diagnose(checks, {k: v for k, (v, _) in ans.items()})
+        report.probe = probes.finding(report.checks, _read_source(path))
+    report.checks = _score_optional(report.checks, strict)
     for c in report.checks:
+        if c.section == "probe":
+            continue  # a float64 crash is the probe's finding, not something the sandbox contained
         outcome = (c.error or {}).get("outcome")
         if outcome and outcome not in report.containment:
             report.containment.append(outcome)
@@ -170,17 +208,15 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, cases=None, fr
     return report
 
 
-def _score_robustness(checks, strict):
-    for c in checks:
-        if c.section == "robustness":
-            c.max_score = 1.0 if strict else 0.0
+def _score_optional(checks, strict):
+    """Robustness and the float64 probe are reported always, graded only under --strict."""
+    return [replace(c, max_score=1.0 if strict else 0.0) if c.section in ("robustness", "probe") else c
+            for c in checks]
 
 
 def rescore(report, *, strict):
-    """The same run graded with or without --strict (only the robustness section's weight changes)."""
-    checks = [dataclasses.replace(c) for c in report.checks]
-    _score_robustness(checks, strict)
-    return dataclasses.replace(report, checks=checks, strict=strict)
+    """The same run graded with or without --strict (only the optional sections' weight changes)."""
+    return dataclasses.replace(report, checks=_score_optional(report.checks, strict), strict=strict)
 
 
 def submissions(folder):
@@ -194,9 +230,9 @@ def submissions(folder):
 
 def unreadable(path, exc, strict=False):
     """The failed Report of a submission whose grading itself went wrong (its results could not be read)."""
-    check = verdict.Check("the submission imports and implements an interface", "interface", False)
-    check.message = f"results unreadable: {type(exc).__name__}: {exc}"[:500]
-    check.error = {"outcome": "crashed", "stage": "grading"}
+    check = verdict.Check("the submission imports and implements an interface", "interface", False,
+                          message=f"results unreadable: {type(exc).__name__}: {exc}"[:500],
+                          error={"outcome": "crashed", "stage": "grading"})
     return Report(str(path), checks=[check], problem=check.message, containment=["crashed"], strict=strict)
 
 
@@ -204,7 +240,7 @@ def grade_many(paths, *, jobs=None, **kwargs):
     """Reports for many submissions, `jobs` child processes at a time (default: the CPU count).
     Whatever goes wrong grading one submission fails that one alone."""
     jobs = jobs or os.cpu_count() or 1
-    expected(kwargs.get("seed", 0))
+    answers(kwargs.get("seed", 0), kwargs.get("dtype", battery.DTYPES[0]))
 
     def one(path):
         try:

@@ -5,12 +5,14 @@ import io
 import numpy as np
 
 from mlp_ref.grader import diagnose
-from mlp_ref.tolerances import TOLERANCES
+from mlp_ref.tolerances import BCE_EPS, GRADING
 
-SECTION_ORDER = ("interface", "loss", "backward", "end-to-end", "edge", "contract", "robustness")
+SECTION_ORDER = ("interface", "loss", "backward", "end-to-end", "edge", "contract", "robustness", "probe")
+OPTIONAL = ("robustness", "probe")  # reported always, graded only under --strict
 SECTION_TITLES = {"interface": "interface", "loss": "losses alone (J, dJdy_hat for given y, y_hat)",
                   "backward": "backward alone (known dJdy_hat)", "end-to-end": "end to end, with SGD steps",
-                  "edge": "edge cases", "contract": "contract", "robustness": "numerical robustness"}
+                  "edge": "edge cases", "contract": "contract", "robustness": "numerical robustness",
+                  "probe": "float64 probe (the same cases in float64)"}
 # How torch stays finite, by the kind of robustness case (the first word of its `why`).
 TORCH_AVOIDS = {
     "overflow": "how torch avoids it: torch.sigmoid never takes exp of a large positive number; it evaluates "
@@ -24,9 +26,16 @@ OUTCOME_WORDS = {"crashed": "raised", "timeout": "ran out of time", "exited": "e
                  "memory_limit": "ran out of memory", "import_error": "failed"}
 
 
-def tolerance_line():
-    return "tolerances (from mlp_ref.tolerances): pass when |submission - torch| <= atol + rtol*|torch|; " + "; ".join(
-        f"{name} atol {t.atol:g} rtol {t.rtol:g}" for name, t in TOLERANCES.items())
+def tolerance_line(dtype="float32"):
+    t = GRADING[dtype]
+    return (f"graded in {dtype}; pass when |submission - torch| <= {t.describe()} (mlp_ref.tolerances.GRADING), "
+            f"noise = this case's |torch float32 - torch float64| scaled to {dtype} + the move of torch's answer "
+            f"when BCE's y_hat moves {BCE_EPS:g} toward 1/2")
+
+
+def headroom_text(h):
+    """The worst error as a fraction of its allowance, in words."""
+    return "headroom n/a" if h is None else f"worst error {h:.2g} of its allowance"
 
 
 def best_fit(check):
@@ -66,8 +75,8 @@ def failure_lines(check):
     if check.diagnosis:
         words = diagnose.WORDS.get(check.diagnosis, "")
         lines.append(f"diagnosis [{check.diagnosis}]: " + (check.evidence + ". " if check.evidence else "")
-                     + words[:1].upper() + words[1:])
-    elif check.comparison is not None:
+                     + (words if "_" in words.split(" ")[0] else words[:1].upper() + words[1:]))
+    elif check.comparison is not None and not check.comparison.problem:
         fit = best_fit(check)
         if fit:
             lines.append(fit)
@@ -85,15 +94,22 @@ def _signature(check):
 def text(report):
     told = set()
     out = [f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
-           f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(), ""]
+           f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(report.dtype), ""]
     for section in SECTION_ORDER:
         checks = [c for c in report.checks if c.section == section]
         if not checks:
             continue
-        graded = section != "robustness" or report.strict
+        graded = section not in OPTIONAL or report.strict
         n_ok, n_skip = sum(bool(c.passed) for c in checks), sum(c.passed is None for c in checks)
         title = SECTION_TITLES[section] + ("" if graded else " (reported, not graded; --strict grades it)")
-        out.append(f"{title}: {n_ok}/{len(checks) - n_skip} pass" + (f", {n_skip} skipped" if n_skip else ""))
+        h = report.headroom(section)
+        out.append(f"{title}: {n_ok}/{len(checks) - n_skip} pass" + (f", {n_skip} skipped" if n_skip else "")
+                   + ("" if h is None else f"; {headroom_text(h)}"))
+        if section == "probe":
+            out.append(f"  {report.probe.text}")
+            if not report.strict:
+                # Ungraded: the finding says what to fix; the first failure shows it, the rest would repeat it.
+                checks = [c for c in checks if c.passed is False][:1]
         for c in checks:
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
             out.append(f"  {mark} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
@@ -106,11 +122,14 @@ def text(report):
                 told.add(_signature(c))
                 out += ["         " + line for line in lines]
         out.append("")
+    if report.probe.text and not any(c.section == "probe" for c in report.checks):
+        out += [f"float64: {report.probe.text}", ""]
     if report.diagnoses:
         out.append("diagnoses:")
         out += [f"  {d} ({n} check{'s' * (n > 1)}): {words}" for d, words, n in report.diagnoses]
     if report.containment:
         out.append("contained: " + ", ".join(report.containment))
+    out.append(f"headroom: {headroom_text(report.headroom_graded())}")
     out.append(f"score {report.score:g}/{report.max_score:g} -> {'PASS' if report.passed else 'FAIL'}")
     return "\n".join(out)
 
@@ -120,7 +139,7 @@ def _check_dict(c):
          "case": None if c.case is None else {k: getattr(c.case, k) for k in
                                               ("id", "kind", "f", "g", "loss", "n", "d", "h", "k", "dtype", "steps")},
          "step": c.step, "quantity": c.quantity, "diagnosis": c.diagnosis, "evidence": c.evidence or None,
-         "message": c.message or None, "note": c.note or None, "error": c.error}
+         "message": c.message or None, "note": c.note or None, "error": c.error, "headroom": c.headroom}
     if c.comparison is not None:
         d["comparison"] = c.comparison.to_dict()
     return d
@@ -131,7 +150,13 @@ def as_json(report):
     return {"passed": report.passed, "path": report.path, "interface": report.interface, "problem": report.problem,
             "score": report.score, "max_score": report.max_score, "outcome": report.outcome,
             "containment": report.containment, "strict": report.strict, "seconds": round(report.seconds, 3),
-            "tolerances": {k: t._asdict() for k, t in TOLERANCES.items()},
+            "dtype": report.dtype, "tolerance": {**GRADING[report.dtype]._asdict(), "bce_eps": BCE_EPS,
+                                                 "model": tolerance_line(report.dtype)},
+            "headroom": {"overall": report.headroom_graded(),
+                         "sections": {s: report.headroom(s) for s in SECTION_ORDER
+                                      if report.headroom(s) is not None}},
+            "float64": {"runs": report.probe.runs, "finding": report.probe.text or None,
+                        "line": report.probe.line},
             "diagnoses": [{"id": d, "words": w, "checks": n} for d, w, n in report.diagnoses],
             "first_failure": None if first is None else first_failure_text(first),
             "output_bytes": report.output_bytes,
@@ -139,17 +164,22 @@ def as_json(report):
 
 
 def gradescope(report):
-    """Gradescope's autograder results.json: one test per check, and the total."""
+    """Gradescope's autograder results.json: one test per check (the float64 probe as one), and the total."""
     tests = []
     for c in report.checks:
-        if c.passed is None:
+        if c.passed is None or c.section == "probe":
             continue
         output = "passed" if c.passed else "\n".join(failure_lines(c))
         tests.append({"name": c.name, "score": c.score, "max_score": c.max_score, "output": output,
                       "visibility": "visible"})
+    probes = [c for c in report.checks if c.section == "probe" and c.passed is not None]
+    if probes:
+        tests.append({"name": "float64 probe: the same cases in float64", "score": sum(c.score for c in probes),
+                      "max_score": sum(c.max_score for c in probes), "output": report.probe.text,
+                      "visibility": "visible"})
+    diagnoses = "; ".join(d for d, _, _ in report.diagnoses)
     return {"score": report.score, "max_score": report.max_score, "execution_time": round(report.seconds, 2),
-            "output": tolerance_line() + ("\n" + "; ".join(d for d, _, _ in report.diagnoses) if report.diagnoses
-                                          else ""),
+            "output": tolerance_line(report.dtype) + (f"\n{diagnoses}" if diagnoses else ""),
             "stdout_visibility": "visible", "tests": tests}
 
 

@@ -144,8 +144,8 @@ class Pending:
         return Path(self.tmp.name)
 
 
-def start_child(path, case_ids, limits=Limits(), seed=0, *, from_parent=False):
-    """Start the child on the battery's cases `case_ids`.
+def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", from_parent=False):
+    """Start the child on the cases `case_ids` of the battery for `seed` and the graded `dtype`.
 
     from_parent: fork this process directly instead of asking the fork server. Saves the server's
     torch import (seconds) for a one-off `mlp-ref check FILE`; safe only while this process has one
@@ -161,7 +161,7 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, from_parent=False):
     if os.geteuid() == 0:
         uid = CHILD_UIDS.start + secrets.randbelow(len(CHILD_UIDS))
         os.chown(folder / "work", uid, uid)
-    opts = dict(seed=seed, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
+    opts = dict(seed=seed, dtype=dtype, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
                 memory_mb=limits.memory_mb, output_cap=limits.output_cap, uid=uid)
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), writer,
@@ -221,9 +221,9 @@ def finish(pending):
     return run
 
 
-def run_child(path, case_ids, limits=Limits(), seed=0):
+def run_child(path, case_ids, limits=Limits(), seed=0, dtype="float32"):
     """Run the battery's cases `case_ids` on the submission at `path` in a child forked from the server."""
-    return finish(start_child(path, case_ids, limits, seed))
+    return finish(start_child(path, case_ids, limits, seed, dtype=dtype))
 
 
 def _collect(reader, proc, deadline):

@@ -5,15 +5,16 @@ produces them, so the first one that disagrees is where the error was born; ever
 that step is kept for the diagnoses. Three checks span the whole battery: inputs unchanged,
 no autograd, output within the cap.
 """
-from dataclasses import dataclass, field
-from typing import Optional
+import math
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple, Optional
 
 import numpy as np
 
 from mlp_ref.compare import Comparison, compare
 from mlp_ref.grader.adapters import SUPPORTED_KINDS
 from mlp_ref.grader.sandbox import unpack
-from mlp_ref.tolerances import tolerance
+from mlp_ref.tolerances import grading_tolerance
 
 ORDER = {"loss": ("J", "dJdy_hat"), "backward": ("y_hat", "dW2", "db2", "dW1", "db1"),
          "train": ("y_hat", "J", "dJdy_hat", "dW2", "db2", "dW1", "db1")}
@@ -23,30 +24,46 @@ STAGE = {"y_hat": "forward", "J": "loss", "dJdy_hat": "loss", "dW2": "backward",
 NUMPY_OPTIONAL = ("dJdy_hat",)  # the five-stage interface need not expose dL/dy_hat
 
 
-@dataclass
+class Failure(NamedTuple):
+    """Where a case first disagrees with torch: the step, the quantity, both arrays, the step's comparisons."""
+    step: Optional[int]
+    quantity: str
+    comparison: Comparison
+    comparisons: tuple       # every comparison of the failing step, in the order the math produces them
+    actual: np.ndarray
+    expected: np.ndarray
+    arrays: dict             # everything the child returned for the case
+
+
+@dataclass(frozen=True)
 class Check:
-    """One pass/fail line of the report."""
+    """One pass/fail line of the report (immutable: a change is a new Check, made with dataclasses.replace)."""
     name: str
     section: str
     passed: Optional[bool]          # None: skipped (the interface has no such call)
     case: Optional[object] = None   # battery.Case, None for the battery-wide checks
-    step: Optional[int] = None
-    quantity: Optional[str] = None  # the first quantity that disagrees
-    comparison: Optional[Comparison] = None
-    comparisons: list = field(default_factory=list)  # every comparison of the failing step
-    error: Optional[dict] = None    # what the submission raised, or how the process ended
+    max_score: float = 1.0
     message: str = ""
     note: str = ""
+    error: Optional[dict] = None    # what the submission raised, or how the process ended
+    failure: Optional[Failure] = None
     diagnosis: Optional[str] = None
     evidence: str = ""
-    actual: Optional[np.ndarray] = None
-    expected: Optional[np.ndarray] = None
-    arrays: dict = field(default_factory=dict, repr=False)  # everything the child returned for the case
-    max_score: float = 1.0
+    headroom: Optional[float] = None  # worst error / its allowance over the case (None: no numbers compared)
+    # {quantity: (worst error / its allowance, worst error / max |torch|)} over the case's comparisons
+    worst: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def score(self):
         return self.max_score if self.passed else 0.0
+
+    # The failure's fields, read as the check's own (None when it did not fail on a number).
+    step = property(lambda self: self.failure.step if self.failure else (self.error or {}).get("step"))
+    quantity = property(lambda self: self.failure.quantity if self.failure else None)
+    comparison = property(lambda self: self.failure.comparison if self.failure else None)
+    comparisons = property(lambda self: self.failure.comparisons if self.failure else ())
+    actual = property(lambda self: self.failure.actual if self.failure else None)
+    expected = property(lambda self: self.failure.expected if self.failure else None)
 
 
 def arrays_of(event):
@@ -60,13 +77,14 @@ def arrays_of(event):
         raise ValueError(f"{type(e).__name__}: {e}") from None
 
 
-def _tol_and_cast(actual, expected_dtype):
-    """The tolerance of the less precise dtype; a float32 answer in a float64 case is compared, not failed."""
-    tol = tolerance(expected_dtype)
+def _tol_and_cast(actual, expected_dtype, exact_dtype=False):
+    """The grading tolerance of the less precise dtype; a float32 answer in a float64 case is compared, not
+    failed (exact_dtype: the probe, which asks whether the file runs in float64, leaves it to fail)."""
+    tol = grading_tolerance(expected_dtype)
     note = ""
-    if actual.dtype != np.dtype(expected_dtype):
+    if actual.dtype != np.dtype(expected_dtype) and not exact_dtype:
         if actual.dtype.kind == "f" and actual.dtype.itemsize < np.dtype(expected_dtype).itemsize:
-            tol = tolerance("float32")
+            tol = grading_tolerance("float32")
             note = f"returned {actual.dtype} in a {expected_dtype} case: compared with the float32 tolerance"
         elif actual.dtype.kind == "f":
             note = (f"returned {actual.dtype} in a {expected_dtype} case: compared after rounding to "
@@ -75,12 +93,14 @@ def _tol_and_cast(actual, expected_dtype):
     return actual, tol, note
 
 
-def compare_one(name, actual, expected):
-    """compare() after the dtype allowance; a one-element J is taken as a scalar."""
+def compare_one(name, actual, expected, noise=None, exact_dtype=False):
+    """compare() with the grading allowance (magnitude-scaled, plus the case's noise); a one-element J is a scalar."""
     if name == "J" and actual.size == 1:
         actual = actual.reshape(())
-    actual, tol, note = _tol_and_cast(actual, expected.dtype)
-    return compare(name, actual, expected, tol), actual, note
+    actual, tol, note = _tol_and_cast(actual, expected.dtype, exact_dtype)
+    allowed = tol.allowed(expected, noise) if actual.shape == expected.shape else None
+    c = compare(name, actual, expected, tol, allowed=allowed, model=tol.describe())
+    return c, actual, note
 
 
 def _robust(c, actual, expected):
@@ -101,26 +121,46 @@ def _steps(case):
     return 2 if case.kind == "twice" else (1 if case.kind == "backward" else case.steps)
 
 
-def case_check(case, expected, event, interface):
-    """The Check for one case from torch's answers and the child's event for it (None: never reported)."""
-    check = Check(case.describe, case.section, None, case=case,
-                  max_score=0.0 if case.section == "robustness" else 1.0)
+def _keep_worst(worst, c, expected):
+    if c.problem is None:
+        top = float(np.max(np.abs(expected), initial=0.0))
+        h, r = worst.get(c.name, (0.0, 0.0))
+        worst[c.name] = (max(h, c.headroom), max(r, c.max_abs / top if top > 0 else 0.0))
+
+
+def headroom_of(comparisons, case=None):
+    """The worst error as a fraction of its allowance over comparisons (inf for a shape or dtype mismatch);
+    None for robustness, which judges finiteness only."""
+    if case is not None and case.section == "robustness":
+        return None
+    worst = [math.inf if c.problem else c.headroom for c in comparisons]
+    return max(worst) if worst else None
+
+
+def max_score_of(case):
+    """Robustness and the probe count only under --strict (grade.rescore sets that)."""
+    return 0.0 if case.section in ("robustness", "probe") else 1.0
+
+
+def case_check(case, expected, event, interface, noise=None):
+    """The Check for one case from torch's answers (and their noise) and the child's event for it (None:
+    never reported)."""
+    noise = noise or {}
+    base = Check(case.describe, case.section, None, case=case, max_score=max_score_of(case))
     if event is None:
-        check.passed, check.message = False, "not run: the submission's process ended before this case"
-        return check
+        return replace(base, passed=False, message="not run: the submission's process ended before this case")
     if event.get("skipped"):
-        check.message = str(event["skipped"])
         # Decided here, not taken from the child: only what the interface cannot express is left ungraded.
-        check.passed = None if case.kind not in SUPPORTED_KINDS.get(interface, ()) else False
-        return check
+        return replace(base, message=str(event["skipped"]),
+                       passed=None if case.kind not in SUPPORTED_KINDS.get(interface, ()) else False)
     try:
         arrays = arrays_of(event)
     except ValueError as e:
-        check.passed, check.message = False, f"the child's results for this case could not be read: {e}"
-        return check
+        return replace(base, passed=False, message=f"the child's results for this case could not be read: {e}")
     error = event.get("error") if isinstance(event.get("error"), dict) else None
     steps = [None] if case.kind == "loss" else range(1, _steps(case) + 1)
-    missing = None
+    missing, note, seen, worst = None, "", [], {}
+    base = replace(base, worst=worst)  # filled in as the comparisons are made
     for step in steps:
         prefix = "" if step is None else f"{step}."
         step_comparisons, first = [], None
@@ -131,34 +171,31 @@ def case_check(case, expected, event, interface):
                     continue
                 missing = missing or key
                 break
-            c, actual, note = compare_one(name, arrays[key], expected[key])
+            c, actual, n = compare_one(name, arrays[key], expected[key], noise.get(key), case.section == "probe")
             if case.section == "robustness":
-                c, note = _robust(c, actual, expected[key]), note or _robust_note(c, actual, expected[key])
+                c, n = _robust(c, actual, expected[key]), n or _robust_note(c, actual, expected[key])
             step_comparisons.append(c)
-            check.note = check.note or note
+            _keep_worst(worst, c, expected[key])
+            note = note or n
             if not c.ok and first is None:
                 first = (name, c, actual, expected[key])
+        seen += step_comparisons
         if first is not None:
             name, c, actual, exp = first
-            check.passed, check.step, check.quantity, check.comparison = False, step, name, c
-            check.comparisons, check.actual, check.expected = step_comparisons, actual, exp
-            if error is not None:
-                # What went wrong later is a consequence; the first disagreement is the story.
-                check.message = f"afterwards, in {error.get('stage')}: {error.get('type')}: {error.get('message')}"
-            check.arrays = arrays
-            return check
+            # What went wrong later is a consequence; the first disagreement is the story.
+            message = "" if error is None else \
+                f"afterwards, in {error.get('stage')}: {error.get('type')}: {error.get('message')}"
+            return replace(base, passed=False, note=note, message=message, headroom=headroom_of(seen, case),
+                           failure=Failure(step, name, c, tuple(step_comparisons), actual, exp, arrays))
         if error is not None and (error.get("step") in (step, None)):
             break
     if error is not None:
-        check.passed, check.error, check.step = False, error, error.get("step")
-        check.arrays = arrays
-        return check
+        return replace(base, passed=False, error=error, note=note, headroom=headroom_of(seen, case))
     if missing is not None:
         # Never a pass by omission: every value the case asks for must have come back.
-        check.passed, check.message = False, f"{missing} is missing from what the child reported, with no error"
-        return check
-    check.passed = True
-    return check
+        return replace(base, passed=False, note=note,
+                       message=f"{missing} is missing from what the child reported, with no error")
+    return replace(base, passed=True, note=note, headroom=headroom_of(seen, case))
 
 
 def mutation_check(cases, events):
@@ -180,15 +217,12 @@ def mutation_check(cases, events):
                 original = arrays[head + "@before"]
             else:
                 original = case.array(name)
-            changed = a.shape != original.shape or not np.array_equal(a, original.astype(a.dtype), equal_nan=True)
-            if changed:
-                check.passed = False
-                check.case = case
+            if a.shape != original.shape or not np.array_equal(a, original.astype(a.dtype), equal_nan=True):
                 n = a.size if a.shape != original.shape else int((a != original.astype(a.dtype)).sum())
-                check.message = (f"{call} modified {name} in place ({case.describe}): {n} / {original.size} "
-                                 f"elements changed")
-                check.diagnosis = "input_mutated"
-                return check
+                return replace(check, passed=False, case=case, diagnosis="input_mutated",
+                               evidence=f"{call} modified {name}",
+                               message=f"{call} modified {name} in place ({case.describe}): {n} / {original.size} "
+                                       f"elements changed")
     return check
 
 
@@ -197,27 +231,24 @@ def autograd_check(cases, events, import_calls=0):
     any case, and no returned tensor that tracks gradients."""
     check = Check("backward is hand-written: torch autograd never runs", "contract", True)
     if import_calls:
-        check.passed, check.diagnosis = False, "autograd_used"
-        check.message = f"torch's autograd ran {import_calls} time(s) while the submission was imported"
-        return check
+        return replace(check, passed=False, diagnosis="autograd_used",
+                       message=f"torch's autograd ran {import_calls} time(s) while the submission was imported")
     for case in cases:
         event = events.get(case.id) or {}
         calls, tracked = event.get("autograd_calls", 0), event.get("tracked") or []
         if calls or tracked:
-            check.passed, check.case, check.diagnosis = False, case, "autograd_used"
             what = [f"torch's autograd (engine, forward mode or torch.func) ran {calls} time(s)"] if calls else []
             what += [f"returned tensors carry autograd state (requires_grad or grad_fn): {sorted(set(tracked))}"] \
                 if tracked else []
-            check.message = "; ".join(what) + f" ({case.describe})"
-            return check
+            return replace(check, passed=False, case=case, diagnosis="autograd_used",
+                           message="; ".join(what) + f" ({case.describe})")
     return check
 
 
 def output_check(run, cap):
     check = Check(f"output stays under {cap} bytes (prints in forward/backward)", "contract", True)
     if run.output_bytes > cap or any(e.get("event") == "output_flood" for e in run.events):
-        check.passed = False
-        check.error = {"outcome": "output_flood"}
-        check.message = (f"the submission printed over {cap} bytes ({max(run.output_bytes, cap + 1)} counted); "
-                         "the rest was dropped")
+        return replace(check, passed=False, error={"outcome": "output_flood"},
+                       message=f"the submission printed over {cap} bytes ({max(run.output_bytes, cap + 1)} "
+                               "counted); the rest was dropped")
     return check

@@ -1,4 +1,5 @@
-"""One submission's full battery (122 checks), timed two ways (group "check").
+"""One submission's full battery (66 graded checks in float32, 62 float64 probe cases), timed two ways
+(group "check").
 
 cold: `mlp-ref check FILE` as a student runs it, a fresh process: Python, torch's import, the child,
       torch's answers, the verdict. The goal: under 5 s on 2 cores.
@@ -19,7 +20,7 @@ SUBMISSION = Path(__file__).parent.parent / "grader" / "zoo" / "correct_vectoris
 def label(benchmark, side):
     # size/dtype/side as the other benchmarks label theirs, so mlp_ref.bench.summary can read the file.
     benchmark.group = "check"
-    benchmark.extra_info.update(size="check", dtype="float64+float32", side=side)
+    benchmark.extra_info.update(size="check", dtype="float32+float64 probe", side=side)
 
 
 def test_check_one_submission_cold(benchmark):
@@ -35,4 +36,4 @@ def test_check_one_submission_warm(benchmark):
     label(benchmark, "check-warm")
     grade.grade(SUBMISSION)  # fork server up, torch's answers cached
     report = benchmark.pedantic(grade.grade, args=(SUBMISSION,), rounds=5, iterations=1)
-    assert report.passed and len(report.graded) > 100
+    assert report.passed and len(report.graded) > 60

@@ -4,6 +4,8 @@ not on a different planted bug, not on an error of unknown shape.
 The planted bugs are written here by hand from torch's forward values (numpy, float64), apart from
 the mutants inside diagnose.py, so a rule is not checked against its own arithmetic.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,14 @@ from mlp_ref.grader import battery, diagnose, oracle, verdict
 from mlp_ref.grader.child import pack
 
 GRADS = ("dW1", "db1", "dW2", "db2")
+NOISE = {}
 
 
 @pytest.fixture(scope="module")
 def expected():
-    return oracle.expected_all()
+    answers = oracle.answers_all()
+    NOISE.update({k: n for k, (_, n) in answers.items()})
+    return {k: v for k, (v, _) in answers.items()}
 
 
 def find(kind, f="-", g="-", loss="mse", n=6, dtype="float64", why="", k=3):
@@ -33,9 +38,8 @@ def torch_arrays(case, expected):
 
 def judge(case, arrays, expected, interface="homework", error=None):
     event = {"case": case.id, "arrays": {k: pack(v) for k, v in arrays.items()}, "error": error}
-    check = verdict.case_check(case, expected[case.id], event, interface)
-    diagnose.diagnose([check], expected)
-    return check
+    check = verdict.case_check(case, expected[case.id], event, interface, NOISE.get(case.id))
+    return diagnose.diagnose([check], expected)[0]
 
 
 def hand_backprop(case, expected, step=1, dact=None, act_product=np.multiply):
@@ -192,10 +196,64 @@ def test_missing_branch_named_when_exactly_one_activations_cases_fail(expected):
 
 def test_missing_branch_not_named_when_other_cases_fail_too(expected):
     checks = _grid_checks(expected, "sigmoid")
-    other = next(c for c in checks if c.passed and c.case.f == "relu" and c.case.g == "relu")
-    other.passed, other.error = False, {"type": "ValueError", "message": "boom", "stage": "forward", "outcome": "crashed"}
+    i = next(i for i, c in enumerate(checks) if c.passed and c.case.f == "relu" and c.case.g == "relu")
+    checks[i] = dataclasses.replace(checks[i], passed=False, error={"type": "ValueError", "message": "boom",
+                                                                    "stage": "forward", "outcome": "crashed"})
     checks = diagnose.diagnose(checks, expected)
     assert not any(c.diagnosis == "missing_activation_branch" for c in checks)
+
+
+def test_diagnose_returns_new_checks_and_leaves_its_input_alone(expected):
+    """Rules return (id, evidence); diagnose() applies them to new Checks, never to the ones it was given."""
+    checks = _grid_checks(expected, "sigmoid")
+    before = [(c.diagnosis, c.evidence) for c in checks]
+    after = diagnose.diagnose(checks, expected)
+    assert [(c.diagnosis, c.evidence) for c in checks] == before
+    assert any(c.diagnosis == "missing_activation_branch" for c in after)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        checks[0].diagnosis = "x"
+
+
+# --- BCE near 0 and 1: a clamp or a large eps fails with bce_clamped; eps <= 1e-7 passes -----------------
+def bce(y_hat, y, clamp=0.0, eps=0.0):
+    """J and dJdy_hat in float64 by numpy, with y_hat clamped to [clamp, 1 - clamp] or eps in logs/denominators."""
+    p = np.clip(y_hat, clamp, 1 - clamp) if clamp else y_hat
+    J = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+    return J, (-y / (p + eps) + (1 - y) / (1 - p + eps)) / y.size
+
+
+CONFIDENT_LOSS = dict(kind="loss", loss="bce", why="confident")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("variant", [dict(clamp=1e-3), dict(eps=1e-3)], ids=["clamp 1e-3", "eps 1e-3"])
+def test_bce_clamp_or_large_eps_near_0_and_1_is_named(variant, dtype, expected):
+    case = find(dtype=dtype, **CONFIDENT_LOSS)
+    J, dJdy_hat = bce(case.array("y_hat").astype(np.float64), case.array("y").astype(np.float64), **variant)
+    check = judge(case, {"J": np.asarray(J, dtype), "dJdy_hat": dJdy_hat.astype(dtype)}, expected)
+    assert check.passed is False and check.diagnosis == "bce_clamped", check.evidence
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("variant", [dict(clamp=1e-7), dict(eps=1e-7), dict(eps=1e-12)],
+                         ids=["clamp 1e-7", "eps 1e-7", "eps 1e-12"])
+def test_bce_eps_up_to_1e_7_passes_on_confident_predictions(variant, dtype, expected):
+    """The tolerance's side of the line: the legitimate eps moves dJdy_hat by ~1e-7 / 2e-4 there, and passes."""
+    case = find(dtype=dtype, **CONFIDENT_LOSS)
+    J, dJdy_hat = bce(case.array("y_hat").astype(np.float64), case.array("y").astype(np.float64), **variant)
+    check = judge(case, {"J": np.asarray(J, dtype), "dJdy_hat": dJdy_hat.astype(dtype)}, expected)
+    assert check.passed, check.comparison.describe() if check.comparison else check.message
+    assert check.headroom <= 0.1
+
+
+def test_confident_cases_are_confident_not_saturated(expected):
+    """y_hat within 1e-3 of 0 or 1 at every step of every confident case, in float32, never exactly 0 or 1."""
+    for case in battery.build():
+        if case.why.startswith("confident"):
+            y_hat = np.concatenate([v.ravel() for k, v in expected[case.id].items() if k.split(".")[-1] == "y_hat"]
+                                   or [case.array("y_hat").ravel()])
+            near = np.minimum(y_hat, 1 - y_hat)
+            assert 0 < near.min() and (near < 1e-3).sum() >= case.n, case.id
 
 
 def test_input_mutation_found_and_not_imagined(expected):
@@ -215,3 +273,69 @@ def test_autograd_check_fires_on_use_only(calls, tracked, used):
     check = verdict.autograd_check([case], {case.id: {"autograd_calls": calls, "tracked": tracked}})
     assert check.passed is (not used)
     assert (check.diagnosis == "autograd_used") is used
+
+
+# --- the grading table's pin: an error just above what equivalent formulas move must fail ------------------
+@pytest.mark.parametrize("dtype, rel", [("float32", 1e-3), ("float64", 1e-6)])
+def test_grading_table_catches_a_small_real_error(dtype, rel, expected):
+    """Equivalent formulas move a value by ~1e-6 of its tensor in float32 and ~1e-11 in float64; a real
+    bug moves it by far more (eps = 1e-3 in BCE's logs moves J by ~2e-3). One element of dW1 off by `rel`
+    must fail: loosening the table's rtol or scale past it lets this pass."""
+    case = find("train", "sigmoid", "sigmoid", loss="mse", dtype=dtype)
+    a = torch_arrays(case, expected)
+    assert judge(case, a, expected).passed  # negative control: torch's own numbers pass
+    i = np.unravel_index(np.argmax(np.abs(a["1.dW1"])), a["1.dW1"].shape)
+    a["1.dW1"] = a["1.dW1"].copy()
+    a["1.dW1"][i] *= 1 + rel
+    check = judge(case, a, expected)
+    assert check.passed is False and check.quantity == "dW1" and check.step == 1
+
+
+# --- pattern rules that read across checks ---------------------------------------------------------------
+def _probe_of(case):
+    return next(c for c in battery.build() if c.twin == case.id)
+
+
+@pytest.mark.parametrize("probe_bug", [True, False], ids=["probe fails as half_mse", "probe passes"])
+def test_graded_failure_no_rule_explains_takes_its_probes_diagnosis(probe_bug, expected):
+    case = find("loss", loss="mse", dtype="float32")
+    graded = torch_arrays(case, expected)
+    graded["J"] = graded["J"] * 1.5  # no rule's shape in float32
+    probe = _probe_of(case)
+    probed = torch_arrays(probe, expected)
+    if probe_bug:
+        probed["J"], probed["dJdy_hat"] = probed["J"] / 2, probed["dJdy_hat"] / 2
+    checks = [verdict.case_check(c, expected[c.id], {"case": c.id, "arrays": {k: pack(v) for k, v in a.items()}},
+                                 "homework", NOISE.get(c.id)) for c, a in ((case, graded), (probe, probed))]
+    out = diagnose.diagnose(checks, expected)
+    if probe_bug:
+        assert out[0].diagnosis == "half_mse" and out[0].evidence.startswith("seen in the float64 probe")
+    else:  # negative control: a passing probe lends nothing
+        assert out[0].passed is False and out[0].diagnosis is None
+
+
+def _bce_train_checks(expected, fail_ordinary):
+    """NumPy-interface checks (no dJdy_hat) for the BCE train cases: J off by 10% in the confident ones
+    (and, if fail_ordinary, in every other BCE case too)."""
+    checks = []
+    for case in battery.build():
+        if case.kind != "train" or case.loss != "bce" or case.section in ("robustness", "probe"):
+            continue
+        a = {k: v for k, v in torch_arrays(case, expected).items() if not k.endswith("dJdy_hat")}
+        if case.why.startswith("confident") or fail_ordinary:
+            a = {k: v * 0.9 if k.endswith(".J") else v for k, v in a.items()}
+        event = {"case": case.id, "arrays": {k: pack(v) for k, v in a.items()}}
+        checks.append(verdict.case_check(case, expected[case.id], event, "numpy", NOISE.get(case.id)))
+    return checks
+
+
+def test_bce_failing_only_on_confident_predictions_is_named_without_dJdy_hat(expected):
+    out = diagnose.diagnose(_bce_train_checks(expected, fail_ordinary=False), expected)
+    failing = [c for c in out if c.passed is False]
+    assert failing and all(c.case.why.startswith("confident") and c.diagnosis == "bce_clamped" for c in failing)
+
+
+def test_bce_failing_everywhere_is_not_called_a_clamp(expected):
+    """Negative control: the ordinary BCE cases fail too, so nothing points at 0 and 1."""
+    out = diagnose.diagnose(_bce_train_checks(expected, fail_ordinary=True), expected)
+    assert any(c.passed is False for c in out) and not any(c.diagnosis == "bce_clamped" for c in out)

@@ -1,10 +1,11 @@
 """What the grader must say about each submission in the zoo, and why.
 
 EXPECTED[name] is {"passed": True} | {"passed": False, "diagnosis": id} | {"passed": False, "contained": outcome},
-the verdict of `mlp-ref check` in its default mode (robustness reported, not failing).
-EXPECTED_STRICT holds only the entries whose verdict changes under --strict.
-WHY[name] is the one-line reason; BASE[name] the correct submission a buggy one was copied from.
-Ids are those of mlp_ref.grader.diagnose; outcomes those of mlp_ref.grader.sandbox.
+the verdict of `mlp-ref check` in its default mode (float32 graded; robustness and the float64 probe
+reported, not failing). EXPECTED_STRICT holds only the entries whose verdict changes under --strict
+({"passed": False, "float64": False}: the float64 probe fails it). WHY[name] is the one-line reason;
+BASE[name] the correct submission a buggy one was copied from. Ids are those of mlp_ref.grader.diagnose;
+outcomes those of mlp_ref.grader.sandbox.
 """
 
 EXPECTED = {
@@ -13,6 +14,19 @@ EXPECTED = {
     "correct_einsum.py": {"passed": True},
     "correct_autograd_imported.py": {"passed": True},
     "correct_numpy.py": {"passed": True},
+    "correct_default_dtype_helpers.py": {"passed": True},
+    "correct_bce_eps.py": {"passed": True},
+    "correct_keras_clamp.py": {"passed": True},
+    "correct_functional_loss.py": {"passed": True},
+    "correct_numpy_round_trip.py": {"passed": True},
+    "correct_fused_bce_gradient.py": {"passed": True},
+    "correct_sigmoid_recomputed.py": {"passed": True},
+    "correct_item_loss.py": {"passed": True},
+    "correct_accumulate.py": {"passed": True},
+    "correct_relu_mask.py": {"passed": True},
+    "correct_self_attributes.py": {"passed": True},
+    "correct_no_grad_table.py": {"passed": True},
+    "correct_matmul_ones.py": {"passed": True},
     "bug_transposed_gradient.py": {"passed": False, "diagnosis": "transposed_gradient"},
     "bug_bias_not_summed.py": {"passed": False, "diagnosis": "bias_not_summed"},
     "bug_bias_not_summed_mean.py": {"passed": False, "diagnosis": "bias_not_summed"},
@@ -32,6 +46,12 @@ EXPECTED = {
     "bug_autograd_used_backward.py": {"passed": False, "diagnosis": "autograd_used"},
     "bug_non_finite.py": {"passed": False, "diagnosis": "non_finite"},
     "bug_numpy_bias_not_summed.py": {"passed": False, "diagnosis": "bias_not_summed"},
+    "bug_sigmoid_derivative_output_layer.py": {"passed": False, "diagnosis": "derivative_at_wrong_point"},
+    "bug_mse_grad_batch_only.py": {"passed": False, "diagnosis": "not_mean_reduced"},
+    "bug_bias_averaged_hidden.py": {"passed": False, "diagnosis": "bias_not_summed"},
+    "bug_bce_clamped.py": {"passed": False, "diagnosis": "bce_clamped"},
+    "bug_x_mutated_in_backward.py": {"passed": False, "diagnosis": "input_mutated"},
+    "bug_relu_heaviside_one.py": {"passed": False, "diagnosis": "relu_derivative_at_zero"},
     "fragile_exp_overflow.py": {"passed": True},
     "hostile_infinite_loop.py": {"passed": False, "contained": "timeout"},
     "hostile_unkillable_loop.py": {"passed": False, "contained": "timeout"},
@@ -50,6 +70,10 @@ EXPECTED = {
 
 EXPECTED_STRICT = {
     "correct_loops.py": {"passed": False, "diagnosis": "non_finite"},
+    "correct_fused_bce_gradient.py": {"passed": False, "diagnosis": "non_finite"},
+    "correct_default_dtype_helpers.py": {"passed": False, "float64": False},
+    "correct_numpy_round_trip.py": {"passed": False, "float64": False},
+    "correct_relu_mask.py": {"passed": False, "float64": False},
     "fragile_exp_overflow.py": {"passed": False, "diagnosis": "non_finite"},
 }
 
@@ -60,6 +84,27 @@ WHY = {
     "correct_einsum.py": "einsum, accumulates into grads torch-style and clears them in clear_grad_and_cache",
     "correct_autograd_imported.py": "imports torch.autograd.grad but never calls it: not a violation",
     "correct_numpy.py": "the NumPy five-stage interface, written without mlp_ref",
+    "correct_default_dtype_helpers.py": "torch.ones(n) @ dJdz for the bias, torch.zeros buffers: right in float32; "
+                                        "float64 raises (Float vs Double), reported by the probe only",
+    "correct_bce_eps.py": "eps = 1e-12 inside BCE's logs and denominators: moves J, dJdy_hat by ~eps / min(y_hat, "
+                          "1 - y_hat), below any tolerance",
+    "correct_keras_clamp.py": "y_hat clamped to [1e-7, 1 - 1e-7] (Keras's epsilon) before BCE; sigmoid as "
+                              "1 / (1 + exp(-z)), torch.addmm",
+    "correct_functional_loss.py": "J from F.mse_loss / F.binary_cross_entropy (no autograd), F.linear forward",
+    "correct_numpy_round_trip.py": "backward in numpy float64, back via torch.from_numpy(...).float(): float32 "
+                                   "grads, which the float64 probe reports",
+    "correct_fused_bce_gradient.py": "dJdy_hat = (y_hat - y) / (y_hat (1 - y_hat)) with no clamp, J via log1p: "
+                                     "inf on saturated outputs (robustness only)",
+    "correct_sigmoid_recomputed.py": "caches z only; backward recomputes a hand-written stable sigmoid",
+    "correct_item_loss.py": "J returned as a Python float via .item()",
+    "correct_accumulate.py": "grads += into zeros_like buffers, reset by clear_grad_and_cache",
+    "correct_relu_mask.py": "ReLU' as (z > 0).float() and torch.heaviside(z, torch.tensor(0.0)): float64 "
+                            "heaviside refuses mixed dtypes, reported by the probe only",
+    "correct_self_attributes.py": "intermediates on self.z1, self.h, ...; extra keys dJdz1, dJdz2 in grads and "
+                                  "batch_size in cache",
+    "correct_no_grad_table.py": "torch.no_grad() around every pass; activations from a name -> (f, f') table",
+    "correct_matmul_ones.py": "bias gradients, bias broadcast and loss sums as products with a ones vector of "
+                              "x's dtype",
     "bug_transposed_gradient.py": "dJdW1 = x^T dJdz1: (D, H), the transpose of torch's (H, D)",
     "bug_bias_not_summed.py": "in the per-sample loop dJdb1 is assigned, not added: the last sample's row "
                               "(right at batch 1)",
@@ -85,6 +130,14 @@ WHY = {
                                      "grad mode off",
     "bug_non_finite.py": "ReLU'(z) = relu(z) / z: NaN in dJdW1, dJdb1 where z1 is exactly 0, torch finite",
     "bug_numpy_bias_not_summed.py": "NumPy interface: db2 += mean of dz2 over the batch: 1/N of torch's",
+    "bug_sigmoid_derivative_output_layer.py": "output layer uses sigmoid'(y_hat) instead of sigmoid'(z2): only "
+                                              "g = sigmoid fails",
+    "bug_mse_grad_batch_only.py": "mse dJdy_hat = 2 (y_hat - y) / N, J right: K times torch's; bce right",
+    "bug_bias_averaged_hidden.py": "dJdb1 = mean of dJdz1 over the batch: 1/N of torch's (right at batch 1)",
+    "bug_bce_clamped.py": "bce clamps y_hat to [1e-3, 1 - 1e-3]: right on ordinary outputs, wrong on confident ones",
+    "bug_x_mutated_in_backward.py": "backward zeroes its cached tensors in place, the caller's x among them; "
+                                    "grads right, the next step sees x = 0",
+    "bug_relu_heaviside_one.py": "ReLU' = torch.heaviside(z, 1): 1 at z = 0 where torch has 0",
     "fragile_exp_overflow.py": "sigmoid = exp(z) / (1 + exp(z)): right on ordinary inputs, NaN once z > 88 in "
                                "float32; the robustness section reports it, --strict fails it",
     "hostile_infinite_loop.py": "forward's while loop never advances its index (stops itself after 60 s)",
@@ -126,6 +179,19 @@ BASE = {
     "bug_autograd_used_backward.py": "correct_vectorised.py",
     "bug_non_finite.py": "correct_vectorised.py",
     "bug_numpy_bias_not_summed.py": "correct_numpy.py",
+    "bug_sigmoid_derivative_output_layer.py": "correct_vectorised.py",
+    "bug_mse_grad_batch_only.py": "correct_vectorised.py",
+    "bug_bias_averaged_hidden.py": "correct_vectorised.py",
+    "bug_bce_clamped.py": "correct_vectorised.py",
+    "bug_x_mutated_in_backward.py": "correct_vectorised.py",
+    "bug_relu_heaviside_one.py": "correct_vectorised.py",
+}
+
+# Correct files that do not run in float64: the line the float64 probe must name, and the call on it.
+FLOAT64_LINES = {
+    "correct_default_dtype_helpers.py": (50, "torch.ones(n)"),
+    "correct_numpy_round_trip.py": (53, ".float()"),
+    "correct_relu_mask.py": (40, "torch.tensor(0.0)"),
 }
 
 # Where a broken file fails to import; the grader's message must give this line.
