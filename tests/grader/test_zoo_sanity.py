@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from mlp_ref import MLP as ReferenceMLP
 from mlp_ref.grader.diagnose import WORDS
 from mlp_ref.tolerances import tolerance
+from zoo import manifest
 
 ZOO = Path(__file__).parent / "zoo"
 D, H, K = 5, 7, 3   # non-square, so a transposed gradient cannot pass
@@ -42,7 +43,7 @@ def load(name):
     return module
 
 
-MANIFEST = load("manifest.py")
+MANIFEST = manifest
 EXPECTED = MANIFEST.EXPECTED
 PASSING_HOMEWORK = sorted(n for n, e in EXPECTED.items() if e["passed"] and n != "correct_numpy.py")
 BUGGY = sorted(n for n in EXPECTED if n.startswith("bug_"))
