@@ -53,8 +53,9 @@ HAND_WORKED = Tolerance(rtol=1e-3, atol=1e-4)
 #   (a bias gradient summed over the batch), so it scales with the tensor, not with the element.
 # - noise_i: the case's own conditioning, measured on torch alone (mlp_ref.grader.oracle): how far
 #   torch's float32 answer lies from its float64 answer on the same inputs (scaled by the dtype's unit
-#   roundoff), plus how far torch's float64 answer moves when BCE sees y_hat moved BCE_EPS toward 1/2
-#   (eps in a log or a denominator, or a clamp at BCE_EPS, is that move). Ordinary cases have noise near
+#   roundoff), plus how far torch's float64 answer moves under each place a BCE eps of BCE_EPS goes
+#   (mlp_ref.grader.oracle.BCE_MOVES): y_hat moved toward 1/2 (a clamp, or eps in a log) and eps added to
+#   the fused gradient's denominator y_hat (1 - y_hat). Ordinary cases have noise near
 #   rounding; an ill-conditioned case (1 - y_hat near 1e-3) earns its allowance there and nowhere else.
 # noise_factor 20: a different formula's rounding in an ill-conditioned case is a few times torch's own,
 # and eps = 1e-7 moves BCE exactly the measured BCE_EPS amount, so 20x keeps both below 1/10 of the allowance.
@@ -88,8 +89,8 @@ GRADING = {
     # (more on confident ones, which the noise term covers): 1e-9 leaves > 100x room, bugs seven decades out.
     "float64": GradingTolerance(rtol=1e-9, scale=1e-9, noise_factor=20.0),
 }
-# A legitimate BCE may see y_hat moved this far toward 1/2: Keras's epsilon (clamp at 1e-7) and eps up
-# to 1e-7 in a log or a denominator. What that moves is measured per case and enters noise_i above.
+# A legitimate BCE eps, in any graded dtype: Keras's epsilon (clamp at 1e-7) and eps up to 1e-7 in a log
+# or in the gradient's denominator. What that moves is measured per case and enters noise_i above.
 BCE_EPS = 1e-7
 # Unit roundoff per dtype: the float32-vs-float64 noise is scaled by UNIT[dtype] / UNIT["float32"].
 UNIT = {"float32": float(np.finfo(np.float32).eps) / 2, "float64": float(np.finfo(np.float64).eps) / 2}

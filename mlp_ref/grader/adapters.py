@@ -68,13 +68,14 @@ def detect(module):
 MAX_ELEMENTS = 100_000
 
 
-def to_numpy(value, name, tracked, answer=True, tensors=False):
+def to_numpy(value, name, tracked, answer=True, tensors=False, dtype=None):
     """A numpy copy of a tensor, array or number; notes in `tracked` a tensor with requires_grad/grad_fn.
 
     An answer must be real floating point: a complex, integer or boolean one is a TypeError naming
     its type (its real part or its rounding would otherwise be graded). tensors: the homework
     interface, whose answers are torch tensors (J may also be a Python float). answer=False: the
-    grader's own inputs read back (x, y, ...), whose type is not the submission's to choose.
+    grader's own inputs read back (x, y, ...), whose type is not the submission's to choose. dtype: the
+    case's, which a Python float J takes (a number carries no dtype of its own to be judged by).
     """
     import torch
 
@@ -91,8 +92,9 @@ def to_numpy(value, name, tracked, answer=True, tensors=False):
         if answer and tensors and not (name == "J" and isinstance(value, float)):
             raise TypeError(f"{name} is a {type(value).__module__}.{type(value).__qualname__}: "
                             "the homework interface returns torch tensors")
+        number = dtype if dtype is not None and tensors and name == "J" and isinstance(value, float) else np.float64
         try:
-            a = np.array(value, dtype=None if isinstance(value, np.ndarray) else np.float64)
+            a = np.array(value, dtype=None if isinstance(value, np.ndarray) else number)
         except (TypeError, ValueError):
             raise TypeError(f"{name} is a {type(value).__name__}: expected a tensor") from None
         if answer and a.dtype.kind != "f":

@@ -139,7 +139,8 @@ class Recorder:
         # Answers are judged by type; "@" keys are the grader's own inputs read back (class indices too).
         answer = "@" not in name
         self.arrays[name] = self.to_numpy(value, name.split(".")[-1], self.tracked, answer=answer,
-                                          tensors=answer and getattr(self.driver, "name", None) == "homework")
+                                          tensors=answer and getattr(self.driver, "name", None) == "homework",
+                                          dtype=getattr(getattr(self.driver, "case", None), "dtype", None))
         return self.arrays[name]
 
     def call(self, stage, fn, *args):

@@ -18,6 +18,7 @@ import numpy as np
 from mlp_ref.grader.evidence import GRADS, Evidence, close, differs
 from mlp_ref.grader.mutants import mutant
 from mlp_ref.grader.patterns import PATTERN_RULES
+from mlp_ref.tolerances import BCE_EPS
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,16 @@ def half_mse(ev):
     return None
 
 
+# dJdy_hat by loss, as torch defines it (mean over all N K elements), for the evidence that names the loss.
+DJDY_HAT = {"mse": "+2 (y_hat - y) / (N K)", "bce": "(y_hat - y) / (y_hat (1 - y_hat)) / (N K)"}
+
+
 def wrong_sign(ev):
     if ev.name != "y_hat" and scale_of(ev, (-1.0,)):
-        return f"{ev.name} is exactly -1 times torch's"
+        formula = DJDY_HAT.get(ev.case.loss)
+        # A backward-alone case has no loss: its dJdy_hat is given, so only the gradient's sign is in question.
+        return f"{ev.name} is exactly -1 times torch's" + (
+            f"; for {ev.case.loss.upper()}, dJdy_hat = {formula}" if formula and ev.case.kind != "backward" else "")
     return None
 
 
@@ -119,13 +127,34 @@ def split(ev):
     return None
 
 
+def sizes_told_apart(case):
+    """Whether a factor of N, K or N K can be told apart in this case (N > 1, K > 1, N != K)."""
+    return case is not None and case.n > 1 and case.k > 1 and case.n != case.k
+
+
+def reading(c, n, k):
+    """What a factor c = actual / torch says about the reduction, in words; every reading that fits
+    when the sizes cannot tell them apart (N = 1: N K is K)."""
+    nk = n * k
+    readings = ((nk, f"not divided at all (a sum), where torch's mean divides by N K = {nk}"),
+                (n, f"off by N = {n}: divided by K only, not N K = {nk}"),
+                (k, f"off by K = {k}: divided by N only, not N K = {nk}"),
+                (1 / nk, f"divided by N K = {nk} once too often"),
+                (1 / n, f"divided by N = {n} once too often"),
+                (1 / k, f"divided by K = {k} once too often"))
+    fits = [words for factor, words in readings if abs(factor - c) <= 1e-12 * max(factor, c)]
+    if len(fits) == 1:
+        return fits[0]
+    return " or ".join(fits) + f" (with N = {n} and K = {k} these cannot be told apart; a case with N, K > 1 can)"
+
+
 def not_mean_reduced(ev):
     if ev.name not in ("J", "dJdy_hat", *GRADS):
         return None
     c = scale_of(ev, reductions(ev.case))
     if c:
         return (f"{ev.name} is {_fraction(c)} times torch's (N = {ev.case.n}, K = {ev.case.k}): "
-                f"torch's mean divides by N K = {ev.case.n * ev.case.k}")
+                + reading(c, ev.case.n, ev.case.k))
     return None
 
 
@@ -151,8 +180,12 @@ def bce_clamped(ev):
     moved = rel > 1e-5
     eps = rel * y_hat * (1 - y_hat)
     if moved.sum() >= max(2, moved.size // 2) and eps[moved].max() <= 4 * eps[moved].min():
+        size = f"{float(np.median(eps[moved])):.1g}"
+        # An eps the policy allows (as the evidence would state it) is not this diagnosis.
+        if float(size) <= BCE_EPS:
+            return None
         return (f"dJdy_hat's relative error grows as 1 / (y_hat (1 - y_hat)), as an eps of about "
-                f"{float(np.median(eps[moved])):.1g} added near 0/1 gives")
+                f"{size} added near 0/1 gives")
     return None
 
 
@@ -167,8 +200,8 @@ RULES = (
          "backward must not add onto stale ones.", accumulates),
     Rule("half_mse", "torch's MSELoss is mean((y_hat - y)^2) with no 1/2, so dJdy_hat = 2 (y_hat - y) / (N K).",
          half_mse),
-    Rule("wrong_sign", "a sign is flipped: dJdy_hat for MSE is +2 (y_hat - y) / (N K), and every gradient follows "
-         "from it.", wrong_sign),
+    Rule("wrong_sign", "a sign is flipped: dJdy_hat is +dJ/dy_hat (the formula for this case's loss is in the "
+         "evidence), and every gradient follows from it.", wrong_sign),
     Rule("split_mean_reduction", "the mean is split between the loss and backward: the loss must return the "
          "mean-reduced J and dJdy_hat, and backward must use dJdy_hat as given.", split),
     Rule("not_mean_reduced", "torch's losses are means over all N K elements: divide J and dJdy_hat by N K "
@@ -182,6 +215,9 @@ RULES = (
     Rule("matmul_for_elementwise", "a matrix product where an elementwise product belongs (or the reverse): "
          "dJdz = dJdh * f'(z) elementwise; dJdW = dJdz^T @ input and dJdh = dJdz @ W are matrix products.",
          mutant("matmul_for_elementwise")),
+    Rule("activation_derivative_skipped", "an activation's derivative is left out of the backward chain: dz2 = "
+         "dJdy_hat * g'(z2) and dh = dz2 @ W2 (not dJdy_hat @ W2), dz1 = dh * f'(z1); only g or f = identity, "
+         "whose derivative is 1, hides it.", mutant("activation_derivative_skipped")),
 )
 WORDS = {r.id: r.words for r in RULES}
 WORDS.update({
@@ -220,6 +256,28 @@ def diagnose(checks, expected):
     for rule in PATTERN_RULES:
         checks = _apply(checks, rule(checks))
     return checks
+
+
+REDUCTION = ("not_mean_reduced", "split_mean_reduction")  # diagnoses whose evidence needs N, K, N K apart
+
+
+def _blurred(c, checks):
+    """A failing reduction check whose sizes cannot tell N from N K, when a later one with the same diagnosis can."""
+    return (c.passed is False and c.diagnosis in REDUCTION and not sizes_told_apart(c.case)
+            and any(o.passed is False and o.diagnosis == c.diagnosis and sizes_told_apart(o.case) for o in checks))
+
+
+def telling_order(checks):
+    """The checks in the order a report tells them: a reduction failure whose case cannot tell N from N K
+    (N = 1) moves to just after the first one with the same diagnosis that can, which is then told in full."""
+    out = [c for c in checks if not _blurred(c, checks)]
+    for c in (c for c in checks if _blurred(c, checks)):
+        told = next(i for i, o in enumerate(out) if o.passed is False and o.diagnosis == c.diagnosis
+                    and sizes_told_apart(o.case))
+        while told + 1 < len(out) and out[told + 1].diagnosis == c.diagnosis and not sizes_told_apart(out[told + 1].case):
+            told += 1
+        out.insert(told + 1, c)
+    return out
 
 
 def summary(checks):

@@ -53,7 +53,8 @@ class Report:
         return min(self.containment, key=SEVERITY.index) if self.containment else "completed"
 
     def first_failure(self):
-        return next((c for c in self.graded if not c.passed), None)
+        # A reduction failure is shown first where N, K and N K differ, so its evidence can name the factor.
+        return next((c for c in diagnose.telling_order(self.graded) if not c.passed), None)
 
     @property
     def diagnoses(self):

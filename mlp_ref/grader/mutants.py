@@ -8,8 +8,13 @@ import numpy as np
 
 from mlp_ref.grader.evidence import GRADS, close, differs
 
+
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
+def _one(z, out):
+    return np.ones_like(z)
 
 
 RIGHT = {"relu": lambda z, out: (z > 0) * 1.0, "sigmoid": lambda z, out: out * (1 - out),
@@ -24,6 +29,10 @@ MUTANTS = (
     ("matmul_for_elementwise", "dz = dout @ f'(z) instead of dout * f'(z)", {}, {"act": np.matmul}),
     ("matmul_for_elementwise", "dW = dz^T * input instead of dz^T @ input", {}, {"dW": lambda dz, i: dz.T * i}),
     ("matmul_for_elementwise", "dh = dz2 * W2 instead of dz2 @ W2", {}, {"dx": np.multiply}),
+    ("activation_derivative_skipped", "the activation's derivative left out: dz = dout",
+     {"relu": _one, "sigmoid": _one}, {}),
+    ("activation_derivative_skipped", "g' left out of the chain into the hidden layer: dh = dJdy_hat @ W2",
+     {}, {"chain": lambda dout, dz: dout}),
 )
 
 
@@ -34,7 +43,8 @@ def _dW(dz, inp):
 def backprop(ev, derivs, ops, layers):
     """dW1, db1, dW2, db2 by hand from torch's forward values, with one planted bug in `layers`
     (1: hidden, 2: output). derivs {activation: f'(z, out)} replaces a derivative; ops replaces a
-    product: "act" for dout x f'(z), "dW" for (dz, input) -> dW, "dx" for (dz, W) -> dinput."""
+    product: "act" for dout x f'(z), "dW" for (dz, input) -> dW, "dx" for (dz, W) -> dinput, "chain" for
+    (dout, dz) -> what the output layer hands to dh (dz2, right)."""
     x = ev.input("x")
     dy = ev.input("dJdy_hat") if ev.case.kind == "backward" else ev.torch("dJdy_hat")
     z1, h, z2, y_hat, W2 = (ev.torch(k) for k in ("z1", "h", "z2", "y_hat", "W2"))
@@ -50,7 +60,7 @@ def backprop(ev, derivs, ops, layers):
         return right
 
     dz2 = product(2, "act", np.multiply)(dy, derivative(2, ev.case.g, z2, y_hat))
-    dh = product(2, "dx", np.matmul)(dz2, W2)
+    dh = product(2, "dx", np.matmul)(product(2, "chain", lambda dout, dz: dz)(dy, dz2), W2)
     dz1 = product(1, "act", np.multiply)(dh, derivative(1, ev.case.f, z1, h))
     dW2 = product(2, "dW", _dW)(dz2, h)
     dW1 = product(1, "dW", _dW)(dz1, x)

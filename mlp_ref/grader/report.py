@@ -30,7 +30,7 @@ def tolerance_line(dtype="float32"):
     t = GRADING[dtype]
     return (f"graded in {dtype}; pass when |submission - torch| <= {t.describe()} (mlp_ref.tolerances.GRADING), "
             f"noise = this case's |torch float32 - torch float64| scaled to {dtype} + the move of torch's answer "
-            f"when BCE's y_hat moves {BCE_EPS:g} toward 1/2")
+            f"under a BCE eps of {BCE_EPS:g} (y_hat moved toward 1/2, or added to y_hat (1 - y_hat))")
 
 
 def headroom_text(h):
@@ -96,7 +96,7 @@ def text(report):
     out = [f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
            f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(report.dtype), ""]
     for section in SECTION_ORDER:
-        checks = [c for c in report.checks if c.section == section]
+        checks = diagnose.telling_order([c for c in report.checks if c.section == section])
         if not checks:
             continue
         graded = section not in OPTIONAL or report.strict
