@@ -76,7 +76,7 @@ def test_float64_probe_runs_or_names_the_line_and_the_fix(name, reports):
     if name in manifest.FLOAT64_LINES:
         line, call = manifest.FLOAT64_LINES[name]
         assert r.probe.runs is False and r.probe.line == line
-        assert f"line {line} makes a float32 tensor with" in r.probe.text and call in r.probe.text
+        assert f"runs in float64: no" in r.probe.text and f"line {line} " in r.probe.text and call in r.probe.text
         assert r.probe.text in report.text(r)
     else:
         assert r.probe.runs is True, r.probe.text

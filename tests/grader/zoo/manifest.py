@@ -27,6 +27,8 @@ EXPECTED = {
     "correct_self_attributes.py": {"passed": True},
     "correct_no_grad_table.py": {"passed": True},
     "correct_matmul_ones.py": {"passed": True},
+    "correct_zero_grads_in_place.py": {"passed": True},
+    "correct_bce_eps_fused.py": {"passed": True},
     "bug_transposed_gradient.py": {"passed": False, "diagnosis": "transposed_gradient"},
     "bug_bias_not_summed.py": {"passed": False, "diagnosis": "bias_not_summed"},
     "bug_bias_not_summed_mean.py": {"passed": False, "diagnosis": "bias_not_summed"},
@@ -52,6 +54,8 @@ EXPECTED = {
     "bug_bce_clamped.py": {"passed": False, "diagnosis": "bce_clamped"},
     "bug_x_mutated_in_backward.py": {"passed": False, "diagnosis": "input_mutated"},
     "bug_relu_heaviside_one.py": {"passed": False, "diagnosis": "relu_derivative_at_zero"},
+    "bug_wrong_sign_bce.py": {"passed": False, "diagnosis": "wrong_sign"},
+    "bug_activation_derivative_skipped.py": {"passed": False, "diagnosis": "activation_derivative_skipped"},
     "fragile_exp_overflow.py": {"passed": True},
     "hostile_infinite_loop.py": {"passed": False, "contained": "timeout"},
     "hostile_unkillable_loop.py": {"passed": False, "contained": "timeout"},
@@ -74,6 +78,7 @@ EXPECTED_STRICT = {
     "correct_default_dtype_helpers.py": {"passed": False, "float64": False},
     "correct_numpy_round_trip.py": {"passed": False, "float64": False},
     "correct_relu_mask.py": {"passed": False, "float64": False},
+    "correct_zero_grads_in_place.py": {"passed": False, "float64": False},
     "fragile_exp_overflow.py": {"passed": False, "diagnosis": "non_finite"},
 }
 
@@ -105,6 +110,10 @@ WHY = {
     "correct_no_grad_table.py": "torch.no_grad() around every pass; activations from a name -> (f, f') table",
     "correct_matmul_ones.py": "bias gradients, bias broadcast and loss sums as products with a ones vector of "
                               "x's dtype",
+    "correct_zero_grads_in_place.py": "grads += into __init__'s torch.zeros, cleared with zero_(): right in float32; "
+                                      "in float64 the grads stay float32, reported by the probe only",
+    "correct_bce_eps_fused.py": "eps = 1e-8 in BCE's logs and in the fused gradient's denominator: moves dJdy_hat "
+                                "by eps / (y_hat (1 - y_hat)) on confident outputs, inside the policy's 1e-7",
     "bug_transposed_gradient.py": "dJdW1 = x^T dJdz1: (D, H), the transpose of torch's (H, D)",
     "bug_bias_not_summed.py": "in the per-sample loop dJdb1 is assigned, not added: the last sample's row "
                               "(right at batch 1)",
@@ -138,6 +147,10 @@ WHY = {
     "bug_x_mutated_in_backward.py": "backward zeroes its cached tensors in place, the caller's x among them; "
                                     "grads right, the next step sees x = 0",
     "bug_relu_heaviside_one.py": "ReLU' = torch.heaviside(z, 1): 1 at z = 0 where torch has 0",
+    "bug_wrong_sign_bce.py": "bce dJdy_hat = (y - y_hat) / (y_hat (1 - y_hat)) / N K: exactly -1 times torch's, "
+                             "and so every grad; mse right",
+    "bug_activation_derivative_skipped.py": "dJdh = dJdy_hat @ W2 (g' left out of the chain): dW1, db1 wrong "
+                                            "wherever g' != 1; g = identity right",
     "fragile_exp_overflow.py": "sigmoid = exp(z) / (1 + exp(z)): right on ordinary inputs, NaN once z > 88 in "
                                "float32; the robustness section reports it, --strict fails it",
     "hostile_infinite_loop.py": "forward's while loop never advances its index (stops itself after 60 s)",
@@ -185,6 +198,8 @@ BASE = {
     "bug_bce_clamped.py": "correct_vectorised.py",
     "bug_x_mutated_in_backward.py": "correct_vectorised.py",
     "bug_relu_heaviside_one.py": "correct_vectorised.py",
+    "bug_wrong_sign_bce.py": "correct_vectorised.py",
+    "bug_activation_derivative_skipped.py": "correct_vectorised.py",
 }
 
 # Correct files that do not run in float64: the line the float64 probe must name, and the call on it.
@@ -192,7 +207,12 @@ FLOAT64_LINES = {
     "correct_default_dtype_helpers.py": (50, "torch.ones(n)"),
     "correct_numpy_round_trip.py": (53, ".float()"),
     "correct_relu_mask.py": (40, "torch.tensor(0.0)"),
+    "correct_zero_grads_in_place.py": (100, ".zero_()"),
 }
+
+# Correct files the zoo's own float64 check (test_zoo_sanity.ZOO_RTOL, 1e-7) is too tight for, with the rtol
+# they get there: eps 1e-8 over y_hat (1 - y_hat) ~ 3e-4 on the confident case moves dJdy_hat ~3e-5 relative.
+ZOO_RTOL_OWN = {"correct_bce_eps_fused.py": {"float64": 1e-4}}
 
 # Where a broken file fails to import; the grader's message must give this line.
 ERROR_LINES = {"broken_syntax.py": 64, "broken_import.py": 6}
