@@ -42,14 +42,15 @@ def judge(case, arrays, expected, interface="homework", error=None):
     return diagnose.diagnose([check], expected)[0]
 
 
-def hand_backprop(case, expected, step=1, dact=None, act_product=np.multiply):
-    """Backprop by hand from torch's forward values; dact(name, z, out) may plant a wrong derivative."""
+def hand_backprop(case, expected, step=1, dact=None, act_product=np.multiply, chain_from_dy=False):
+    """Backprop by hand from torch's forward values; dact(name, z, out) may plant a wrong derivative,
+    chain_from_dy hands dJdy_hat, not dz2, to the hidden layer."""
     t = {k.split(".", 1)[1]: v.astype(np.float64) for k, v in expected[case.id].items() if k.startswith(f"{step}.")}
     right = {"relu": lambda z, o: (z > 0) * 1.0, "sigmoid": lambda z, o: o * (1 - o), "identity": lambda z, o: 1.0 + 0 * z}
     d = dact or (lambda name, z, o: right[name](z, o))
     dy = case.array("dJdy_hat").astype(np.float64) if case.kind == "backward" else t["dJdy_hat"]
     dz2 = dy * d(case.g, t["z2"], t["y_hat"])
-    dz1 = act_product(dz2 @ t["W2"], d(case.f, t["z1"], t["h"]))
+    dz1 = act_product((dy if chain_from_dy else dz2) @ t["W2"], d(case.f, t["z1"], t["h"]))
     x = case.array("x").astype(np.float64)
     out = {"dW2": dz2.T @ t["h"], "db2": dz2.sum(0), "dW1": dz1.T @ x, "db1": dz1.sum(0)}
     return {f"{step}.{k}": v.astype(case.dtype) for k, v in out.items()}
@@ -82,8 +83,14 @@ def plant(name, case, expected):
         a["J"], a["dJdy_hat"] = e["J"] * case.n * case.k, e["dJdy_hat"] * case.n * case.k
     elif name == "half_mse":
         a["J"], a["dJdy_hat"] = e["J"] / 2, e["dJdy_hat"] / 2
-    elif name == "wrong_sign":
+    elif name in ("wrong_sign", "wrong_sign_bce"):
         a["dJdy_hat"] = -e["dJdy_hat"]
+    elif name == "output_derivative_skipped_in_chain":
+        a.update(hand_backprop(case, expected, chain_from_dy=True))
+    elif name in ("output_derivative_skipped", "hidden_derivative_skipped"):
+        skipped = case.g if name == "output_derivative_skipped" else case.f
+        a.update(hand_backprop(case, expected, dact=lambda n, z, o: 1.0 + 0 * z if n == skipped
+                               else ((z > 0) * 1.0 if n == "relu" else (o * (1 - o) if n == "sigmoid" else 1.0 + 0 * z))))
     elif name == "split_mean_reduction":
         for s in range(1, case.steps + 1):
             a[f"{s}.dJdy_hat"] = e[f"{s}.dJdy_hat"] * case.n * case.k  # grads stay right: backward divides
@@ -111,6 +118,10 @@ PLANTED = [
     ("not_mean_reduced", "not_mean_reduced", dict(kind="loss", loss="bce")),
     ("half_mse", "half_mse", dict(kind="loss", loss="mse")),
     ("wrong_sign", "wrong_sign", dict(kind="loss", loss="mse")),
+    ("wrong_sign_bce", "wrong_sign", dict(kind="loss", loss="bce")),
+    ("output_derivative_skipped_in_chain", "activation_derivative_skipped", dict(kind="backward", f="relu", g="sigmoid")),
+    ("output_derivative_skipped", "activation_derivative_skipped", dict(kind="train", f="identity", g="sigmoid")),
+    ("hidden_derivative_skipped", "activation_derivative_skipped", dict(kind="backward", f="sigmoid", g="relu")),
     ("split_mean_reduction", "split_mean_reduction", dict(kind="train", f="relu", g="sigmoid")),
     ("gradients_accumulate", "gradients_accumulate", dict(kind="twice", f="relu", g="sigmoid", why="twice")),
     ("relu_derivative_at_zero", "relu_derivative_at_zero", dict(kind="train", f="relu", g="identity", why="zero")),
@@ -128,6 +139,51 @@ def test_each_rule_names_its_planted_bug_and_no_other(bug, diagnosis, where, dty
     check = judge(case, plant(bug, case, expected), expected)
     assert check.passed is False, f"{bug} planted, yet the case passed"
     assert check.diagnosis == diagnosis, f"{bug} planted, diagnosed {check.diagnosis}: {check.evidence}"
+
+
+@pytest.mark.parametrize("loss, formula, other", [("mse", "+2 (y_hat - y) / (N K)", "y_hat (1 - y_hat)"),
+                                                   ("bce", "(y_hat - y) / (y_hat (1 - y_hat)) / (N K)", "+2")])
+def test_wrong_sign_evidence_gives_the_cases_own_loss_formula(loss, formula, other, expected):
+    """A flipped BCE gradient is told BCE's dJdy_hat, never MSE's (and the reverse)."""
+    check = judge(find("loss", loss=loss), plant("wrong_sign", find("loss", loss=loss), expected), expected)
+    assert check.diagnosis == "wrong_sign" and formula in check.evidence and other not in check.evidence
+    assert "MSE" not in diagnose.WORDS["wrong_sign"] and "BCE" not in diagnose.WORDS["wrong_sign"]
+
+
+@pytest.mark.parametrize("g", ["identity"])
+def test_skipped_derivative_of_identity_changes_nothing_and_the_case_passes(g, expected):
+    """Negative control: identity' = 1, so leaving it out is no bug and the rule has nothing to say."""
+    case = find("backward", "relu", g)
+    a = {**torch_arrays(case, expected), **hand_backprop(case, expected, chain_from_dy=True)}
+    check = judge(case, a, expected)
+    assert check.passed and check.diagnosis is None
+
+
+@pytest.mark.parametrize("where, n, reading", [
+    (dict(kind="loss", loss="mse"), 6, "off by K = 3: divided by N only, not N K = 18"),
+    (dict(kind="loss", loss="mse", n=1), 1, "cannot be told apart"),
+])
+def test_not_mean_reduced_names_the_factor_and_says_when_the_sizes_blur_it(where, n, reading, expected):
+    """J and dJdy_hat divided by N only: K times torch's. With N = 1, K is also N K, and the evidence says so."""
+    case = find(**where)
+    e, a = expected[case.id], torch_arrays(case, expected)
+    a["J"], a["dJdy_hat"] = e["J"] * case.k, e["dJdy_hat"] * case.k
+    check = judge(case, a, expected)
+    assert case.n == n and check.diagnosis == "not_mean_reduced" and reading in check.evidence, check.evidence
+
+
+def test_reduction_failures_are_told_first_where_n_k_and_nk_differ(expected):
+    """The report's order: an N = 1 failure follows the N > 1 one with the same diagnosis, which is told in full."""
+    checks = []
+    for n in (1, 6):
+        case = find("loss", loss="mse", n=n)
+        e, a = expected[case.id], torch_arrays(case, expected)
+        a["J"], a["dJdy_hat"] = e["J"] * case.k, e["dJdy_hat"] * case.k
+        checks.append(judge(case, a, expected))
+    ordered = diagnose.telling_order(checks)
+    assert [c.case.n for c in ordered] == [6, 1]
+    # Negative control: with no case that tells the sizes apart, the order stays as it was.
+    assert diagnose.telling_order(checks[:1]) == checks[:1]
 
 
 def test_relu_zero_rule_is_silent_where_no_preactivation_is_zero(expected):
@@ -215,9 +271,13 @@ def test_diagnose_returns_new_checks_and_leaves_its_input_alone(expected):
 
 
 # --- BCE near 0 and 1: a clamp or a large eps fails with bce_clamped; eps <= 1e-7 passes -----------------
-def bce(y_hat, y, clamp=0.0, eps=0.0):
-    """J and dJdy_hat in float64 by numpy, with y_hat clamped to [clamp, 1 - clamp] or eps in logs/denominators."""
+def bce(y_hat, y, clamp=0.0, eps=0.0, fused_eps=None):
+    """J and dJdy_hat in float64 by numpy, with y_hat clamped to [clamp, 1 - clamp] or eps in logs/denominators;
+    fused_eps: dJdy_hat as the fused (y_hat - y) / (y_hat (1 - y_hat) + fused_eps), eps also in J's logs."""
     p = np.clip(y_hat, clamp, 1 - clamp) if clamp else y_hat
+    if fused_eps is not None:
+        J = -np.mean(y * np.log(p + fused_eps) + (1 - y) * np.log(1 - p + fused_eps))
+        return J, (p - y) / (p * (1 - p) + fused_eps) / y.size
     J = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
     return J, (-y / (p + eps) + (1 - y) / (1 - p + eps)) / y.size
 
@@ -226,7 +286,8 @@ CONFIDENT_LOSS = dict(kind="loss", loss="bce", why="confident")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("variant", [dict(clamp=1e-3), dict(eps=1e-3)], ids=["clamp 1e-3", "eps 1e-3"])
+@pytest.mark.parametrize("variant", [dict(clamp=1e-3), dict(eps=1e-3), dict(fused_eps=1e-4)],
+                         ids=["clamp 1e-3", "eps 1e-3", "fused eps 1e-4"])
 def test_bce_clamp_or_large_eps_near_0_and_1_is_named(variant, dtype, expected):
     case = find(dtype=dtype, **CONFIDENT_LOSS)
     J, dJdy_hat = bce(case.array("y_hat").astype(np.float64), case.array("y").astype(np.float64), **variant)
@@ -235,8 +296,9 @@ def test_bce_clamp_or_large_eps_near_0_and_1_is_named(variant, dtype, expected):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("variant", [dict(clamp=1e-7), dict(eps=1e-7), dict(eps=1e-12)],
-                         ids=["clamp 1e-7", "eps 1e-7", "eps 1e-12"])
+@pytest.mark.parametrize("variant", [dict(clamp=1e-7), dict(eps=1e-7), dict(eps=1e-12), dict(fused_eps=1e-7),
+                                     dict(fused_eps=1e-8)],
+                         ids=["clamp 1e-7", "eps 1e-7", "eps 1e-12", "fused eps 1e-7", "fused eps 1e-8"])
 def test_bce_eps_up_to_1e_7_passes_on_confident_predictions(variant, dtype, expected):
     """The tolerance's side of the line: the legitimate eps moves dJdy_hat by ~1e-7 / 2e-4 there, and passes."""
     case = find(dtype=dtype, **CONFIDENT_LOSS)
@@ -244,6 +306,28 @@ def test_bce_eps_up_to_1e_7_passes_on_confident_predictions(variant, dtype, expe
     check = judge(case, {"J": np.asarray(J, dtype), "dJdy_hat": dJdy_hat.astype(dtype)}, expected)
     assert check.passed, check.comparison.describe() if check.comparison else check.message
     assert check.headroom <= 0.1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fused_eps", [1e-7, 1e-8])
+def test_bce_clamped_never_names_an_eps_the_policy_allows(fused_eps, dtype, expected):
+    """An error that grows as 1 / (y_hat (1 - y_hat)) with the size of an allowed eps is not a clamp: J made
+    wrong elsewhere fails the case, and bce_clamped stays silent rather than say 'eps about 1e-8, keep <= 1e-7'."""
+    case = find(dtype=dtype, **CONFIDENT_LOSS)
+    J, dJdy_hat = bce(case.array("y_hat").astype(np.float64), case.array("y").astype(np.float64), fused_eps=fused_eps)
+    arrays = {"J": np.asarray(J * 1.5, dtype), "dJdy_hat": dJdy_hat.astype(dtype)}
+    event = {"case": case.id, "arrays": {k: pack(v) for k, v in arrays.items()}}
+    check = verdict.case_check(case, expected[case.id], event, "homework", NOISE.get(case.id))
+    assert check.passed is False and check.quantity == "J"
+    # The per-check rules alone (the pattern rules read across a whole battery, absent here).
+    assert diagnose.per_check(check, expected) is None
+    # Negative control: the same error shape with eps 1e-6 is named, with its size.
+    J, dJdy_hat = bce(case.array("y_hat").astype(np.float64), case.array("y").astype(np.float64), fused_eps=1e-6)
+    event = {"case": case.id, "arrays": {k: pack(v) for k, v in {"J": np.asarray(J * 1.5, dtype),
+                                                                 "dJdy_hat": dJdy_hat.astype(dtype)}.items()}}
+    found = diagnose.per_check(verdict.case_check(case, expected[case.id], event, "homework", NOISE.get(case.id)),
+                               expected)
+    assert found is not None and found[0] == "bce_clamped" and "1e-06" in found[1], found
 
 
 def test_confident_cases_are_confident_not_saturated(expected):

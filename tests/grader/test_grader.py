@@ -238,7 +238,8 @@ def test_check_dtype_float64_grades_in_float64_and_fails_a_float32_only_file(cap
     assert {c["case"]["dtype"] for c in data["checks"] if c["case"]} == {"float64"}
     # Negative control: torch.ones(n) in float64 raises, and here float64 is what is graded.
     code, out = check([str(ZOO / "correct_default_dtype_helpers.py"), "--dtype", "float64"], capsys)
-    assert code == 1 and "line 50 makes a float32 tensor with torch.ones(n); pass dtype=x.dtype" in out.out
+    # x is not in scope in backward(self, dJdy_hat): the fix names its argument.
+    assert code == 1 and "line 50 makes a float32 tensor with torch.ones(n); pass dtype=dJdy_hat.dtype" in out.out
 
 
 def test_check_fails_a_buggy_submission_with_exit_1_and_names_the_bug(capsys):

@@ -64,6 +64,16 @@ def test_a_float64_answer_in_a_float32_case_passes_with_a_note(tmp_path):
 def test_a_python_float_loss_value_is_accepted(tmp_path):
     r = graded(tmp_path, CORRECT.replace("    return J, 2 * diff / diff.numel()", "    return J.item(), 2 * diff / diff.numel()"))
     assert r.passed
+    # The interface allows a Python float J; a number has no dtype of its own, so no dtype note.
+    assert not any("returned float64" in c.note for c in r.checks)
+
+
+def test_a_float64_tensor_loss_value_in_a_float32_case_keeps_the_note(tmp_path):
+    """Negative control for the Python float: a real float64 tensor J is still noted."""
+    r = graded(tmp_path, CORRECT.replace("    return J, 2 * diff / diff.numel()",
+                                         "    return J.double(), 2 * diff / diff.numel()"))
+    assert r.passed
+    assert any("returned float64 in a float32 case" in c.note for c in r.checks if c.case and c.case.loss == "mse")
 
 
 @pytest.mark.parametrize("template", ["homework_mlp.py", "numpy_mlp.py"])

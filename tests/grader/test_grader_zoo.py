@@ -167,3 +167,44 @@ def test_report_states_the_tolerance_first_and_the_headroom_per_section_and_over
     data = report.as_json(r)
     assert data["headroom"]["overall"] == overall and data["headroom"]["sections"]["edge"] == r.headroom("edge")
     assert (overall <= 0.1) is r.passed
+
+
+# --- what the report says, where the blind submissions showed it could mislead -------------------------------
+def test_reduction_failure_shown_first_where_n_k_and_nk_differ(reports):
+    """Both losses divide by N only: the first failure told names the factor K, on a case with N > 1."""
+    from mlp_ref.grader import report
+
+    r = reports["bug_not_mean_reduced_batch.py"]
+    first = r.first_failure()
+    assert first.case.n > 1 and first.case.k > 1 and "off by K = 3: divided by N only" in first.evidence
+    told = [line for line in report.text(r).splitlines() if "diagnosis [not_mean_reduced]" in line]
+    assert "divided by N only, not N K" in told[0] and "cannot be told apart" not in told[0]
+
+
+def test_bce_wrong_sign_evidence_follows_bce(reports):
+    from mlp_ref.grader import report
+
+    text = report.text(reports["bug_wrong_sign_bce.py"])
+    assert "(y_hat - y) / (y_hat (1 - y_hat)) / (N K)" in text and "MSE" not in text
+
+
+def test_item_loss_gets_no_dtype_note(reports):
+    assert not any("returned float64" in c.note for c in reports["correct_item_loss.py"].checks)
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_float64_probe_worst_error_is_at_most_a_tenth_of_its_allowance_where_it_runs(name, reports):
+    """The probe's margin for legitimate formulas (eps up to 1e-7 in BCE included), as in float32."""
+    probes = [c.headroom for c in reports[name].checks if c.section == "probe" and c.headroom is not None]
+    if name not in manifest.FLOAT64_LINES:
+        assert probes and max(probes) <= 0.1, max(probes)
+
+
+def test_probe_says_runs_no_only_when_the_file_does_not_run(reports):
+    """Numbers beyond the float64 allowance are not 'runs in float64: no'; a crash or a wrong dtype is."""
+    for name, r in reports.items():
+        probes = [c for c in r.checks if c.section == "probe" and c.passed is False]
+        if r.probe.runs is False:
+            assert any(c.error or c.failure is None or c.comparison.problem for c in probes), name
+        elif probes:
+            assert "runs in float64: no" not in r.probe.text, name
