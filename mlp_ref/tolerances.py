@@ -83,7 +83,7 @@ class GradingTolerance(NamedTuple):
 GRADING = {
     # float32 (the assignment's dtype, torch's default): the correct-style zoo files move a quantity by at
     # most 2.2e-6 of its tensor's max (einsum's dW1), 0.045 of this allowance, so the room is > 20x; every
-    # zoo bug lands >= 167x beyond it (BCE clamped at 1e-3; the next, half MSE, 8e3x).
+    # zoo bug lands >= 87x beyond it (BCE clamped at 1e-3; the next, half MSE, 8e3x).
     "float32": GradingTolerance(rtol=3e-5, scale=3e-5, noise_factor=20.0),
     # float64 (--dtype float64): summation order moves ~1e-14, eps 1e-12 in BCE ~1e-11 on ordinary outputs
     # (more on confident ones, which the noise term covers): 1e-9 leaves > 100x room, bugs seven decades out.
