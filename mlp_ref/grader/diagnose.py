@@ -274,7 +274,9 @@ def telling_order(checks):
     for c in (c for c in checks if _blurred(c, checks)):
         told = next(i for i, o in enumerate(out) if o.passed is False and o.diagnosis == c.diagnosis
                     and sizes_told_apart(o.case))
-        while told + 1 < len(out) and out[told + 1].diagnosis == c.diagnosis and not sizes_told_apart(out[told + 1].case):
+        # After any blurred ones already moved there, so they keep their own order.
+        while told + 1 < len(out) and out[told + 1].diagnosis == c.diagnosis \
+                and not sizes_told_apart(out[told + 1].case):
             told += 1
         out.insert(told + 1, c)
     return out

@@ -30,7 +30,8 @@ MUTANTS = (
     ("matmul_for_elementwise", "dW = dz^T * input instead of dz^T @ input", {}, {"dW": lambda dz, i: dz.T * i}),
     ("matmul_for_elementwise", "dh = dz2 * W2 instead of dz2 @ W2", {}, {"dx": np.multiply}),
     # The chain form first: where dW2 agrees and dW1 does not, it is the one that fits.
-    ("activation_derivative_skipped", "g' left out of what the output layer hands back: dh = dJdy_hat @ W2, not dz2 @ W2",
+    ("activation_derivative_skipped",
+     "g' left out of what the output layer hands back: dh = dJdy_hat @ W2, not dz2 @ W2",
      {}, {"chain": lambda dout, dz: dout}),
     ("activation_derivative_skipped", "the activation's derivative left out: dz = dout",
      {"relu": _one, "sigmoid": _one}, {}),

@@ -89,8 +89,9 @@ def plant(name, case, expected):
         a.update(hand_backprop(case, expected, chain_from_dy=True))
     elif name in ("output_derivative_skipped", "hidden_derivative_skipped"):
         skipped = case.g if name == "output_derivative_skipped" else case.f
-        a.update(hand_backprop(case, expected, dact=lambda n, z, o: 1.0 + 0 * z if n == skipped
-                               else ((z > 0) * 1.0 if n == "relu" else (o * (1 - o) if n == "sigmoid" else 1.0 + 0 * z))))
+        right = {"relu": lambda z, o: (z > 0) * 1.0, "sigmoid": lambda z, o: o * (1 - o),
+                 "identity": lambda z, o: 1.0 + 0 * z}
+        a.update(hand_backprop(case, expected, dact=lambda n, z, o: 1.0 + 0 * z if n == skipped else right[n](z, o)))
     elif name == "split_mean_reduction":
         for s in range(1, case.steps + 1):
             a[f"{s}.dJdy_hat"] = e[f"{s}.dJdy_hat"] * case.n * case.k  # grads stay right: backward divides
@@ -119,7 +120,8 @@ PLANTED = [
     ("half_mse", "half_mse", dict(kind="loss", loss="mse")),
     ("wrong_sign", "wrong_sign", dict(kind="loss", loss="mse")),
     ("wrong_sign_bce", "wrong_sign", dict(kind="loss", loss="bce")),
-    ("output_derivative_skipped_in_chain", "activation_derivative_skipped", dict(kind="backward", f="relu", g="sigmoid")),
+    ("output_derivative_skipped_in_chain", "activation_derivative_skipped",
+     dict(kind="backward", f="relu", g="sigmoid")),
     ("output_derivative_skipped", "activation_derivative_skipped", dict(kind="train", f="identity", g="sigmoid")),
     ("hidden_derivative_skipped", "activation_derivative_skipped", dict(kind="backward", f="sigmoid", g="relu")),
     ("split_mean_reduction", "split_mean_reduction", dict(kind="train", f="relu", g="sigmoid")),

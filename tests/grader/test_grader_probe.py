@@ -70,7 +70,8 @@ def helper():
 def test_scan_names_grads_cleared_in_place_and_not_other_buffers():
     """zero_() in clear_grad_and_cache or on a grad keeps __init__'s float32; a buffer zeroed elsewhere is no grad."""
     found = {f.line: f for f in scan(CLEARS)}
-    assert found[11].fix == CLEAR_FIX and found[11].said().startswith("line 11 clears the grads in place with g.zero_()")
+    assert found[11].fix == CLEAR_FIX
+    assert found[11].said().startswith("line 11 clears the grads in place with g.zero_()")
     assert found[15].fix == CLEAR_FIX
     assert 14 not in found  # negative control: self.buffer.zero_() in backward
 
