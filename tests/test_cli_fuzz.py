@@ -85,7 +85,7 @@ def sandbox_dir(tmp_path_factory):
     for command, codes in OUTCOMES.items():
         if command == CONTROL:
             continue
-        assert codes[2] >= 3 and codes[0] + codes[1] >= 3, (command, dict(codes))
+        assert codes[2] >= 3 and codes[0] + codes[1] >= 1, (command, dict(codes))
 
 
 def _fingerprint():
@@ -177,6 +177,8 @@ KEYS = ("x", "y", "W1", "b1", "W2", "b2", "f", "g", "loss", "reduction", "negati
 def valid_problem(sandbox_dir):
     code, err, _ = run_cli(["explain", "--write-input", "valid.json"], sandbox_dir)
     assert code == 0, err
+    # The unmodified problem runs through: the coverage count then never rests on a lucky draw.
+    assert assert_clean(["explain", "--input", "valid.json"], sandbox_dir, "explain --input")[0] == 0
     return json.loads((sandbox_dir / "valid.json").read_text())
 
 
