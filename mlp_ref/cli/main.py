@@ -19,6 +19,7 @@ COMMANDS = {
     "explain": ("mlp_ref.cli.explain", "print one small MLP's gradients as products of explicit Jacobians, three ways side by side"),
     "demo": ("mlp_ref.cli.demo", "measure a textbook claim about MLPs (vanishing, softmax, ..., or all) and say if the numbers support it"),
     "check": ("mlp_ref.cli.check", "grade a hand-written backprop (a file, or every *.py in a folder) against torch, with diagnoses"),
+    "autograder": ("mlp_ref.cli.autograder", "build a Gradescope autograder zip from an assignment config (assignment.toml)"),
 }
 
 
