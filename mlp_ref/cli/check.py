@@ -1,7 +1,10 @@
-"""`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV."""
+"""`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV
+and a class report."""
+import importlib.util
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from mlp_ref.cli import files
@@ -16,7 +19,10 @@ TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
 
 def add_arguments(p):
     d = Limits()
-    p.add_argument("path", nargs="?", help="a submission (.py) or a folder: every *.py under it is graded, in parallel")
+    p.add_argument("path", nargs="?", help="a submission (.py or .ipynb) or a folder: every .py and .ipynb under "
+                   "it is graded, in parallel")
+    p.add_argument("--config", metavar="FILE", help="the assignment's config (assignment.toml): points per section, "
+                   "dtype, strict, timeout; --gradescope then writes one test per section")
     p.add_argument("--template", choices=tuple(TEMPLATES), help="print a blank submission to start from and exit")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'passed'")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE; for a folder, "
@@ -45,7 +51,7 @@ def run(args):
     path = Path(args.path)
     limits = Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
     if path.is_dir():
-        return _folder(path, args, limits)
+        return _folder(path, args, limits, strict, assignment, seed)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
     r = grade.grade(path, limits=limits, strict=args.strict, dtype=args.dtype,
                     from_parent=threading.active_count() == 1 and not grade.answers_ready())
@@ -92,5 +98,12 @@ def _folder(path, args, limits):
     passed = all(r.passed for r in reports)
     if args.json:
         print(dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}))
+    summary = classreport.summarise(reports, scores, top, elapsed)
+    text = classreport.markdown(summary, f"Class report: {assignment.name if assignment else path}")
+    if args.report:
+        Path(args.report).write_text(text)
+    if args.plot:
+        classreport.plot(summary, args.plot)
+    sys.stderr.write(text)
     print(f"mlp-ref check: {sum(r.passed for r in reports)}/{len(reports)} submissions pass", file=sys.stderr)
     return refuse("check", failed[0]) if failed else (0 if passed else 1)

@@ -106,3 +106,17 @@ def plot(summary, path):
     right.set(title="diagnoses", xlabel="students")
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def flag_text(report):
+    """The report's integrity flags in one CSV cell: 'kind: token at line N: quote' joined by ' | '."""
+    module = getattr(report, "module", None)
+    return " | ".join(f.describe(module.where(f.line) if module else None) for f in getattr(report, "flags", []))
+
+
+def csv_columns(reports, scores=None):
+    """The columns a folder run adds to the CSV: the assignment's score (with a config), flags, notes."""
+    columns = {} if scores is None else {"assignment_score": [f"{s:g}" for s in scores]}
+    columns["flags"] = [flag_text(r) for r in reports]
+    columns["note"] = [getattr(r, "note", "") for r in reports]
+    return columns

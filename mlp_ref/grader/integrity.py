@@ -69,7 +69,7 @@ def _tree_flags(tree):
                 if kind:
                     found.append((kind, f"import {module}", node.lineno))
         elif isinstance(node, ast.Attribute):
-            dotted = _dotted(node) or f"....{node.attr}"
+            dotted = _dotted(node) or f".{node.attr}"
             if node.attr in ("autograd", "func") and not dotted.startswith("torch."):
                 continue  # only torch's: `self.func` is nobody's business
             if node.attr in ("fork", "forkpty") and not dotted.startswith("os."):

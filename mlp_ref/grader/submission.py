@@ -116,21 +116,24 @@ def _refused(path, message, note, strict):
 
 
 def grade_folder(files, *, jobs=None, on_progress=None, **kwargs):
-    """Reports for [(path, note)], `jobs` at a time. on_progress(done, total, elapsed_s, current_path) is
-    called as each one starts and ends; whatever goes wrong grading one submission fails that one alone."""
+    """Reports for [(path, note)], `jobs` at a time. on_progress(done, total, elapsed_s, current, finished) is
+    called as each one starts (finished False) and ends (True); `current` is the one started last.
+    Whatever goes wrong grading one submission fails that one alone."""
     jobs = jobs or os.cpu_count() or 1
     grade.expected(kwargs.get("seed", 0))
     total, done, t0, lock = len(files), 0, time.perf_counter(), threading.Lock()
+    current = None
 
-    def tell(current):
+    def tell(finished):
         if on_progress is not None:
-            on_progress(done, total, time.perf_counter() - t0, current)
+            on_progress(done, total, time.perf_counter() - t0, current, finished)
 
     def one(item):
-        nonlocal done
+        nonlocal done, current
         path, note = item
         with lock:
-            tell(path)
+            current = path
+            tell(False)
         try:
             report = grade_file(path, note=note, **kwargs)
         except Exception as e:  # noqa: BLE001  (one unreadable submission must not stop the folder)
@@ -138,7 +141,7 @@ def grade_folder(files, *, jobs=None, on_progress=None, **kwargs):
             report.flags, report.note, report.module = [], note, None
         with lock:
             done += 1
-            tell(path)
+            tell(True)
         return report
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
