@@ -196,6 +196,7 @@ def entry(path, results, output_path, work_dir, opts):
     results: the write end of the pipe the parent reads (a multiprocessing Connection; only its fd is used).
     """
     os.setsid()  # its own process group, so the grader can kill it with everything it started
+    become_subreaper()  # and what leaves the group (setsid) stays below it, to be killed at the end
     os.chdir(work_dir)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -210,6 +211,7 @@ def entry(path, results, output_path, work_dir, opts):
     try:
         run_battery(os.path.abspath(path), source, results.fileno(), opts)
     finally:
+        kill_descendants(os.getpid())
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
         os._exit(0)
 
