@@ -1,0 +1,88 @@
+"""results.json from a Report and an assignment: the section's points shared by its checks, only the
+assignment's dtype scored, left-out sections reported for 0, the staff-only test hidden, Markdown
+a student can act on, and Gradescope's field names."""
+from pathlib import Path
+
+import pytest
+
+from mlp_ref.grader import battery, config, grade, gradescope, submission
+from mlp_ref.grader.verdict import Check
+
+ZOO = Path(__file__).parent / "zoo"
+HW1 = config.load(Path(__file__).parent / "configs" / "hw1.toml")
+CASES = battery.build()
+FEW = [c for c in CASES if c.kind == "train"][:4] + [c for c in CASES if c.kind == "loss"][:4] + \
+    [c for c in CASES if c.kind == "backward"][:2]
+TEST_FIELDS = {"name", "score", "max_score", "output", "output_format", "visibility"}
+
+
+def _report(passes):
+    """A Report whose loss section has float32 checks passing as given, plus one float64 loss check failing."""
+    loss32 = [c for c in CASES if c.section == "loss" and c.dtype == "float32"]
+    loss64 = next(c for c in CASES if c.section == "loss" and c.dtype == "float64")
+    checks = [Check("imports", "interface", True)]
+    checks += [Check(c.describe, "loss", ok, case=c) for c, ok in zip(loss32, passes)]
+    checks.append(Check(loss64.describe, "loss", False, case=loss64, message="off"))
+    return grade.Report("hw.py", checks=checks, interface="homework")
+
+
+@pytest.mark.parametrize("passes, points", [([True] * 4, 2.0), ([True, True, True, False], 1.5),
+                                            ([False] * 4, 0.0)])
+def test_a_sections_points_are_shared_by_its_checks_in_the_assignments_dtype(passes, points):
+    # 2 points over 4 float32 loss checks: 0.5 each; the failing float64 check is the probe, not scored.
+    losses = next(s for s in gradescope.sections(_report(passes), HW1) if s.name == "losses")
+    assert losses.score == points and len(losses.graded) == 4 and len(losses.probe) == 1
+
+
+def test_a_left_out_section_is_reported_for_no_points():
+    r = _report([True] * 4)
+    res = gradescope.results(r, HW1)
+    interface = next(t for t in res["tests"] if t["name"] == "interface")
+    assert interface["max_score"] == 0 and interface["score"] == 0 and "carries no points" in interface["output"]
+
+
+def test_the_fields_are_gradescopes_and_the_staff_test_is_hidden():
+    res = gradescope.results(_report([True] * 4), HW1)
+    assert {"score", "execution_time", "output", "stdout_visibility", "tests"} <= set(res)
+    assert res["stdout_visibility"] == "hidden"
+    assert all(set(t) == TEST_FIELDS and t["output_format"] == "md" for t in res["tests"])
+    staff = [t for t in res["tests"] if t["name"].startswith("staff only")]
+    assert len(staff) == 1 and staff[0]["visibility"] == "hidden" and staff[0]["max_score"] == 0
+    assert "float64 probe (not scored): 0 / 1 pass" in staff[0]["output"]
+
+
+def test_a_buggy_submissions_row_shows_the_first_failure_numbers_and_the_diagnosis():
+    r = submission.grade_file(ZOO / "bug_wrong_sign.py", cases=FEW)
+    res = gradescope.results(r, HW1)
+    assert len(res["tests"]) <= 20
+    assert res["score"] < HW1.total_points
+    e2e = next(t for t in res["tests"] if t["name"] == "end to end")
+    assert e2e["visibility"] == "after_due_date" and e2e["score"] < e2e["max_score"] == 4
+    out = e2e["output"]
+    assert "checks pass" in out and "First failure:" in out and "mismatched" in out and "torch =" in out
+    assert "**Diagnosis `wrong_sign`**" in out
+
+
+def test_integrity_flags_go_to_the_staff_test_only():
+    r = submission.grade_file(ZOO / "correct_autograd_imported.py", cases=FEW)
+    res = gradescope.results(r, HW1)
+    staff = next(t for t in res["tests"] if t["visibility"] == "hidden" and t["name"].startswith("staff"))
+    assert "torch.autograd" in staff["output"]
+    assert not any("torch.autograd" in t["output"] for t in res["tests"] if t is not staff)
+    assert res["score"] == gradescope.total(r, HW1)
+
+
+def test_the_grader_failing_still_gives_a_visible_plea_and_a_hidden_traceback():
+    res = gradescope.grader_failed("Traceback (most recent call last):\n  boom")
+    assert res["score"] == 0
+    visible = [t for t in res["tests"] if t["visibility"] == "visible"]
+    hidden = [t for t in res["tests"] if t["visibility"] == "hidden"]
+    assert visible[0]["name"] == "The autograder failed; tell your instructor" and "boom" in hidden[0]["output"]
+
+
+def test_run_never_raises_on_a_broken_config(tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "assignment.json").write_text("{ broken")
+    res = gradescope.run(tmp_path, tmp_path / "assignment.json")
+    assert res["score"] == 0 and res["tests"][0]["name"] == gradescope.FAILED_NAME
+    assert "JSONDecodeError" in res["tests"][1]["output"]
