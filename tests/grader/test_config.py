@@ -90,3 +90,10 @@ def test_both_subcommands_refuse_a_malformed_config_with_one_line_and_exit_2(tmp
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sections.losses.visibility" in err and "public" in err
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_readme_config_is_a_valid_assignment(tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    text = readme.split("cat > assignment.toml <<'EOF'", 1)[1].split("\nEOF\n", 1)[0]
+    a = _load(tmp_path, text.split("\n", 1)[1])
+    assert a.total_points == 10 and a.sections["end_to_end"].visibility == "after_due_date"
