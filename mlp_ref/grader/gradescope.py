@@ -111,6 +111,12 @@ def section_output(s, report, assignment):
     return "\n".join(out)
 
 
+def _headroom(report):
+    """The worst error / allowance over the graded checks, where the grader measures it (else None)."""
+    measure = getattr(report, "headroom_graded", None)
+    return measure() if callable(measure) else None
+
+
 def staff_output(report, scores, assignment):
     """The hidden test: what was graded, the probe, the integrity flags, how the run went."""
     module = getattr(report, "module", None)
@@ -124,9 +130,9 @@ def staff_output(report, scores, assignment):
         other = "float64" if assignment.dtype == "float32" else "float32"
         out.append(f"{other} probe (not scored): {len(probe) - len(failed)} / {len(probe)} pass"
                    + (f"; first failure: {failed[0].name}" if failed else ""))
-    headroom = getattr(report, "headroom", None)
+    headroom = _headroom(report)
     if headroom is not None:
-        out.append(f"headroom: {headroom}")
+        out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
     flags = getattr(report, "flags", [])
     out.append(f"integrity flags ({len(flags)}, for a human to review; they cost no points):")
     out += [f"- {f.describe(module.where(f.line) if module else None)}" for f in flags] or ["- none"]

@@ -91,10 +91,8 @@ def grade_file(path, *, note="", **kwargs):
             py = Path(tmp, path.stem + ".py")
             py.write_text(module.source)
             report = grade.grade(py, **kwargs)
+        # Lines stay the module's in the checks; every rendering maps them back (notebook_lines).
         report.path = str(path)
-        for c in report.checks:
-            c.message = notebook_lines(c.message, module)
-        report.problem = notebook_lines(report.problem, module)
         source = module.source
     else:
         report = grade.grade(path, **kwargs)

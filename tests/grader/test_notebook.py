@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import battery, notebook, submission
+from mlp_ref.grader import battery, notebook, report, submission
 
 ZOO = Path(__file__).parent / "zoo"
 FEW = [c for c in battery.build(0) if c.kind == "train"][:2] + [c for c in battery.build(0) if c.kind == "loss"][:2]
@@ -65,7 +65,8 @@ def test_an_error_in_a_notebook_is_reported_by_cell_and_line(tmp_path):
     p.write_text(nb(("markdown", "intro"), ("code", "import numpy as np\n%who"), ("code", "x = 1\n\ndef f(:\n    pass")))
     r = submission.grade_file(p, cases=FEW)
     assert not r.passed and r.interface is None
-    assert "cell 3, line 3" in r.checks[0].message and "def f(:" in r.checks[0].message
+    text = submission.notebook_lines(report.text(r), r.module)
+    assert "cell 3, line 3: def f(:" in text and "line 6:" not in text  # the line of the module it became
 
 
 def test_a_broken_notebook_fails_its_import_check_with_the_reason(tmp_path):
