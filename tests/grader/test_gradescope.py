@@ -1,10 +1,12 @@
 """results.json from a Report and an assignment: the section's points shared by its checks, only the
 assignment's dtype scored, left-out sections reported for 0, the staff-only test hidden, Markdown
 a student can act on, and Gradescope's field names."""
+import json
 from pathlib import Path
 
 import pytest
 
+from mlp_ref.cli import main as cli
 from mlp_ref.grader import battery, config, grade, gradescope, submission
 from mlp_ref.grader.verdict import Check
 
@@ -86,3 +88,23 @@ def test_run_never_raises_on_a_broken_config(tmp_path):
     res = gradescope.run(tmp_path, tmp_path / "assignment.json")
     assert res["score"] == 0 and res["tests"][0]["name"] == gradescope.FAILED_NAME
     assert "JSONDecodeError" in res["tests"][1]["output"]
+
+
+def test_the_staff_test_shows_headroom_where_the_grader_measures_it():
+    class Measured(grade.Report):
+        def headroom_graded(self):
+            return 0.25
+
+    r = _report([True] * 4)
+    assert "headroom" not in gradescope.staff_output(r, gradescope.sections(r, HW1), HW1)
+    m = Measured("hw.py", checks=r.checks, interface="homework")
+    assert "worst graded error is 0.25 of its allowance" in gradescope.staff_output(m, gradescope.sections(m, HW1), HW1)
+
+
+def test_check_with_a_config_writes_the_sectioned_results_json(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    hw1 = Path(__file__).parent / "configs" / "hw1.toml"
+    code = cli.main(["check", str(ZOO / "correct_vectorised.py"), "--config", str(hw1), "--gradescope", str(out)])
+    assert code == 0 and "HW1: backprop by hand: 10 / 10 points" in capsys.readouterr().out
+    res = json.loads(out.read_text())
+    assert res["score"] == 10.0 and {t["name"] for t in res["tests"]} >= {"losses", "end to end", "contract"}
