@@ -39,8 +39,12 @@ class SectionScore:
         return self.points * len(self.passed) / len(self.graded)
 
 
+BATTERY_WIDE = ("interface", "contract")  # checks of every case at once: scored whatever the dtype
+
+
 def _scored(check, dtype):
-    return check.case is None or dtype == "both" or check.case.dtype == dtype
+    # A failed contract check names the case it caught, in either dtype: that does not make it a probe.
+    return check.section in BATTERY_WIDE or check.case is None or dtype == "both" or check.case.dtype == dtype
 
 
 def sections(report, assignment):
@@ -63,7 +67,7 @@ def unscorable(assignment, cases=None):
     cases = battery.build(assignment.seed) if cases is None else cases
     for name, conf in assignment.sections.items():
         grader_section = config.SECTIONS[name]
-        if conf.points == 0 or grader_section in ("interface", "contract"):
+        if conf.points == 0 or grader_section in BATTERY_WIDE:
             continue
         if not any(c.section == grader_section and (assignment.dtype == "both" or c.dtype == assignment.dtype)
                    for c in cases):
@@ -88,7 +92,7 @@ def _first_failure_md(check, module):
 
 def section_output(s, report, assignment):
     """The Markdown a student reads under one section's test."""
-    per_case = config.SECTIONS[s.name] not in ("interface", "contract")
+    per_case = config.SECTIONS[s.name] not in BATTERY_WIDE
     dtype = f" ({assignment.dtype})" if per_case and assignment.dtype != "both" else ""
     if s.points == 0:
         dtype += " (reported; this section carries no points in this assignment)"

@@ -108,3 +108,12 @@ def test_check_with_a_config_writes_the_sectioned_results_json(tmp_path, capsys)
     assert code == 0 and "HW1: backprop by hand: 10 / 10 points" in capsys.readouterr().out
     res = json.loads(out.read_text())
     assert res["score"] == 10.0 and {t["name"] for t in res["tests"]} >= {"losses", "end to end", "contract"}
+
+
+def test_a_contract_check_that_caught_a_float64_case_is_still_scored():
+    # The autograd check names the first case where autograd ran: a float64 one, in a float32 assignment.
+    r = submission.grade_file(ZOO / "bug_autograd_used.py", cases=FEW)
+    caught = next(c for c in r.checks if c.diagnosis == "autograd_used")
+    assert caught.case is not None and caught.case.dtype == "float64"
+    contract = next(s for s in gradescope.sections(r, HW1) if s.name == "contract")
+    assert caught in contract.graded and contract.score == pytest.approx(2 / 3)
