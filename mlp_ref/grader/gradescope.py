@@ -101,6 +101,11 @@ def section_output(s, report, assignment):
             f"no check of this section applies to the {report.interface} interface"
         return f"No graded checks{dtype}: {why}."
     head = f"**{len(s.passed)} / {len(s.graded)} checks pass**{dtype}"
+    if report.interface is None and config.SECTIONS[s.name] != "interface":
+        # One story, told once: nothing ran because the import failed.
+        problem = notebook_lines(report.problem or "", getattr(report, "module", None))
+        return f"{head}: not run, because the submission did not import or implements no interface:\n```\n" \
+               f"{problem}\n```"
     if len(s.passed) == len(s.graded):
         return head + ". All passed."
     failed = [c for c in s.graded if not c.passed]

@@ -117,3 +117,13 @@ def test_a_contract_check_that_caught_a_float64_case_is_still_scored():
     assert caught.case is not None and caught.case.dtype == "float64"
     contract = next(s for s in gradescope.sections(r, HW1) if s.name == "contract")
     assert caught in contract.graded and contract.score == pytest.approx(2 / 3)
+
+
+def test_a_submission_that_does_not_import_tells_each_row_why_once(tmp_path):
+    p = tmp_path / "mlp.py"
+    p.write_text("import numpy\n\ndef forward(x:\n    pass\n")
+    res = gradescope.results(submission.grade_file(p, cases=FEW), HW1)
+    assert res["score"] == 0
+    losses = next(t for t in res["tests"] if t["name"] == "losses")
+    assert "not run, because the submission did not import" in losses["output"]
+    assert "SyntaxError" in losses["output"] and "line 3" in losses["output"] and "Also failing" not in losses["output"]
