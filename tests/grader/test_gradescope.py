@@ -45,7 +45,8 @@ def test_a_left_out_section_is_reported_for_no_points():
 
 def test_the_fields_are_gradescopes_and_the_staff_test_is_hidden():
     res = gradescope.results(_report([True] * 4), HW1)
-    assert {"score", "execution_time", "output", "stdout_visibility", "tests"} <= set(res)
+    assert {"score", "execution_time", "output", "stdout_visibility", "tests", "extra_data"} <= set(res)
+    assert res["extra_data"]["sections"]["losses"] == [2.0, 2.0]
     assert res["stdout_visibility"] == "hidden"
     assert all(set(t) == TEST_FIELDS and t["output_format"] == "md" for t in res["tests"])
     staff = [t for t in res["tests"] if t["name"].startswith("staff only")]
