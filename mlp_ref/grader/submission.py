@@ -106,8 +106,8 @@ def grade_file(path, *, note="", **kwargs):
 
 def _refused(path, message, note, strict):
     """The failed report of a file that could not even be turned into a module."""
-    check = verdict.Check("the submission imports and implements an interface", "interface", False)
-    check.message, check.error = message, {"outcome": "import_error", "stage": "import"}
+    check = verdict.Check("the submission imports and implements an interface", "interface", False, message=message,
+                          error={"outcome": "import_error", "stage": "import"})
     report = grade.Report(str(path), checks=[check], problem=message, containment=["import_error"], strict=strict)
     report.flags, report.note, report.module = [], note, None
     return report

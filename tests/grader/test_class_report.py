@@ -20,28 +20,26 @@ KINDS = {"correct_vectorised.py": None, "bug_wrong_sign.py": "wrong_sign", "bug_
          "bug_transposed_gradient.py": "transposed_gradient", "correct_autograd_imported.py": None}
 
 
-def _fake(path, score, diagnosis=None, seconds=1.0):
-    c = Check("x", "loss", diagnosis is None)
-    c.diagnosis = diagnosis
-    return grade.Report(path, checks=[c], seconds=seconds)
+def _fake(path, diagnosis=None, seconds=1.0):
+    return grade.Report(path, checks=[Check("x", "loss", diagnosis is None, diagnosis=diagnosis)], seconds=seconds)
 
 
 def test_the_histogram_puts_each_score_in_its_bin_and_the_top_score_in_the_last():
-    reports = [_fake(f"s{i}.py", s) for i, s in enumerate((0, 0.9, 5, 9.99, 10))]
+    reports = [_fake(f"s{i}.py") for i in range(5)]
     s = classreport.summarise(reports, [0, 0.9, 5, 9.99, 10], 10)
     assert [count for _, _, count in s.histogram] == [2, 0, 0, 0, 0, 1, 0, 0, 0, 2]
     assert s.mean == pytest.approx(25.89 / 5)
 
 
 def test_diagnoses_count_students_not_checks_and_keep_one_example():
-    reports = [_fake("a.py", 0, "wrong_sign"), _fake("b.py", 0, "wrong_sign"), _fake("c.py", 0, "half_mse")]
+    reports = [_fake("a.py", "wrong_sign"), _fake("b.py", "wrong_sign"), _fake("c.py", "half_mse")]
     reports[0].checks.append(Check("y", "loss", False, diagnosis="wrong_sign"))  # twice in one student: counted once
     s = classreport.summarise(reports, [0, 0, 0], 10)
     assert s.diagnoses == [("wrong_sign", 2, "a.py"), ("half_mse", 1, "c.py")]
 
 
 def test_the_slowest_come_first_and_the_progress_line_has_an_eta():
-    reports = [_fake(f"s{i}.py", 10, seconds=i) for i in range(8)]
+    reports = [_fake(f"s{i}.py", seconds=i) for i in range(8)]
     s = classreport.summarise(reports, [10] * 8, 10)
     assert [p for p, _ in s.slowest] == ["s7.py", "s6.py", "s5.py", "s4.py", "s3.py"]
     assert classreport.progress_line(10, 50, 20.0, "x.py") == "graded 10/50  elapsed 0:20  ETA 1:20  now: x.py"
