@@ -3,7 +3,7 @@
     setup.sh           installs the pinned CPU torch and numpy, then mlp_ref from the wheel below
     run_autograder     grades $AUTOGRADER_ROOT/submission into $AUTOGRADER_ROOT/results/results.json
     assignment.toml    the instructor's config, as given
-    assignment.json    the same, checked and normalised (run_autograder reads it: no tomllib before 3.11)
+    assignment.json    the same, as checked when the zip was built (what run_autograder reads)
     mlp_ref-*.whl      the grader, built from this checkout, so its version is frozen for the term
 """
 import re

@@ -140,7 +140,10 @@ def load(path):
         data = json.loads(text)
         sections = data.pop("sections", {})
         return parse({"assignment": {k: v for k, v in data.items() if v is not None}, "sections": sections})
-    import tomllib  # Python 3.11+; the zip also carries the config as JSON for older Pythons
+    try:
+        import tomllib  # the standard library's from Python 3.11
+    except ImportError:
+        raise ConfigError("--config", "reading TOML needs Python 3.11 or later (or give the .json copy)") from None
 
     try:
         data = tomllib.loads(text)

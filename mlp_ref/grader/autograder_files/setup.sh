@@ -13,6 +13,12 @@ if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
     apt-get update && apt-get install -y python3 python3-pip
 fi
 
+# numpy @NUMPY@ needs Python 3.11 or later: on Gradescope, the Ubuntu 24.04 base image (Python 3.12).
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup.sh: $PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); numpy @NUMPY@ needs 3.11 or later (choose the Ubuntu 24.04 base image)" >&2
+    exit 1
+fi
+
 pip_install() {
     # Ubuntu 24.04's system Python refuses plain installs (PEP 668); a Gradescope image is ours to change.
     "$PYTHON" -m pip install --no-cache-dir "$@" || "$PYTHON" -m pip install --no-cache-dir --break-system-packages "$@"
