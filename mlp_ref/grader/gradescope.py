@@ -110,6 +110,9 @@ def section_output(s, report, assignment):
         return head + ". All passed."
     failed = [c for c in s.graded if not c.passed]
     out = [head + f"; {len(failed)} fail.", ""]
+    pairs = _by_pair(s.graded)
+    if pairs:
+        out += [pairs, ""]
     module = getattr(report, "module", None)
     out += _first_failure_md(failed[0], module)
     if len(failed) > 1:
@@ -118,6 +121,18 @@ def section_output(s, report, assignment):
         if len(failed) > MAX_LISTED + 1:
             out.append(f"- ... and {len(failed) - MAX_LISTED - 1} more")
     return "\n".join(out)
+
+
+def _by_pair(checks):
+    """'passing by f-g: relu-relu 4/4, relu-sigmoid 0/4, ...' where the checks have activations (else '')."""
+    tally = {}
+    for c in checks:
+        if c.case is not None and c.case.f != "-":
+            ok, n = tally.get((c.case.f, c.case.g), (0, 0))
+            tally[c.case.f, c.case.g] = (ok + bool(c.passed), n + 1)
+    if len(tally) < 2:
+        return ""
+    return "Passing by f-g: " + ", ".join(f"{f}-{g} {ok}/{n}" for (f, g), (ok, n) in tally.items())
 
 
 def _headroom(report):

@@ -128,3 +128,13 @@ def test_a_submission_that_does_not_import_tells_each_row_why_once(tmp_path):
     losses = next(t for t in res["tests"] if t["name"] == "losses")
     assert "not run, because the submission did not import" in losses["output"]
     assert "SyntaxError" in losses["output"] and "line 3" in losses["output"] and "Also failing" not in losses["output"]
+
+
+def test_a_partly_failing_section_says_which_activation_pairs_pass():
+    pairs = [c for c in CASES if c.section == "backward" and c.dtype == "float32"][:3]
+    checks = [Check("imports", "interface", True)] + [Check(c.describe, "backward", i != 1, case=c)
+                                                       for i, c in enumerate(pairs)]
+    r = grade.Report("hw.py", checks=checks, interface="homework")
+    out = next(t for t in gradescope.results(r, HW1)["tests"] if t["name"] == "backward")["output"]
+    expected = ", ".join(f"{c.f}-{c.g} {int(i != 1)}/1" for i, c in enumerate(pairs))
+    assert f"Passing by f-g: {expected}" in out
