@@ -1,8 +1,9 @@
 """Which file of a submission is graded, and grading it whether it is a .py or a notebook.
 
 A notebook is turned into a module (notebook.py) in a scratch folder and graded as that module; its
-report keeps the notebook's path, and its lines read "cell C, line L". Each report also carries the
-integrity scan's flags and a note saying which file was graded when there was a choice.
+report keeps the notebook's path and the module (report.module), through which notebook_lines turns
+"line N" into "cell C, line L" wherever the report is rendered. Each report also carries the integrity
+scan's flags (report.flags) and a note saying which file was graded when there was a choice (report.note).
 """
 import concurrent.futures
 import os
