@@ -53,11 +53,7 @@ def summarise(reports, scores, max_score, elapsed=0.0):
             example.setdefault(d, r.path)
     diagnoses = [(d, k, example[d]) for d, k in sorted(students.items(), key=lambda x: (-x[1], x[0]))]
     slowest = sorted(((r.path, r.seconds) for r in reports), key=lambda x: -x[1])[:SLOWEST]
-    flagged = []
-    for r in reports:
-        flags, module = getattr(r, "flags", []), getattr(r, "module", None)
-        if flags:
-            flagged.append((r.path, [f.describe(module.where(f.line) if module else None) for f in flags]))
+    flagged = [(r.path, flag_lines(r)) for r in reports if getattr(r, "flags", [])]
     return ClassSummary(n, max_score, list(zip([r.path for r in reports], scores)), histogram, diagnoses, slowest,
                         flagged, elapsed)
 
@@ -108,10 +104,15 @@ def plot(summary, path):
     plt.close(fig)
 
 
-def flag_text(report):
-    """The report's integrity flags in one CSV cell: 'kind: token at line N: quote' joined by ' | '."""
+def flag_lines(report):
+    """The report's integrity flags, one 'kind: token at line N: quote' each (a notebook's lines as cells)."""
     module = getattr(report, "module", None)
-    return " | ".join(f.describe(module.where(f.line) if module else None) for f in getattr(report, "flags", []))
+    return [f.describe(module.where(f.line) if module else None) for f in getattr(report, "flags", [])]
+
+
+def flag_text(report):
+    """The report's integrity flags in one CSV cell, joined by ' | '."""
+    return " | ".join(flag_lines(report))
 
 
 def csv_columns(reports, scores=None):
