@@ -22,6 +22,7 @@ ATTRIBUTES = {"backward": "autograd", "requires_grad": "autograd", "requires_gra
 # In a name or a string, wherever it appears (obfuscated access goes through strings).
 TOKENS = {"/proc": "introspection", "__closure__": "introspection", "requires_grad": "autograd",
           "autograd": "autograd", "setsid": "process", "subprocess": "process", "ctypes": "introspection"}
+MAX_SOURCE = 1 << 20  # characters scanned; a homework is a few kB, a larger file is scanned in part
 SYS_MODULES_EDITS = ("pop", "clear", "update", "setdefault", "popitem", "__setitem__", "__delitem__")
 
 
@@ -56,6 +57,7 @@ def _module_kind(name):
 
 def _tree_flags(tree):
     found = []
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             base = node.module if isinstance(node, ast.ImportFrom) else None
@@ -76,28 +78,22 @@ def _tree_flags(tree):
                 continue
             if node.attr in ATTRIBUTES:
                 token = ".backward(" if node.attr == "backward" else dotted
-                if node.attr == "backward" and not _called(node, tree):
+                if node.attr == "backward" and not _called(node, parents):
                     continue
                 found.append((ATTRIBUTES[node.attr], token, node.lineno))
             if dotted == "sys.modules":
-                found += _sys_modules_edit(node, tree)
+                found += _sys_modules_edit(node, parents)
     return found
 
 
-def _parents(tree):
-    if not hasattr(tree, "_parents"):
-        tree._parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    return tree._parents
-
-
-def _called(node, tree):
-    parent = _parents(tree).get(node)
+def _called(node, parents):
+    parent = parents.get(node)
     return isinstance(parent, ast.Call) and parent.func is node
 
 
-def _sys_modules_edit(node, tree):
+def _sys_modules_edit(node, parents):
     """sys.modules[...] = / del sys.modules[...] / sys.modules.pop(...) and friends."""
-    parent = _parents(tree).get(node)
+    parent = parents.get(node)
     if isinstance(parent, ast.Subscript) and isinstance(parent.ctx, (ast.Store, ast.Del)):
         return [("introspection", "sys.modules edit", node.lineno)]
     if isinstance(parent, ast.Attribute) and parent.attr in SYS_MODULES_EDITS:
@@ -130,16 +126,19 @@ def _token_flags(source):
                     found.append((kind, needle, tok.start[0]))
                 elif tok.type == tokenize.STRING and _names(tok.string, needle):
                     found.append((kind, f"{needle!r} in a string", tok.start[0]))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, RecursionError, MemoryError):
         pass  # an unfinished file: the tree scan (if it parsed) and the import error say the rest
     return found
 
 
 def scan(source):
-    """Flags for a submission's source text, one per (kind, token, line), in line order."""
+    """Flags for a submission's source text, one per (kind, token, line), in line order.
+    Runs in the grader's process on untrusted text: bounded in size, and it never raises."""
+    if len(source) > MAX_SOURCE:
+        source = source[: source.rfind("\n", 0, MAX_SOURCE) + 1]  # whole lines: a cut line would not parse
     try:
         tree_found = _tree_flags(ast.parse(source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree_found = []
     lines = source.splitlines()
     seen, flags = set(), []

@@ -72,3 +72,15 @@ def test_autograd_that_runs_is_flagged_and_fails_through_the_contract_check_not_
     assert any(f.kind == "autograd" for f in r.flags)
     contract = [c for c in r.checks if c.section == "contract" and c.diagnosis == "autograd_used"]
     assert contract and not contract[0].passed
+
+
+@pytest.mark.parametrize("source", ["x = " + "(" * 200_000 + ")" * 200_000, "\x00\x00 \"\"\"",
+                                    "def f(:\n\t  \t return '''"])
+def test_hostile_or_broken_source_never_breaks_the_scan(source):
+    assert integrity.scan(source) == []
+
+
+def test_a_huge_file_is_scanned_in_whole_lines_up_to_the_cap():
+    line = "import gc  # " + "x" * 1000 + "\n"
+    flags = integrity.scan(line * (3 * integrity.MAX_SOURCE // len(line)))
+    assert len(flags) == integrity.MAX_SOURCE // len(line)  # every whole line within the cap, none after
