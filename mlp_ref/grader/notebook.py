@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # Cell magics whose body is not Python: the whole cell is dropped.
 FOREIGN_CELLS = ("bash", "sh", "script", "system", "writefile", "html", "javascript", "js", "markdown", "latex",
                  "svg", "perl", "ruby", "sql", "capture_output")
+MAX_CHARS = 64 * 2 ** 20  # images in saved outputs make notebooks large; this is far beyond any homework
 _IPYTHON_LINE = re.compile(r"^\s*(%|!)|^\s*\w[\w.]*\s*=\s*[!%]|^\s*[\w.]+\?{1,2}\s*$")
 
 
@@ -37,10 +38,13 @@ class Module:
 
 def cells(text):
     """The notebook's cells as (type, source text); NotebookError for anything that is not a notebook."""
+    if len(text) > MAX_CHARS:
+        raise NotebookError(f"notebook too large: {len(text)} characters, at most {MAX_CHARS} "
+                            "(clear the cells' outputs and save again)")
     try:
         nb = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise NotebookError(f"not a notebook: the file is not JSON ({e})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise NotebookError(f"not a notebook: the file is not JSON ({type(e).__name__}: {str(e)[:200]})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookError("not a notebook: no list of 'cells' at the top (nbformat 4 expected)")
     out = []

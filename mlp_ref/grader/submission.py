@@ -85,9 +85,13 @@ def grade_file(path, *, note="", **kwargs):
     module = None
     if path.suffix == ".ipynb":
         try:
-            module = notebook.to_module(path.read_bytes().decode("utf-8", "replace"))
+            with open(path, "rb") as f:
+                text = f.read(notebook.MAX_CHARS + 1).decode("utf-8", "replace")
+            module = notebook.to_module(text)
         except notebook.NotebookError as e:
             return _refused(path, str(e), note, kwargs.get("strict", False))
+        except OSError as e:
+            return _refused(path, f"cannot read the notebook: {e.strerror or e}", note, kwargs.get("strict", False))
         with tempfile.TemporaryDirectory(prefix="mlp-ref-notebook-") as tmp:
             py = Path(tmp, path.stem + ".py")
             py.write_text(module.source)
@@ -98,7 +102,8 @@ def grade_file(path, *, note="", **kwargs):
     else:
         report = grade.grade(path, **kwargs)
         try:
-            source = path.read_bytes().decode("utf-8", "replace")
+            with open(path, "rb") as f:
+                source = f.read(integrity.MAX_SOURCE + 1).decode("utf-8", "replace")
         except OSError:
             source = ""
     report.flags, report.note, report.module = integrity.scan(source), note, module

@@ -40,7 +40,8 @@ def test_magics_and_shell_lines_are_dropped_and_every_other_line_keeps_its_place
 
 @pytest.mark.parametrize("text, says", [("{not json", "not JSON"), ('{"cells": 3}', "list of 'cells'"),
                                          ('{"cells": [{"cell_type": "code", "source": 5}]}', "cell 1's source"),
-                                         ('[1, 2]', "list of 'cells'")])
+                                         ('[1, 2]', "list of 'cells'"), ("[" * 100_000, "not JSON"),
+                                         (" " * (notebook.MAX_CHARS + 1), "too large")])
 def test_a_file_that_is_not_a_notebook_is_refused_with_the_reason(text, says):
     with pytest.raises(notebook.NotebookError, match=says):
         notebook.to_module(text)
