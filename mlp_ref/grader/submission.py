@@ -93,7 +93,8 @@ def grade_file(path, *, note="", **kwargs):
         except OSError as e:
             return _refused(path, f"cannot read the notebook: {e.strerror or e}", note, kwargs.get("strict", False))
         with tempfile.TemporaryDirectory(prefix="mlp-ref-notebook-") as tmp:
-            py = Path(tmp, path.stem + ".py")
+            # Not the notebook's own stem: a notebook called inspect.ipynb must not shadow a module.
+            py = Path(tmp, path.stem + "_ipynb.py")
             py.write_text(module.source)
             report = grade.grade(py, **kwargs)
         # Lines stay the module's in the checks; every rendering maps them back (notebook_lines).
