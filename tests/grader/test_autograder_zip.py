@@ -111,6 +111,15 @@ def test_two_candidates_one_of_them_the_expected_name_grades_it_and_says_so(tmp_
     assert res["score"] == 10.0 and "also submitted, not graded: scratch.py" in res["output"]
 
 
+def test_a_submission_that_forges_results_json_by_its_absolute_path_does_not_decide_its_score(tmp_path, zip_path):
+    results = tmp_path / "autograder" / "results" / "results.json"
+    forge = (f"import json, os\ntry:\n    os.makedirs({str(results.parent)!r}, exist_ok=True)\n"
+             f"    json.dump({{'score': 10.0, 'tests': []}}, open({str(results)!r}, 'w'))\nexcept OSError:\n    pass\n")
+    code = (ZOO / "bug_wrong_sign.py").read_text()
+    res = run_autograder(gradescope_root(tmp_path, zip_path, {"mlp.py": forge + code}))
+    assert res["score"] < 10.0 and len(res["tests"]) > 1
+
+
 def _python(tmp_path, fails_for):
     """An interpreter that fails (as a broken install would) when its arguments match `fails_for`."""
     broken = tmp_path / "python"
