@@ -51,7 +51,7 @@ def run(args):
     path = Path(args.path)
     limits = Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
     if path.is_dir():
-        return _folder(path, args, limits, strict, assignment, seed)
+        return _folder(path, args, assignment, grading)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
     r = grade.grade(path, limits=limits, strict=args.strict, dtype=args.dtype,
                     from_parent=threading.active_count() == 1 and not grade.answers_ready())

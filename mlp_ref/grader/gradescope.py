@@ -62,6 +62,11 @@ def sections(report, assignment):
     return out
 
 
+def grading(assignment):
+    """What the assignment sets for grade.grade(): limits, strictness, seed."""
+    return dict(limits=sandbox.Limits(timeout_s=assignment.timeout), strict=assignment.strict, seed=assignment.seed)
+
+
 def unscorable(assignment, cases=None):
     """(key, problem) for a section given points that no case of the assignment's dtype can earn, or None."""
     cases = battery.build(assignment.seed) if cases is None else cases
@@ -215,8 +220,7 @@ def run(root, config_path):
         except submission.NoSubmission as e:
             return no_submission(str(e), assignment, time.perf_counter() - t0)
         # A lone process that has run no torch op yet forks the child itself: no fork server to start.
-        report = submission.grade_file(path, note=note, limits=sandbox.Limits(timeout_s=assignment.timeout),
-                                       strict=assignment.strict, seed=assignment.seed,
+        report = submission.grade_file(path, note=note, **grading(assignment),
                                        from_parent=threading.active_count() == 1 and not grade.answers_ready())
         report.path = str(path.relative_to(folder))
         report.seconds = time.perf_counter() - t0
