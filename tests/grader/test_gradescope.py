@@ -138,3 +138,16 @@ def test_a_partly_failing_section_says_which_activation_pairs_pass():
     out = next(t for t in gradescope.results(r, HW1)["tests"] if t["name"] == "backward")["output"]
     expected = ", ".join(f"{c.f}-{c.g} {int(i != 1)}/1" for i, c in enumerate(pairs))
     assert f"Passing by f-g: {expected}" in out
+
+
+def test_a_numpy_interface_assignment_scores_the_total_without_losses_or_backward_points():
+    numpy_hw = config.parse({"assignment": {"name": "HW numpy", "total_points": 10},
+                             "sections": {"end_to_end": {"points": 6}, "edge": {"points": 2},
+                                          "contract": {"points": 2}}})
+    cases = [c for c in CASES if c.section == "end-to-end"][:2] + [c for c in CASES if c.section == "edge"
+                                                                  and c.kind != "loss"][:2]
+    r = submission.grade_file(ZOO / "correct_numpy.py", cases=cases)
+    assert r.interface == "numpy" and gradescope.total(r, numpy_hw) == 10.0
+    # The same file under the homework assignment: its losses and backward have nothing to run.
+    losses = next(t for t in gradescope.results(r, HW1)["tests"] if t["name"] == "losses")
+    assert losses["score"] == 0 and "no check of this section applies to the numpy interface" in losses["output"]
