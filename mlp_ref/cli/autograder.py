@@ -24,8 +24,6 @@ def run(args):
         (root / "results" / "results.json").write_text(dumps(results))
         print(f"mlp-ref autograder: score {results['score']:g}; wrote {root / 'results' / 'results.json'}")
         return OK
-    if Path(args.out).suffix != ".zip":
-        return refuse("autograder", f"--out: expected a file name ending .zip, got {args.out!r}")
     try:
         built = autograder.build(args.config, args.out)
     except config.ConfigError as e:

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 
-from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
+from mlp_ref.grader.guards import AutogradGuard, become_subreaper, drop_privileges, hide_grader, kill_descendants
 from mlp_ref.grader.source import strict_text
 
 # Cases abandoned after this many per-case timeouts: a loop that never ends in forward would

@@ -10,12 +10,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mlp_ref.grader import battery
+
 # The config's section name -> the section name the grader's checks carry (battery.SECTIONS plus the
 # two the grader adds: the import check's "interface" and the battery-wide "contract" checks).
 SECTIONS = {"interface": "interface", "losses": "loss", "backward": "backward", "end_to_end": "end-to-end",
             "edge": "edge", "contract": "contract", "robustness": "robustness"}
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-DTYPES = ("float32", "float64", "both")
+DTYPES = battery.DTYPES
 ASSIGNMENT_KEYS = {"name": str, "total_points": (int, float), "dtype": str, "strict": bool,
                    "timeout": (int, float), "file": str, "seed": int, "stdout_visibility": str}
 SECTION_KEYS = {"points": (int, float), "visibility": str}
@@ -40,7 +42,7 @@ class Assignment:
     name: str
     total_points: float
     sections: dict = field(default_factory=dict)  # config name -> Section, in the file's order
-    dtype: str = "both"
+    dtype: str = "float32"  # torch's default; the other dtype is the staff-only probe
     strict: bool = False
     timeout: float = 30.0
     file: str = None
@@ -89,7 +91,7 @@ def parse(data):
     values = {k: _typed(head, k, t, "assignment") for k, t in ASSIGNMENT_KEYS.items() if k in head}
     if values["total_points"] <= 0:
         raise ConfigError("assignment.total_points", f"expected a positive number, got {values['total_points']}")
-    if values.get("dtype", "both") not in DTYPES:
+    if values.get("dtype", "float32") not in DTYPES:
         raise ConfigError("assignment.dtype", f"expected one of {', '.join(DTYPES)}, got {values['dtype']!r}")
     if "timeout" in values and not values["timeout"] > 0:
         raise ConfigError("assignment.timeout", f"expected a positive number of seconds, got {values['timeout']}")

@@ -1,9 +1,9 @@
 """Gradescope's results.json from one Report and the assignment's config: one test per section.
 
 Each section's points are shared by the checks it grades (partial credit); a section the config
-leaves out is reported for 0 points. Only the checks in the assignment's dtype are scored; with
-dtype float32 the float64 ones are the float64 probe, shown to staff only. A hidden staff-only test
-holds the probe, the integrity flags and the grader's own facts; it never carries points.
+leaves out is reported for 0 points. The battery runs in the assignment's dtype; the float64 probe
+(a float32 assignment's run in float64) is shown to staff only, in a hidden test that also holds the
+headroom, the integrity flags and the grader's own facts; it never carries points.
 """
 import threading
 import time
@@ -26,7 +26,6 @@ class SectionScore:
     points: float                 # what the config gives it (0 when left out)
     visibility: str
     graded: list = field(default_factory=list)   # the checks that count
-    probe: list = field(default_factory=list)    # checks in the other dtype: staff only
 
     @property
     def passed(self):
@@ -39,43 +38,35 @@ class SectionScore:
         return self.points * len(self.passed) / len(self.graded)
 
 
-BATTERY_WIDE = ("interface", "contract")  # checks of every case at once: scored whatever the dtype
-
-
-def _scored(check, dtype):
-    # A failed contract check names the case it caught, in either dtype: that does not make it a probe.
-    return check.section in BATTERY_WIDE or check.case is None or dtype == "both" or check.case.dtype == dtype
+BATTERY_WIDE = ("interface", "contract")  # checks over every case at once, not one case's
 
 
 def sections(report, assignment):
-    """A SectionScore for every section that has checks or points, in ORDER."""
+    """A SectionScore for every section that has checks or points, in ORDER (the probe is not one)."""
     out = []
     for name in ORDER:
         checks = [c for c in report.checks if c.section == config.SECTIONS[name] and c.passed is not None]
         conf = assignment.sections.get(name)
-        if not checks and conf is None:
-            continue
-        s = SectionScore(name, conf.points if conf else 0.0, conf.visibility if conf else "visible")
-        s.graded = [c for c in checks if _scored(c, assignment.dtype)]
-        s.probe = [c for c in checks if not _scored(c, assignment.dtype)]
-        out.append(s)
+        if checks or conf is not None:
+            out.append(SectionScore(name, conf.points if conf else 0.0, conf.visibility if conf else "visible",
+                                    checks))
     return out
 
 
 def grading(assignment):
     """What the assignment sets for grade.grade(): limits, strictness, seed."""
-    return dict(limits=sandbox.Limits(timeout_s=assignment.timeout), strict=assignment.strict, seed=assignment.seed)
+    return dict(limits=sandbox.Limits(timeout_s=assignment.timeout), strict=assignment.strict, seed=assignment.seed,
+                dtype=assignment.dtype)
 
 
 def unscorable(assignment, cases=None):
     """(key, problem) for a section given points that no case of the assignment's dtype can earn, or None."""
-    cases = battery.build(assignment.seed) if cases is None else cases
+    cases = battery.build(assignment.seed, assignment.dtype) if cases is None else cases
     for name, conf in assignment.sections.items():
         grader_section = config.SECTIONS[name]
         if conf.points == 0 or grader_section in BATTERY_WIDE:
             continue
-        if not any(c.section == grader_section and (assignment.dtype == "both" or c.dtype == assignment.dtype)
-                   for c in cases):
+        if not any(c.section == grader_section and c.dtype == assignment.dtype for c in cases):
             return f"sections.{name}.points", f"{conf.points:g} points on a section with no {assignment.dtype} case"
     return None
 
@@ -97,8 +88,7 @@ def _first_failure_md(check, module):
 
 def section_output(s, report, assignment):
     """The Markdown a student reads under one section's test."""
-    per_case = config.SECTIONS[s.name] not in BATTERY_WIDE
-    dtype = f" ({assignment.dtype})" if per_case and assignment.dtype != "both" else ""
+    dtype = f" ({assignment.dtype})" if config.SECTIONS[s.name] not in BATTERY_WIDE else ""
     if s.points == 0:
         dtype += " (reported; this section carries no points in this assignment)"
     if not s.graded:
@@ -153,12 +143,12 @@ def staff_output(report, scores, assignment):
            f"{report.seconds:.1f} s; outcome: {report.outcome}"]
     if getattr(report, "note", ""):
         out.append(f"note: {report.note}")
-    probe = [c for s in scores for c in s.probe]
-    if probe:
-        failed = [c for c in probe if not c.passed]
-        other = "float64" if assignment.dtype == "float32" else "float32"
-        out.append(f"{other} probe (not scored): {len(probe) - len(failed)} / {len(probe)} pass"
-                   + (f"; first failure: {failed[0].name}" if failed else ""))
+    probe = [c for c in report.checks if c.section == "probe" and c.passed is not None]
+    finding = getattr(report, "probe", None)
+    if probe or (finding is not None and finding.text):
+        counts = f"{sum(bool(c.passed) for c in probe)} / {len(probe)} pass" if probe else "not run"
+        text = notebook_lines(finding.text, module) if finding is not None else ""
+        out.append(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else ""))
     headroom = _headroom(report)
     if headroom is not None:
         out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
@@ -183,7 +173,7 @@ def results(report, assignment):
     note = f" Note: {report.note}." if getattr(report, "note", "") else ""
     return {"score": points, "execution_time": round(report.seconds, 2),
             "output": f"{assignment.name}: {points:g} / {assignment.total_points:g} points.{note} "
-                      + text_report.tolerance_line(),
+                      + text_report.tolerance_line(report.dtype),
             "output_format": "md", "stdout_visibility": assignment.stdout_visibility, "tests": tests,
             # Kept by Gradescope, shown to no one: what a later script over the class needs.
             "extra_data": {"graded_file": report.path, "interface": report.interface, "outcome": report.outcome,

@@ -75,6 +75,9 @@ def test_a_correct_submission_scores_exactly_the_total_with_the_configured_visib
     assert sum(t["max_score"] for t in res["tests"]) == 10.0
     assert all(t["score"] == t["max_score"] for t in res["tests"])
     assert len(res["tests"]) <= 20 and res["stdout_visibility"] == "hidden"
+    staff = next(t for t in res["tests"] if t["visibility"] == "hidden" and t["name"].startswith("staff"))
+    assert "float64 probe (not scored):" in staff["output"] and "runs in float64: yes" in staff["output"]
+    assert "headroom: the worst graded error is" in staff["output"]
 
 
 def test_a_buggy_submission_scores_less_and_says_why(tmp_path, zip_path):

@@ -90,4 +90,4 @@ def test_quiet_turns_the_progress_line_off(tmp_path, capsys):
 @pytest.mark.parametrize("flag", ["--report", "--plot"])
 def test_a_class_report_for_one_file_is_refused(tmp_path, capsys, flag):
     assert cli.main(["check", str(ZOO / "correct_vectorised.py"), flag, str(tmp_path / "x")]) == 2
-    assert f"{flag}: a class report needs a folder" in capsys.readouterr().err
+    assert f"{flag}: applies to a folder of submissions (a class)" in capsys.readouterr().err
