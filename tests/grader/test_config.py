@@ -98,3 +98,17 @@ def test_the_readme_config_is_a_valid_assignment(tmp_path):
     text = readme.split("cat > assignment.toml <<'EOF'", 1)[1].split("\nEOF\n", 1)[0]
     a = _load(tmp_path, text.split("\n", 1)[1])
     assert a.total_points == 10 and a.sections["end_to_end"].visibility == "after_due_date"
+
+
+@pytest.mark.parametrize("out, words", [("x.txt", "--out: expected a file name ending .zip"),
+                                        ("missing/x.zip", "--out: expected a file in an existing, writable folder")])
+def test_the_zip_path_is_checked_before_any_build(tmp_path, capsys, out, words):
+    assert cli.main(["autograder", "--config", str(HW1), "--out", str(tmp_path / out)]) == 2
+    assert words in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+def test_folder_only_flags_on_one_file_are_refused_not_ignored(tmp_path, capsys):
+    sub = tmp_path / "mlp.py"
+    sub.write_text("x = 1\n")
+    assert cli.main(["check", str(sub), "--quiet"]) == 2
+    assert "--quiet: applies to a folder of submissions" in capsys.readouterr().err
