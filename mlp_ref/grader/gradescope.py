@@ -130,26 +130,19 @@ def _by_pair(checks):
     return "Passing by f-g: " + ", ".join(f"{f}-{g} {ok}/{n}" for (f, g), (ok, n) in tally.items())
 
 
-def _headroom(report):
-    """The worst error / allowance over the graded checks, where the grader measures it (else None)."""
-    measure = getattr(report, "headroom_graded", None)
-    return measure() if callable(measure) else None
-
-
-def staff_output(report, scores, assignment):
-    """The hidden test: what was graded, the probe, the integrity flags, how the run went."""
+def staff_output(report):
+    """The hidden test: what was graded, the float64 probe, the headroom, the integrity flags, how the run went."""
     module = getattr(report, "module", None)
     out = [f"graded file: `{report.path}`; interface: {report.interface or 'none'}; "
            f"{report.seconds:.1f} s; outcome: {report.outcome}"]
     if getattr(report, "note", ""):
         out.append(f"note: {report.note}")
     probe = [c for c in report.checks if c.section == "probe" and c.passed is not None]
-    finding = getattr(report, "probe", None)
-    if probe or (finding is not None and finding.text):
+    if probe or report.probe.text:
         counts = f"{sum(bool(c.passed) for c in probe)} / {len(probe)} pass" if probe else "not run"
-        text = notebook_lines(finding.text, module) if finding is not None else ""
+        text = notebook_lines(report.probe.text, module)
         out.append(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else ""))
-    headroom = _headroom(report)
+    headroom = report.headroom_graded()
     if headroom is not None:
         out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
     flags = getattr(report, "flags", [])
@@ -167,7 +160,7 @@ def results(report, assignment):
               "output": section_output(s, report, assignment), "output_format": "md",
               "visibility": s.visibility} for s in scores]
     tests.append({"name": "staff only: probe, integrity flags, run facts", "score": 0, "max_score": 0,
-                  "output": staff_output(report, scores, assignment), "output_format": "md",
+                  "output": staff_output(report), "output_format": "md",
                   "visibility": "hidden"})
     points = round(sum(s.score for s in scores), 6)
     note = f" Note: {report.note}." if getattr(report, "note", "") else ""
