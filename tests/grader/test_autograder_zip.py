@@ -80,8 +80,12 @@ def test_a_correct_submission_scores_exactly_the_total_with_the_configured_visib
     assert "headroom: the worst graded error is" in staff["output"]
 
 
-def test_a_buggy_submission_scores_less_and_says_why(tmp_path, zip_path):
-    res = run_autograder(gradescope_root(tmp_path, zip_path, {"mlp.py": (ZOO / "bug_half_mse.py").read_text()}))
+def test_a_buggy_submission_scores_less_and_says_why_even_when_it_forges_results_json(tmp_path, zip_path):
+    # It writes a full score to results.json by its absolute path at import: the grader's file replaces it.
+    results = tmp_path / "autograder" / "results" / "results.json"
+    forge = (f"import json, os\ntry:\n    os.makedirs({str(results.parent)!r}, exist_ok=True)\n"
+             f"    json.dump({{'score': 10.0, 'tests': []}}, open({str(results)!r}, 'w'))\nexcept OSError:\n    pass\n")
+    res = run_autograder(gradescope_root(tmp_path, zip_path, {"mlp.py": forge + (ZOO / "bug_half_mse.py").read_text()}))
     assert 0 < res["score"] < 10.0
     losses = next(t for t in res["tests"] if t["name"] == "losses")
     assert losses["score"] < losses["max_score"] and "half_mse" in losses["output"]
@@ -112,15 +116,6 @@ def test_two_candidates_one_of_them_the_expected_name_grades_it_and_says_so(tmp_
     files = {"mlp.py": (ZOO / "correct_vectorised.py").read_text(), "scratch.py": "raise SystemExit(3)\n"}
     res = run_autograder(gradescope_root(tmp_path, zip_path, files))
     assert res["score"] == 10.0 and "also submitted, not graded: scratch.py" in res["output"]
-
-
-def test_a_submission_that_forges_results_json_by_its_absolute_path_does_not_decide_its_score(tmp_path, zip_path):
-    results = tmp_path / "autograder" / "results" / "results.json"
-    forge = (f"import json, os\ntry:\n    os.makedirs({str(results.parent)!r}, exist_ok=True)\n"
-             f"    json.dump({{'score': 10.0, 'tests': []}}, open({str(results)!r}, 'w'))\nexcept OSError:\n    pass\n")
-    code = (ZOO / "bug_wrong_sign.py").read_text()
-    res = run_autograder(gradescope_root(tmp_path, zip_path, {"mlp.py": forge + code}))
-    assert res["score"] < 10.0 and len(res["tests"]) > 1
 
 
 def _python(tmp_path, fails_for):
