@@ -153,14 +153,15 @@ def test_per_submission_result_names_cannot_collide(tmp_path, capsys):
     assert all(json.loads((tmp_path / "out" / n).read_text())["score"] > 0 for n in names)
 
 
-def test_notebooks_are_said_to_be_skipped(tmp_path, capsys):
+def test_notebooks_are_graded_not_skipped(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     shutil.copy(CORRECT, tmp_path / "subs" / "a.py")
     (tmp_path / "subs" / "hw.ipynb").write_text("{}")
-    assert main(["check", str(tmp_path / "subs"), "--jobs", "1"]) == 0
-    err = capsys.readouterr().err
-    assert "skipped 1 notebook(s)" in err and "hw.ipynb" in err and "is not graded" in err
-    refused(["check", str(tmp_path / "subs" / "hw.ipynb")], capsys, "path", "not graded", "nbconvert")
+    assert main(["check", str(tmp_path / "subs"), "--jobs", "1", "--quiet"]) == 1  # hw.ipynb is no notebook
+    out = capsys.readouterr().out
+    assert "hw.ipynb,False" in out and "not a notebook" in out and "a.py,True" in out
+    assert main(["check", str(tmp_path / "subs" / "hw.ipynb")]) == 1
+    assert "not a notebook: no list of 'cells'" in capsys.readouterr().out
 
 
 # --- explain --input ------------------------------------------------------------------------------

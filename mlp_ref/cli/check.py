@@ -1,13 +1,15 @@
-"""`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV."""
+"""`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV
+and a class report."""
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from mlp_ref.cli import files
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
-from mlp_ref.grader import battery, grade, report
+from mlp_ref.grader import battery, classreport, grade, gradescope, report, submission
 from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
@@ -16,7 +18,10 @@ TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
 
 def add_arguments(p):
     d = Limits()
-    p.add_argument("path", nargs="?", help="a submission (.py) or a folder: every *.py under it is graded, in parallel")
+    p.add_argument("path", nargs="?", help="a submission (.py or .ipynb) or a folder: every .py and .ipynb under "
+                   "it is graded, in parallel")
+    p.add_argument("--config", metavar="FILE", help="the assignment's config (assignment.toml): points per section, "
+                   "dtype, strict, timeout; --gradescope then writes one test per section")
     p.add_argument("--template", choices=tuple(TEMPLATES), help="print a blank submission to start from and exit")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'passed'")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE; for a folder, "
@@ -33,26 +38,76 @@ def add_arguments(p):
                    "(default %(default)s)")
     p.add_argument("--case-timeout", type=ft.seconds(), default=d.case_timeout_s,
                    help="seconds for one case, at most --timeout (default %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="folder: no progress line on stderr")
+    p.add_argument("--report", metavar="FILE.md", help="folder: also write the class report (histogram, diagnoses, "
+                   "slowest, flagged) to FILE.md")
+    p.add_argument("--plot", metavar="FILE.png", help="folder: draw the score histogram and diagnosis bars "
+                   "(needs matplotlib: the 'plot' extra)")
     p.add_argument("--memory-mb", type=ft.integer(64, 2 ** 20, "a size in MiB"), default=d.memory_mb,
                    help="address space in MiB the submission may map beyond the grader's child (default %(default)s)")
 
 
+def _grading(args, assignment):
+    """How to grade: the command line's choices, the config's where the command line left the default."""
+    limits = Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
+    grading = dict(limits=limits, strict=args.strict, seed=0, dtype=args.dtype)
+    if assignment is None:
+        return grading
+    grading.update(gradescope.grading(assignment), strict=args.strict or assignment.strict)
+    if args.dtype != battery.DTYPES[0]:
+        grading["dtype"] = args.dtype
+    if args.timeout != Limits().timeout_s:
+        grading["limits"] = limits
+    else:
+        grading["limits"] = Limits(timeout_s=assignment.timeout, case_timeout_s=args.case_timeout,
+                                   memory_mb=args.memory_mb)
+    return grading
+
+
 def run(args):
-    # The arguments, paths and outputs were checked before this runs (mlp_ref.cli.combos).
+    # The arguments, paths, outputs and the config were checked before this runs (mlp_ref.cli.combos).
     if args.template:
         sys.stdout.write((TEMPLATE_DIR / TEMPLATES[args.template]).read_text())
         return 0
     path = Path(args.path)
-    limits = Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
+    assignment = getattr(args, "_assignment", None)
+    grading = _grading(args, assignment)
     if path.is_dir():
-        return _folder(path, args, limits)
+        return _folder(path, args, assignment, grading)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
-    r = grade.grade(path, limits=limits, strict=args.strict, dtype=args.dtype,
-                    from_parent=threading.active_count() == 1 and not grade.answers_ready())
+    r = submission.grade_file(path, **grading, from_parent=threading.active_count() == 1 and not grade.answers_ready())
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
-    failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(report.gradescope(r)))
-    print(dumps(report.as_json(r)) if args.json else report.text(r))
+    failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(_results(r, assignment)))
+    if args.json:
+        print(dumps(dict(report.as_json(r), flags=classreport.flag_lines(r), note=r.note)))
+    else:
+        print(submission.notebook_lines(report.text(r), r.module))
+        if r.flags:
+            print("integrity flags (for a human to review; no points lost):\n  "
+                  + "\n  ".join(classreport.flag_lines(r)))
+        if assignment:
+            print(f"{assignment.name}: {gradescope.total(r, assignment):g} / {assignment.total_points:g} points")
     return refuse("check", failed) if failed else (0 if r.passed else 1)
+
+
+def _results(r, assignment):
+    return gradescope.results(r, assignment) if assignment else report.gradescope(r)
+
+
+def _progress(quiet):
+    """The progress callback: one line on stderr, redrawn in place on a terminal, one per submission otherwise."""
+    if quiet:
+        return None
+    tty = sys.stderr.isatty()
+
+    def show(done, total, elapsed, current, finished):
+        line = classreport.progress_line(done, total, elapsed, current)
+        if tty:
+            sys.stderr.write("\r" + line[:150].ljust(150) + ("\n" if done == total else ""))
+        elif finished:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    return show
 
 
 def _write(flag, path, text):
@@ -65,15 +120,13 @@ def _write(flag, path, text):
     return None
 
 
-def _folder(path, args, limits):
-    paths = grade.submissions(path)
-    notebooks = files.notebooks(path)
-    if notebooks:
-        print(f"mlp-ref check: skipped {len(notebooks)} notebook(s), e.g. {str(notebooks[0])!r}: "
-              f"{files.NOTEBOOK_NOTE}", file=sys.stderr)
-    if not paths:
-        return refuse("check", f"path: no *.py files under {str(path)!r}")
-    reports = grade.grade_many(paths, jobs=args.jobs, limits=limits, strict=args.strict, dtype=args.dtype)
+def _folder(path, args, assignment, grading):
+    found = submission.folder_files(path)
+    if not found:
+        return refuse("check", f"path: no .py or .ipynb files under {str(path)!r}")
+    t0 = time.perf_counter()
+    reports = submission.grade_folder(found, jobs=args.jobs, on_progress=_progress(args.quiet), **grading)
+    elapsed = time.perf_counter() - t0
     failed = []
     if args.gradescope:
         out = Path(args.gradescope)
@@ -81,16 +134,26 @@ def _folder(path, args, limits):
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             failed.append(f"--gradescope: could not create {str(out)!r} after grading: {e.strerror or e}")
-        for p, r in zip(paths, reports if not failed else ()):
+        for (p, _), r in zip(found, reports if not failed else ()):
             failed.append(_write("--gradescope", out / files.result_name(p.relative_to(path)),
-                                 dumps(report.gradescope(r))))
-    rows = report.csv_text(reports)
+                                 dumps(_results(r, assignment))))
+    if assignment:
+        scores, top = [gradescope.total(r, assignment) for r in reports], assignment.total_points
+    else:
+        scores, top = [r.score for r in reports], max([r.max_score for r in reports] + [0])
+    rows = report.csv_text(reports, classreport.csv_columns(reports, scores if assignment else None))
     csv_failed = args.csv and _write("--csv", args.csv, rows)
-    failed = [f for f in failed + [csv_failed] if f]
+    summary = classreport.summarise(reports, scores, top, elapsed)
+    text = classreport.markdown(summary, f"Class report: {assignment.name if assignment else path}")
+    report_failed = args.report and _write("--report", args.report, text)
+    if args.plot:
+        classreport.plot(summary, args.plot)
+    failed = [f for f in failed + [csv_failed, report_failed] if f]
     if (not args.csv or csv_failed) and not args.json:
         sys.stdout.write(rows)
     passed = all(r.passed for r in reports)
     if args.json:
         print(dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}))
+    sys.stderr.write(text)
     print(f"mlp-ref check: {sum(r.passed for r in reports)}/{len(reports)} submissions pass", file=sys.stderr)
     return refuse("check", failed[0]) if failed else (0 if passed else 1)

@@ -122,6 +122,21 @@ def demo(args, typed):
     files.check_output("--plot", args.plot)
 
 
+def _assignment(args, typed):
+    """The --config's Assignment, checked (ConfigError is a ValueError naming the key), kept on args."""
+    from mlp_ref.grader import config, gradescope  # only here: the other checks must not pay their imports
+
+    try:
+        assignment = config.load(args.config)
+        problem = gradescope.unscorable(assignment)
+        if problem:
+            raise config.ConfigError(*problem)
+    except config.ConfigError as e:
+        raise ValueError(f"--config {args.config}: {e}") from None
+    args._assignment = assignment
+    return assignment
+
+
 def check(args, typed):
     if args.template is not None:
         extra = sorted(d for d in typed if d != "template")
@@ -131,30 +146,46 @@ def check(args, typed):
                              "expected --template alone")
         return
     if args.path is None:
-        raise ValueError("path: expected a submission .py file or a folder (or --template NAME), got nothing")
+        raise ValueError("path: expected a submission .py or .ipynb file or a folder (or --template NAME), got nothing")
     path = Path(args.path)
-    if path.suffix == ".ipynb" and path.is_file():
-        raise ValueError(f"path: {files.NOTEBOOK_NOTE}; got {args.path!r}")
     if not path.exists():
-        raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which does not exist")
-    if not path.is_dir() and path.suffix != ".py":
-        raise ValueError(f"path: expected a submission .py file or a folder, got {args.path!r}, which is not a .py file")
+        raise ValueError(f"path: expected a submission .py or .ipynb file or a folder, got {args.path!r}, "
+                         "which does not exist")
+    if not path.is_dir() and path.suffix not in (".py", ".ipynb"):
+        raise ValueError(f"path: expected a submission .py or .ipynb file or a folder, got {args.path!r}, "
+                         "which is not a .py file or a notebook (.ipynb)")
     if not path.is_dir():
-        for dest in ("csv", "jobs"):
+        for dest in ("csv", "jobs", "quiet", "report", "plot"):
             if dest in typed:
-                raise ValueError(f"{_flag(dest)}: applies to a folder of submissions, got the single file {args.path!r}")
+                raise ValueError(f"{_flag(dest)}: applies to a folder of submissions (a class), got the single "
+                                 f"file {args.path!r}")
     if args.case_timeout > args.timeout:
         raise ValueError(f"--case-timeout: expected at most --timeout ({args.timeout:g} s, the whole battery), "
                          f"got {args.case_timeout:g}")
-    outputs = [(flag, getattr(args, dest)) for flag, dest in (("--gradescope", "gradescope"), ("--csv", "csv"))
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ValueError("--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'")
+    outputs = [(flag, getattr(args, dest)) for flag, dest in (("--gradescope", "gradescope"), ("--csv", "csv"),
+                                                              ("--report", "report"), ("--plot", "plot"))
                if getattr(args, dest) is not None]
     for flag, out in outputs:
         if path.is_dir():
             files.check_output(flag, out, graded=path, folder=flag == "--gradescope")
         else:
             files.check_output(flag, out, inputs=(path,))
-    if len(outputs) == 2 and files._same(outputs[0][1], outputs[1][1]):
-        raise ValueError(f"--csv: expected a path other than --gradescope's, got {outputs[1][1]!r} for both")
+    for i, (flag, out) in enumerate(outputs):
+        for other, earlier in outputs[:i]:
+            if files._same(out, earlier):
+                raise ValueError(f"{flag}: expected a path other than {other}'s, got {out!r} for both")
+    args._assignment = _assignment(args, typed) if args.config is not None else None
 
 
-COMMANDS = {"parity": parity, "explain": explain, "demo": demo, "check": check}
+def autograder(args, typed):
+    if args.run_in is not None:
+        return  # run_autograder's call: whatever is wrong goes into results.json, never a refusal
+    if Path(args.out).suffix != ".zip":
+        raise ValueError(f"--out: expected a file name ending .zip, got {args.out!r}")
+    files.check_output("--out", args.out, inputs=(args.config,))
+    _assignment(args, typed)
+
+
+COMMANDS = {"parity": parity, "explain": explain, "demo": demo, "check": check, "autograder": autograder}

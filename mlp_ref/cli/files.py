@@ -8,9 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-# Until notebooks are graded, the one place that says so (for a folder and for a single file).
-NOTEBOOK_NOTE = ("a Jupyter notebook (.ipynb) is not graded: export it to a .py file "
-                 "(jupyter nbconvert --to script) and check that")
 
 
 def _resolved(path):
@@ -116,12 +113,3 @@ def result_name(relative):
     so two submissions never share a results file: '%' becomes '%25', each separator '%2F'."""
     text = str(Path(relative).with_suffix(".json"))
     return text.replace("%", "%25").replace(os.sep, "%2F")
-
-
-def notebooks(folder):
-    """The .ipynb files under a folder (skipped by the grader: see NOTEBOOK_NOTE)."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("__pycache__", ".ipynb_checkpoints"))
-        out += [Path(root, f) for f in sorted(files) if f.endswith(".ipynb")]
-    return out

@@ -18,7 +18,8 @@ COMMANDS = {
     "parity": ("mlp_ref.cli.parity", "run the reference and its torch twin side by side and compare every step"),
     "explain": ("mlp_ref.cli.explain", "print one small MLP's gradients as products of explicit Jacobians, three ways side by side"),
     "demo": ("mlp_ref.cli.demo", "measure a textbook claim about MLPs (vanishing, softmax, ..., or all) and say if the numbers support it"),
-    "check": ("mlp_ref.cli.check", "grade a hand-written backprop (a file, or every *.py in a folder) against torch, with diagnoses"),
+    "check": ("mlp_ref.cli.check", "grade a hand-written backprop (a .py or .ipynb, or a folder of them) against torch, with diagnoses"),
+    "autograder": ("mlp_ref.cli.autograder", "build a Gradescope autograder zip from an assignment config (assignment.toml)"),
 }
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 
-from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
+from mlp_ref.grader.guards import AutogradGuard, become_subreaper, drop_privileges, hide_grader, kill_descendants
 from mlp_ref.grader.source import strict_text
 
 # Cases abandoned after this many per-case timeouts: a loop that never ends in forward would
@@ -197,6 +197,7 @@ def entry(path, results, output_path, work_dir, opts):
     results: the write end of the pipe the parent reads (a multiprocessing Connection; only its fd is used).
     """
     os.setsid()  # its own process group, so the grader can kill it with everything it started
+    become_subreaper()  # and what leaves the group (setsid) stays below it, to be killed at the end
     os.chdir(work_dir)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -211,6 +212,7 @@ def entry(path, results, output_path, work_dir, opts):
     try:
         run_battery(os.path.abspath(path), source, results.fileno(), opts)
     finally:
+        kill_descendants(os.getpid())
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
         os._exit(0)
 

@@ -191,12 +191,15 @@ def first_failure_text(check):
 CSV_FIELDS = ("path", "passed", "score", "max_score", "diagnosis", "first_failure")
 
 
-def csv_text(reports):
+def csv_text(reports, extra=None):
+    """One row per report; `extra` maps further column names to one value per report."""
+    extra = extra or {}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in reports:
+    writer.writerow(CSV_FIELDS + tuple(extra))
+    for i, r in enumerate(reports):
         first = r.first_failure()
         writer.writerow([r.path, r.passed, f"{r.score:g}", f"{r.max_score:g}",
-                         r.diagnoses[0][0] if r.diagnoses else "", "" if first is None else first_failure_text(first)])
+                         r.diagnoses[0][0] if r.diagnoses else "", "" if first is None else first_failure_text(first)]
+                        + [values[i] for values in extra.values()])
     return buf.getvalue()

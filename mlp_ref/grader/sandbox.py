@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from mlp_ref.env import THREAD_VARIABLES
+from mlp_ref.grader import guards
 
 # One thread per child: a folder run already grades one submission per core.
 THREAD_ENV = {**THREAD_VARIABLES, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -198,6 +199,9 @@ def finish(pending):
     data = _collect(pending.reader, proc, deadline)
     proc.join(max(0.0, deadline - time.perf_counter()))
     run.timed_out = proc.exitcode is None
+    if run.timed_out:
+        # Still alive, the child (a subreaper) holds every process it started, setsid() or not.
+        guards.kill_descendants(proc.pid)
     # The whole group: a submission may have started processes of its own.
     try:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,123 @@
+"""The class report of a folder run: a progress line while it runs; at the end a score histogram,
+how many students have each diagnosis (with one example file), the slowest submissions, the flagged files.
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+
+BINS = 10
+SLOWEST = 5
+BAR = 40
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def progress_line(done, total, elapsed, current):
+    """'graded 12/50  elapsed 0:24  ETA 1:16  now: alice.py' (no ETA before the first one is done)."""
+    eta = _clock(elapsed / done * (total - done)) if done else "?"
+    return f"graded {done}/{total}  elapsed {_clock(elapsed)}  ETA {eta}  now: {current}"
+
+
+@dataclass
+class ClassSummary:
+    n: int
+    max_score: float
+    scores: list                                    # (path, score)
+    histogram: list                                 # (low, high, count), BINS of them
+    diagnoses: list = field(default_factory=list)   # (id, students, example path), most common first
+    slowest: list = field(default_factory=list)     # (path, seconds)
+    flagged: list = field(default_factory=list)     # (path, [Flag.describe() lines])
+    elapsed: float = 0.0
+
+    @property
+    def mean(self):
+        return sum(s for _, s in self.scores) / self.n if self.n else 0.0
+
+
+def summarise(reports, scores, max_score, elapsed=0.0):
+    """A ClassSummary of reports with their scores (same order) out of max_score."""
+    n = len(reports)
+    counts = [0] * BINS
+    for s in scores:
+        counts[min(BINS - 1, int(BINS * s / max_score)) if max_score > 0 else 0] += 1
+    width = max_score / BINS if max_score > 0 else 0
+    histogram = [(i * width, (i + 1) * width, counts[i]) for i in range(BINS)]
+    students, example = Counter(), {}
+    for r in reports:
+        # An outcome other than a completed run is the class's "diagnosis" too: it needs the same attention.
+        ids = [d for d, _, _ in r.diagnoses] + ([f"({r.outcome})"] if r.outcome != "completed" else [])
+        for d in dict.fromkeys(ids):
+            students[d] += 1
+            example.setdefault(d, r.path)
+    diagnoses = [(d, k, example[d]) for d, k in sorted(students.items(), key=lambda x: (-x[1], x[0]))]
+    slowest = sorted(((r.path, r.seconds) for r in reports), key=lambda x: -x[1])[:SLOWEST]
+    flagged = [(r.path, flag_lines(r)) for r in reports if getattr(r, "flags", [])]
+    return ClassSummary(n, max_score, list(zip([r.path for r in reports], scores)), histogram, diagnoses, slowest,
+                        flagged, elapsed)
+
+
+def markdown(summary, title="Class report"):
+    """The summary as Markdown (it reads as plain text on a terminal too)."""
+    s = summary
+    out = [f"# {title}", "", f"{s.n} submissions graded in {_clock(s.elapsed)}; mean score "
+           f"{s.mean:.2f} / {s.max_score:g}.", "", "## Scores", "", "```"]
+    top = max([c for _, _, c in s.histogram] + [1])
+    for low, high, count in s.histogram:
+        out.append(f"{low:6.2f} - {high:6.2f} | {'#' * round(BAR * count / top):<{BAR}} {count}")
+    out += ["```", "", "## Diagnoses", ""]
+    if s.diagnoses:
+        out += ["| diagnosis | students | example |", "|---|---:|---|"]
+        out += [f"| `{d}` | {k} | {path} |" for d, k, path in s.diagnoses]
+    else:
+        out.append("none: every submission passed or failed with no named diagnosis.")
+    out += ["", "## Slowest submissions", "", "| file | seconds |", "|---|---:|"]
+    out += [f"| {path} | {sec:.1f} |" for path, sec in s.slowest]
+    out += ["", "## Flagged for review", "", "Static scan of the source; flags cost no points.", ""]
+    if s.flagged:
+        for path, lines in s.flagged:
+            out.append(f"- {path}")
+            out += [f"  - {line}" for line in lines]
+    else:
+        out.append("none.")
+    return "\n".join(out) + "\n"
+
+
+def plot(summary, path):
+    """The score histogram and the diagnosis bars, side by side, in a PNG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    s = summary
+    width = s.max_score / BINS if s.max_score > 0 else 1
+    left.bar([low for low, _, _ in s.histogram], [c for _, _, c in s.histogram], width=width, align="edge",
+             edgecolor="black")
+    left.set(title=f"scores ({s.n} submissions)", xlabel=f"score out of {s.max_score:g}", ylabel="submissions")
+    names = [d for d, _, _ in s.diagnoses][::-1]
+    right.barh(names or ["(none)"], [k for _, k, _ in s.diagnoses][::-1] or [0])
+    right.set(title="diagnoses", xlabel="students")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def flag_lines(report):
+    """The report's integrity flags, one 'kind: token at line N: quote' each (a notebook's lines as cells)."""
+    module = getattr(report, "module", None)
+    return [f.describe(module.where(f.line) if module else None) for f in getattr(report, "flags", [])]
+
+
+def flag_text(report):
+    """The report's integrity flags in one CSV cell, joined by ' | '."""
+    return " | ".join(flag_lines(report))
+
+
+def csv_columns(reports, scores=None):
+    """The columns a folder run adds to the CSV: the assignment's score (with a config), flags, notes."""
+    columns = {} if scores is None else {"assignment_score": [f"{s:g}" for s in scores]}
+    columns["flags"] = [flag_text(r) for r in reports]
+    columns["note"] = [getattr(r, "note", "") for r in reports]
+    return columns

@@ -1,0 +1,217 @@
+"""Gradescope's results.json from one Report and the assignment's config: one test per section.
+
+Each section's points are shared by the checks it grades (partial credit); a section the config
+leaves out is reported for 0 points. The battery runs in the assignment's dtype; the float64 probe
+(a float32 assignment's run in float64) is shown to staff only, in a hidden test that also holds the
+headroom, the integrity flags and the grader's own facts; it never carries points.
+"""
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mlp_ref.grader import battery, config, grade, sandbox, submission
+from mlp_ref.grader import report as text_report
+from mlp_ref.grader.submission import notebook_lines
+
+ORDER = tuple(config.SECTIONS)  # rows in the battery's order: interface first, robustness last
+FAILED_NAME = "The autograder failed; tell your instructor"
+MAX_LISTED = 5
+
+
+@dataclass
+class SectionScore:
+    name: str                     # the config's name (end_to_end)
+    points: float                 # what the config gives it (0 when left out)
+    visibility: str
+    graded: list = field(default_factory=list)   # the checks that count
+
+    @property
+    def passed(self):
+        return [c for c in self.graded if c.passed]
+
+    @property
+    def score(self):
+        if not self.graded:
+            return 0.0
+        return self.points * len(self.passed) / len(self.graded)
+
+
+BATTERY_WIDE = ("interface", "contract")  # checks over every case at once, not one case's
+
+
+def sections(report, assignment):
+    """A SectionScore for every section that has checks or points, in ORDER (the probe is not one)."""
+    out = []
+    for name in ORDER:
+        checks = [c for c in report.checks if c.section == config.SECTIONS[name] and c.passed is not None]
+        conf = assignment.sections.get(name)
+        if checks or conf is not None:
+            out.append(SectionScore(name, conf.points if conf else 0.0, conf.visibility if conf else "visible",
+                                    checks))
+    return out
+
+
+def grading(assignment):
+    """What the assignment sets for grade.grade(): limits, strictness, seed."""
+    return dict(limits=sandbox.Limits(timeout_s=assignment.timeout), strict=assignment.strict, seed=assignment.seed,
+                dtype=assignment.dtype)
+
+
+def unscorable(assignment, cases=None):
+    """(key, problem) for a section given points that no case of the assignment's dtype can earn, or None."""
+    cases = battery.build(assignment.seed, assignment.dtype) if cases is None else cases
+    for name, conf in assignment.sections.items():
+        grader_section = config.SECTIONS[name]
+        if conf.points == 0 or grader_section in BATTERY_WIDE:
+            continue
+        if not any(c.section == grader_section and c.dtype == assignment.dtype for c in cases):
+            return f"sections.{name}.points", f"{conf.points:g} points on a section with no {assignment.dtype} case"
+    return None
+
+
+def _first_failure_md(check, module):
+    lines = [notebook_lines(x, module) for x in text_report.failure_lines(check)]
+    numbers = [x for x in lines if not x.startswith(("diagnosis", "note:"))]
+    out = [f"First failure: **{check.name}**"]
+    if numbers:
+        out += ["```", *numbers, "```"]
+    for x in lines:
+        if x.startswith("diagnosis ["):
+            head, _, rest = x.partition("]: ")
+            out.append(f"**Diagnosis `{head[len('diagnosis ['):]}`**: {rest}")
+        elif x.startswith("note:"):
+            out.append(f"*{x}*")
+    return out
+
+
+def section_output(s, report, assignment):
+    """The Markdown a student reads under one section's test."""
+    dtype = f" ({assignment.dtype})" if config.SECTIONS[s.name] not in BATTERY_WIDE else ""
+    if s.points == 0:
+        dtype += " (reported; this section carries no points in this assignment)"
+    if not s.graded:
+        why = "the submission did not import" if report.interface is None else \
+            f"no check of this section applies to the {report.interface} interface"
+        return f"No graded checks{dtype}: {why}."
+    head = f"**{len(s.passed)} / {len(s.graded)} checks pass**{dtype}"
+    if report.interface is None and config.SECTIONS[s.name] != "interface":
+        # One story, told once: nothing ran because the import failed.
+        problem = notebook_lines(report.problem or "", getattr(report, "module", None))
+        return f"{head}: not run, because the submission did not import or implements no interface:\n```\n" \
+               f"{problem}\n```"
+    if len(s.passed) == len(s.graded):
+        return head + ". All passed."
+    failed = [c for c in s.graded if not c.passed]
+    out = [head + f"; {len(failed)} fail.", ""]
+    pairs = _by_pair(s.graded)
+    if pairs:
+        out += [pairs, ""]
+    module = getattr(report, "module", None)
+    out += _first_failure_md(failed[0], module)
+    if len(failed) > 1:
+        out += ["", "Also failing:"]
+        out += [f"- {c.name}" + (f" [`{c.diagnosis}`]" if c.diagnosis else "") for c in failed[1:MAX_LISTED + 1]]
+        if len(failed) > MAX_LISTED + 1:
+            out.append(f"- ... and {len(failed) - MAX_LISTED - 1} more")
+    return "\n".join(out)
+
+
+def _by_pair(checks):
+    """'passing by f-g: relu-relu 4/4, relu-sigmoid 0/4, ...' where the checks have activations (else '')."""
+    tally = {}
+    for c in checks:
+        if c.case is not None and c.case.f != "-":
+            ok, n = tally.get((c.case.f, c.case.g), (0, 0))
+            tally[c.case.f, c.case.g] = (ok + bool(c.passed), n + 1)
+    if len(tally) < 2:
+        return ""
+    return "Passing by f-g: " + ", ".join(f"{f}-{g} {ok}/{n}" for (f, g), (ok, n) in tally.items())
+
+
+def staff_output(report):
+    """The hidden test: what was graded, the float64 probe, the headroom, the integrity flags, how the run went."""
+    module = getattr(report, "module", None)
+    out = [f"graded file: `{report.path}`; interface: {report.interface or 'none'}; "
+           f"{report.seconds:.1f} s; outcome: {report.outcome}"]
+    if getattr(report, "note", ""):
+        out.append(f"note: {report.note}")
+    probe = [c for c in report.checks if c.section == "probe" and c.passed is not None]
+    if probe or report.probe.text:
+        counts = f"{sum(bool(c.passed) for c in probe)} / {len(probe)} pass" if probe else "not run"
+        text = notebook_lines(report.probe.text, module)
+        out.append(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else ""))
+    headroom = report.headroom_graded()
+    if headroom is not None:
+        out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
+    flags = getattr(report, "flags", [])
+    out.append(f"integrity flags ({len(flags)}, for a human to review; they cost no points):")
+    out += [f"- {f.describe(module.where(f.line) if module else None)}" for f in flags] or ["- none"]
+    if report.output_head:
+        out += ["output (first lines):", "```", report.output_head[:800], "```"]
+    return "\n".join(out)
+
+
+def results(report, assignment):
+    """Gradescope's results.json for one graded Report."""
+    scores = sections(report, assignment)
+    tests = [{"name": f"{s.name.replace('_', ' ')}", "score": round(s.score, 6), "max_score": s.points,
+              "output": section_output(s, report, assignment), "output_format": "md",
+              "visibility": s.visibility} for s in scores]
+    tests.append({"name": "staff only: probe, integrity flags, run facts", "score": 0, "max_score": 0,
+                  "output": staff_output(report), "output_format": "md",
+                  "visibility": "hidden"})
+    points = round(sum(s.score for s in scores), 6)
+    note = f" Note: {report.note}." if getattr(report, "note", "") else ""
+    return {"score": points, "execution_time": round(report.seconds, 2),
+            "output": f"{assignment.name}: {points:g} / {assignment.total_points:g} points.{note} "
+                      + text_report.tolerance_line(report.dtype),
+            "output_format": "md", "stdout_visibility": assignment.stdout_visibility, "tests": tests,
+            # Kept by Gradescope, shown to no one: what a later script over the class needs.
+            "extra_data": {"graded_file": report.path, "interface": report.interface, "outcome": report.outcome,
+                           "sections": {s.name: [round(s.score, 6), s.points] for s in scores},
+                           "flags": [asdict(f) for f in getattr(report, "flags", [])]}}
+
+
+def no_submission(message, assignment, seconds=0.0):
+    """results.json for a submission with nothing to grade: score 0 and what to upload."""
+    return {"score": 0.0, "execution_time": round(seconds, 2), "output": message, "output_format": "md",
+            "stdout_visibility": assignment.stdout_visibility if assignment else "hidden",
+            "tests": [{"name": "submission", "score": 0.0,
+                       "max_score": assignment.total_points if assignment else 0.0, "output": message,
+                       "output_format": "md", "visibility": "visible"}]}
+
+
+def grader_failed(trace, seconds=0.0):
+    """results.json when the grader itself broke: score 0, a visible plea, the traceback for staff."""
+    plea = "The autograder failed while grading this submission; this is not your fault. Tell your instructor."
+    return {"score": 0.0, "execution_time": round(seconds, 2), "output": plea, "stdout_visibility": "hidden",
+            "tests": [{"name": FAILED_NAME, "score": 0.0, "max_score": 0.0, "output": plea, "visibility": "visible"},
+                      {"name": "autograder traceback (staff only)", "score": 0.0, "max_score": 0.0,
+                       "output": trace[-20000:], "visibility": "hidden"}]}
+
+
+def run(root, config_path):
+    """results.json for the one submission under root/submission; never raises, whatever breaks."""
+    t0 = time.perf_counter()
+    try:
+        assignment = config.load(config_path)
+        folder = Path(root) / "submission"
+        try:
+            path, note = submission.pick(folder, assignment.file)
+        except submission.NoSubmission as e:
+            return no_submission(str(e), assignment, time.perf_counter() - t0)
+        # A lone process that has run no torch op yet forks the child itself: no fork server to start.
+        report = submission.grade_file(path, note=note, **grading(assignment),
+                                       from_parent=threading.active_count() == 1 and not grade.answers_ready())
+        report.path = str(path.relative_to(folder))
+        report.seconds = time.perf_counter() - t0
+        return results(report, assignment)
+    except BaseException:  # noqa: B036  (Gradescope must always get a file; the traceback goes to staff)
+        return grader_failed(traceback.format_exc(), time.perf_counter() - t0)
+
+
+def total(report, assignment):
+    """The report's score under the assignment's points (what Gradescope would show)."""
+    return round(sum(s.score for s in sections(report, assignment)), 6)

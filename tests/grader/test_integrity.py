@@ -1,0 +1,86 @@
+"""The integrity scan flags each listed token with its line quoted, sees through strings, ignores
+comments and prose, and never costs points."""
+from pathlib import Path
+
+import pytest
+
+from mlp_ref.grader import battery, integrity, submission
+
+ZOO = Path(__file__).parent / "zoo"
+FEW = [c for c in battery.build(0) if c.kind == "train"][:2]
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("loss.backward()", "autograd"),
+    ("g = torch.autograd.grad(J, W)", "autograd"),
+    ("from torch import autograd", "autograd"),
+    ("import torch.func", "autograd"),
+    ("from torch.func import grad", "autograd"),
+    ("W = W.detach().requires_grad_()", "autograd"),
+    ("t = torch.zeros(3, requires_grad=True)", "autograd"),
+    ("engine = getattr(torch, 'autograd')", "autograd"),
+    ("import gc", "introspection"),
+    ("import ctypes", "introspection"),
+    ("from inspect import getsource", "introspection"),
+    ("cells = f.__closure__", "introspection"),
+    ("sys.modules['torch'] = fake", "introspection"),
+    ("del sys.modules['numpy']", "introspection"),
+    ("sys.modules.pop('mlp_ref', None)", "introspection"),
+    ("maps = open('/proc/self/maps').read()", "introspection"),
+    ("pid = os.fork()", "process"),
+    ("from os import fork", "process"),
+    ("import subprocess", "process"),
+    ("os.setsid()", "process"),
+])
+def test_each_listed_token_is_flagged_with_its_line_quoted(line, kind):
+    source = "import os, sys, torch\n\n\ndef f(J, W):\n    " + line + "\n"
+    flags = [f for f in integrity.scan(source) if f.line == 5]
+    assert [f.kind for f in flags] == [kind], flags
+    assert flags[0].quote == line
+
+
+@pytest.mark.parametrize("line", [
+    "# call loss.backward() here? no: requires_grad and torch.autograd are not allowed",
+    "'''Hand-written backward: no autograd, no subprocess, nothing from /proc.'''",
+    "self.func = func",
+    "y = np.dot(a, b)",
+    "modules = dict(sys.modules)",
+    "pid = self.fork",
+])
+def test_comments_prose_and_lookalikes_are_not_flagged(line):
+    assert integrity.scan("import sys\nimport numpy as np\n" + line + "\n") == []
+
+
+def test_a_file_that_does_not_parse_is_still_scanned_by_tokens():
+    flags = integrity.scan("import subprocess\nx = requires_grad\ndef f(:\n")
+    assert {(f.kind, f.line) for f in flags} == {("process", 1), ("autograd", 2)}
+
+
+def test_a_clean_correct_submission_has_no_flags():
+    assert integrity.scan((ZOO / "correct_vectorised.py").read_text()) == []
+
+
+def test_a_flag_costs_no_points(tmp_path):
+    # correct_autograd_imported.py imports torch.autograd and never runs it: flagged, still full marks.
+    r = submission.grade_file(ZOO / "correct_autograd_imported.py", cases=FEW)
+    assert r.flags and {f.kind for f in r.flags} == {"autograd"}
+    assert r.passed and r.score == r.max_score
+
+
+def test_autograd_that_runs_is_flagged_and_fails_through_the_contract_check_not_the_flag():
+    r = submission.grade_file(ZOO / "bug_autograd_used.py", cases=FEW)
+    assert any(f.kind == "autograd" for f in r.flags)
+    contract = [c for c in r.checks if c.section == "contract" and c.diagnosis == "autograd_used"]
+    assert contract and not contract[0].passed
+
+
+@pytest.mark.parametrize("source", ["x = " + "(" * 200_000 + ")" * 200_000, "\x00\x00 \"\"\"",
+                                    "def f(:\n\t  \t return '''"])
+def test_hostile_or_broken_source_never_breaks_the_scan(source):
+    assert integrity.scan(source) == []
+
+
+def test_a_huge_file_is_scanned_in_whole_lines_up_to_the_cap():
+    line = "import gc  # " + "x" * 1000 + "\n"
+    flags = integrity.scan(line * (3 * integrity.MAX_SOURCE // len(line)))
+    assert len(flags) == integrity.MAX_SOURCE // len(line)  # every whole line within the cap, none after
