@@ -1,61 +1,52 @@
-"""The reference MLP: Linear1 -> f -> Linear2 -> g, trained in five explicit stages.
+"""The reference MLP: Linear -> f -> ... -> Linear -> g, trained in five explicit stages.
 
-    z1 = x W1^T + b1      (N, H)        W1: (H, D)  b1: (H,)   torch nn.Linear layout (out, in)
-    h  = f(z1)            (N, H)
-    z2 = h W2^T + b2      (N, K)        W2: (K, H)  b2: (K,)
-    y_hat = g(z2)         (N, K)
+Layers l = 1..L, with L = (number of hidden layers) + 1, in torch's nn.Linear layout (out, in):
+
+    z_l = h_{l-1} W_l^T + b_l    (N, n_l)      W_l: (n_l, n_{l-1})  b_l: (n_l,)   h_0 = x
+    h_l = f(z_l)                 (N, n_l)      for l < L
+    y_hat = g(z_L)               (N, K)
+
+Names: one hidden layer (n_hidden an int, today's two-layer model) gives z1, h, z2, y_hat; several
+(n_hidden = [h1, ..., hk]) give z1, h1, z2, h2, ..., z_{k+1}, y_hat. A gradient is `d` + the forward
+name: dW1, dz2, dh1; backward() returns dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., dz1.
 
     y_hat = net.forward(x); value = net.loss(y_hat, y); net.zero_grad(); net.backward(); net.step(lr)
 """
-from functools import partial
-from operator import is_
-from typing import NamedTuple
+from collections import namedtuple
+from functools import lru_cache, partial
 
 import numpy as np
 
 from mlp_ref import functional as fn
 from mlp_ref import losses, memory, validate
+from mlp_ref._packed import Packed
 
+# The two-layer model's parameters (n_hidden an int); a deep model's are net.param_names.
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
-# Formatted once: forward checks every parameter on every call, and an f-string per call costs.
-_PARAM_ARGS = {name: f"params[{name!r}]" for name in PARAM_NAMES}
 INITS = ("torch", "xavier")
 
 
-class ForwardCache(NamedTuple):
-    x: np.ndarray
-    z1: np.ndarray
-    h: np.ndarray
-    z2: np.ndarray
-    y_hat: np.ndarray
-    linear1: fn.LinearCache
-    act1: fn.ActCache
-    linear2: fn.LinearCache
-    act2: fn.ActCache
+@lru_cache(maxsize=None)
+def _cache_type(fields):
+    """The forward cache, a NamedTuple: x, z1, h.., y_hat, then linear1, act1, ..., linearL, actL."""
+    return namedtuple("ForwardCache", fields)
 
 
-def _packed(arrays, dtype):
-    """One contiguous array holding `arrays` end to end, and a dict of views into it, one per name."""
-    flat = np.empty(sum(a.size for a in arrays.values()), dtype)
-    views, start = {}, 0
-    for name, a in arrays.items():
-        views[name] = flat[start:start + a.size].reshape(a.shape)
-        views[name][...] = a
-        start += a.size
-    return flat, views
+def _hidden_widths(n_hidden):
+    if isinstance(n_hidden, (list, tuple)):
+        if not n_hidden:
+            raise ValueError("n_hidden: expected a positive integer or a non-empty list of them, got []")
+        return tuple(validate.positive_int(f"n_hidden[{i}]", h) for i, h in enumerate(n_hidden))
+    return (validate.positive_int("n_hidden", n_hidden),)
 
 
 class MLP:
-    """A two-layer perceptron whose every gradient is coded by hand.
+    """A multi-layer perceptron whose every gradient is coded by hand.
 
-    params, grads: dicts keyed W1, b1, W2, b2 (same shapes, the model's dtype).
-    Memory: params[k] and grads[k] are views into one contiguous array each, owned by the model,
-    so the finite check, zero_grad and the SGD update are one NumPy call for the whole model.
-    Assigning params[k] = A (or grads[k] = A) copies A's values into the model's array at the
-    next stage, which puts its own view back; A itself is not updated. The only other workspaces
-    have parameter shapes (this batch's gradients, lr * grads) and the model's fixed dtype, so no
-    batch size or dtype change can leave them stale. Every batch-shaped array a stage returns
-    (y_hat, the cache, backward's dict) is new at each call: holding one across calls is safe.
+    n_hidden: an int (one hidden layer) or a list of hidden widths. params, grads: dicts keyed
+    W1, b1, ..., WL, bL (same shapes, the model's dtype), views into one contiguous array each
+    (mlp_ref._packed): assigning params[k] = A copies A's values in at the next stage. Every
+    batch-shaped array a stage returns (y_hat, the cache, backward's dict) is new at each call.
     loss: "mse" | "bce" | "ce" (cross-entropy on softmax outputs, needs g="softmax"), reduced by
     reduction "sum" | "mean" as the matching torch loss does.
     """
@@ -63,8 +54,11 @@ class MLP:
     def __init__(self, n_in, n_hidden, n_out, f="relu", g="identity", loss="mse", reduction="sum",
                  dtype="float64", seed=0, *, init="torch", negative_slope=0.01, max_memory=None):
         self.n_in = validate.positive_int("n_in", n_in)
-        self.n_hidden = validate.positive_int("n_hidden", n_hidden)
+        self.hidden = _hidden_widths(n_hidden)
+        self.n_hidden = self.hidden[0] if not isinstance(n_hidden, (list, tuple)) else self.hidden
         self.n_out = validate.positive_int("n_out", n_out)
+        self.sizes = (self.n_in, *self.hidden, self.n_out)
+        self.n_layers = len(self.sizes) - 1
         self.f = validate.choice("f", f, fn.HIDDEN_ACTIVATIONS)
         self.g = validate.choice("g", g, fn.OUTPUT_ACTIVATIONS)
         self.loss_name = validate.choice("loss", loss, losses.LOSSES)
@@ -78,23 +72,27 @@ class MLP:
             raise ValueError(f"g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: "
                              f"expected g='sigmoid' (or 'softmax'), got g={g!r}")
         # Sizes are checked against memory before any array is made; forward checks each batch.
-        widths = (self.n_in, self.n_hidden, self.n_out)
         self._max_memory = memory.default_limit() if max_memory is None else max_memory
         memory.check(f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, dtype={self.dtype!r})",
-                     memory.model_bytes(widths, self.dtype), self._max_memory, "max_memory= sets the limit")
-        self._batch_bytes = memory.batch_bytes(widths, 1, self.dtype)
-        self._f = self._activation(self.f)
-        self._g = self._activation(self.g)
-        self._flat_params, self._param_views = _packed(
-            self._init_params(validate.choice("init", init, INITS), seed), self.dtype)
-        zeros = {k: np.zeros_like(v) for k, v in self._param_views.items()}
-        self._flat_grads, self._grad_views = _packed(zeros, self.dtype)
+                     memory.model_bytes(self.sizes, self.dtype), self._max_memory, "max_memory= sets the limit")
+        self._batch_bytes = memory.batch_bytes(self.sizes, 1, self.dtype)
+        self._f, self._g = self._activation(self.f), self._activation(self.g)
+        L = self.n_layers
+        self.hidden_names = ("h",) if L == 2 else tuple(f"h{l}" for l in range(1, L))
+        self.forward_names = tuple(name for l in range(1, L + 1)
+                                   for name in (f"z{l}", self.hidden_names[l - 1] if l < L else "y_hat"))
+        self.backward_names = ("dy_hat", f"dz{L}") + tuple(
+            name for l in range(L - 1, 0, -1) for name in (f"d{self.hidden_names[l - 1]}", f"dz{l}"))
+        self.param_names = tuple(name for l in range(1, L + 1) for name in (f"W{l}", f"b{l}"))
+        self._Cache = _cache_type(("x", *self.forward_names)
+                                  + tuple(name for l in range(1, L + 1) for name in (f"linear{l}", f"act{l}")))
+        initial = self._init_params(validate.choice("init", init, INITS), seed)
+        zeros = {k: np.zeros_like(v) for k, v in initial.items()}
+        self._params, self._grads = Packed("params", initial, self.dtype), Packed("grads", zeros, self.dtype)
         # This batch's gradients, before they are added into grads (torch accumulates too).
-        self._flat_dparams, self._dparam_views = _packed(zeros, self.dtype)
-        self._flat_update = np.empty_like(self._flat_params)  # lr * grads
-        self.params = validate.FixedKeys("params", self._param_views)
-        self.grads = validate.FixedKeys("grads", self._grad_views)
-        self._param_list, self._grad_list = list(self.params.values()), list(self.grads.values())
+        self._dparams = Packed("dparams", zeros, self.dtype)
+        self._update = np.empty_like(self._params.owned())  # lr * grads
+        self.params, self.grads = self._params.entries, self._grads.entries
         self.cache = None
         self._dloss = None
 
@@ -106,10 +104,11 @@ class MLP:
         return act
 
     def _init_params(self, init, seed):
-        # Drawn in float64 and then cast, so a float32 model starts from the rounded float64 one.
+        # Drawn in float64, layer by layer (W then b), then cast: a float32 model starts from the
+        # rounded float64 one, and an int n_hidden draws exactly what the two-layer model drew.
         rng = np.random.default_rng(seed)
         params = {}
-        for i, (fan_out, fan_in) in ((1, (self.n_hidden, self.n_in)), (2, (self.n_out, self.n_hidden))):
+        for l, (fan_in, fan_out) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
             if init == "torch":
                 # nn.Linear's default: W and b uniform in +-1/sqrt(fan_in).
                 bound = 1 / np.sqrt(fan_in)
@@ -119,46 +118,59 @@ class MLP:
                 bound = np.sqrt(6 / (fan_in + fan_out))
                 W = rng.uniform(-bound, bound, (fan_out, fan_in))
                 b = np.zeros(fan_out)
-            params[f"W{i}"], params[f"b{i}"] = W.astype(self.dtype), b.astype(self.dtype)
+            params[f"W{l}"], params[f"b{l}"] = W.astype(self.dtype), b.astype(self.dtype)
         return params
 
     @property
     def shapes(self):
         """Expected shape of each parameter, in torch's (out, in) layout."""
-        return {"W1": (self.n_hidden, self.n_in), "b1": (self.n_hidden,),
-                "W2": (self.n_out, self.n_hidden), "b2": (self.n_out,)}
+        out = {}
+        for l, (fan_in, fan_out) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
+            out[f"W{l}"], out[f"b{l}"] = (fan_out, fan_in), (fan_out,)
+        return out
 
     def set_params(self, params):
-        """Copy W1, b1, W2, b2 from a dict of arrays of the right shapes and the model's dtype."""
-        if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
+        """Copy W1, b1, ..., WL, bL from a dict of arrays of the right shapes and the model's dtype."""
+        if not isinstance(params, dict) or set(params) != set(self.param_names):
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
-            raise ValueError(f"params: expected a dict with keys {list(PARAM_NAMES)}, got {got}")
+            raise ValueError(f"params: expected a dict with keys {list(self.param_names)}, got {got}")
         for name, shape in self.shapes.items():
             validate.array(f"params[{name!r}]", params[name], shape=shape, dtype=self.dtype)
-        for name in PARAM_NAMES:
-            self._param_views[name][...] = params[name]
-            self.params[name] = self._param_views[name]
+        self._params.assign(params)
         self.cache = None
         self._dloss = None
         return self
 
+    def packed(self):
+        """(params, grads) as the model's two contiguous arrays, any assigned entry copied in first.
+
+        The optimizers update these in place: a few passes over the whole model, not a loop per tensor.
+        """
+        return self._params.owned(), self._grads.owned()
+
+    def unpack(self, flat):
+        """Views of an array laid out like packed()'s, one per parameter name (optimizer state)."""
+        return self._params.unpack(flat)
+
     # --- stage 1 -----------------------------------------------------------------------------
     def forward(self, x):
-        """y_hat = g(f(x W1^T + b1) W2^T + b2).   x: (N, D) -> y_hat: (N, K); caches what backward needs."""
+        """y_hat = g(... f(x W1^T + b1) ... W_L^T + b_L).   x: (N, D) -> y_hat: (N, K); caches what backward needs."""
         validate.array("x", x, shape=(None, self.n_in), dtype=self.dtype, names=("N", "n_in"))
         if not 0 < x.shape[0] * self._batch_bytes <= self._max_memory:
             self._batch_too_large(x.shape[0])
-        self._own()
-        if not validate.surely_finite(self._flat_params):
-            for name in PARAM_NAMES:
-                validate.finite(_PARAM_ARGS[name], self.params[name])
-        z1, linear1 = fn.linear_forward(x, self.params["W1"], self.params["b1"])
-        h, act1 = self._f.forward(z1)
-        z2, linear2 = fn.linear_forward(h, self.params["W2"], self.params["b2"])
-        y_hat, act2 = self._g.forward(z2)
-        self.cache = ForwardCache(x, z1, h, z2, y_hat, linear1, act1, linear2, act2)
+        if not validate.surely_finite(self._params.owned()):
+            for name in self.param_names:
+                validate.finite(f"params[{name!r}]", self.params[name])
+        P, L = self._params.views, self.n_layers
+        h, named, layers = x, [x], []
+        for l in range(1, L + 1):
+            z, linear = fn.linear_forward(h, P[f"W{l}"], P[f"b{l}"])
+            h, act = (self._f if l < L else self._g).forward(z)
+            named += (z, h)
+            layers += (linear, act)
+        self.cache = self._Cache(*named, *layers)
         self._dloss = None
-        return y_hat
+        return h
 
     def _batch_too_large(self, n):
         if n == 0:
@@ -168,7 +180,7 @@ class MLP:
 
     # --- stage 2 -----------------------------------------------------------------------------
     def loss(self, y_hat, y):
-        """The loss as a Python float; caches dL/dy_hat (dL/dz2 for softmax + ce, the fused form).
+        """The loss as a Python float; caches dL/dy_hat (dL/dz_L for softmax + ce, the fused form).
 
         y: (N, K) of the model's dtype for mse and bce; (N,) integer class indices for ce.
         """
@@ -182,7 +194,7 @@ class MLP:
             validate.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
         if self.loss_name == "ce":
             validate.class_targets("y", y, n=n, n_classes=self.n_out)
-            value, self._dloss = losses.cross_entropy(self.cache.z2, y, self.reduction)
+            value, self._dloss = losses.cross_entropy(self.cache[2 * self.n_layers - 1], y, self.reduction)
         else:
             validate.array("y", y, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
             if self.loss_name == "bce":
@@ -195,57 +207,45 @@ class MLP:
     # --- stage 3 -----------------------------------------------------------------------------
     def zero_grad(self):
         """Every gradient buffer to exactly 0."""
-        self._own()
-        self._flat_grads.fill(0)
+        self._grads.owned().fill(0)
 
     # --- stage 4 -----------------------------------------------------------------------------
     def backward(self):
         """ADD this batch's gradients into self.grads, as torch accumulates into .grad.
 
-        Returns the intermediate gradients {dy_hat, dz2, dh, dz1} (dy_hat is None for softmax + ce).
+        Returns the intermediate gradients {dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., dz1}
+        (dy_hat is None for softmax + ce, whose loss hands back dz_L directly).
         """
         if self.cache is None:
             raise ValueError("backward() called before forward(): run forward(x), then loss(y_hat, y)")
         if self._dloss is None:
             raise ValueError("backward() called before loss(): run loss(y_hat, y) after forward(x); "
                              "as in torch, each loss can be backpropagated once")
-        c = self.cache
-        if self.loss_name == "ce":
-            dy_hat, dz2 = None, self._dloss
-        else:
-            dy_hat = self._dloss
-            dz2 = self._g.backward(dy_hat, c.act2)
-        d = self._dparam_views
-        dh, _, _ = fn.linear_backward(dz2, c.linear2, out=(d["W2"], d["b2"]))
-        dz1 = self._f.backward(dh, c.act1)
-        fn.linear_backward_params(dz1, c.linear1, out=(d["W1"], d["b1"]))  # dx is not needed: x is data
-        self._own()
-        self._flat_grads += self._flat_dparams
+        c, L, d = self.cache, self.n_layers, self._dparams.views
+        layers = c[2 * L + 1:]  # linear1, act1, ..., linearL, actL
+        dy_hat = None if self.loss_name == "ce" else self._dloss
+        dz = self._dloss if dy_hat is None else self._g.backward(dy_hat, layers[-1])
+        inter = [dy_hat, dz]
+        for l in range(L, 1, -1):
+            dh, _, _ = fn.linear_backward(dz, layers[2 * l - 2], out=(d[f"W{l}"], d[f"b{l}"]))
+            dz = self.f_backward(dh, layers[2 * l - 3])
+            inter += (dh, dz)
+        fn.linear_backward_params(dz, layers[0], out=(d["W1"], d["b1"]))  # dx is not needed: x is data
+        self._grads.owned()[...] += self._dparams.owned()
         self._dloss = None
-        return {"dy_hat": dy_hat, "dz2": dz2, "dh": dh, "dz1": dz1}
+        return dict(zip(self.backward_names, inter))
+
+    def f_backward(self, dh, cache):
+        """dz = f'(z) * dh for one hidden layer.   dh: (N, n_l) -> (N, n_l)"""
+        return self._f.backward(dh, cache)
 
     # --- stage 5 -----------------------------------------------------------------------------
     def step(self, lr):
-        """W <- W - lr * dW for every parameter, in place."""
+        """W <- W - lr * dW for every parameter, in place (plain SGD; mlp_ref.optim has the rest)."""
         lr = validate.learning_rate(lr)
-        self._own()
-        np.multiply(self._flat_grads, lr, out=self._flat_update)
-        self._flat_params -= self._flat_update
-
-    def _own(self):
-        """Put the model's own views back under params and grads, copying in the values of any
-        entry assigned from outside (see the class docstring)."""
-        # The common case, nothing reassigned, in two C-level passes: this runs at every stage.
-        if all(map(is_, self.params.values(), self._param_list)) and \
-                all(map(is_, self.grads.values(), self._grad_list)):
-            return
-        for what, entries, views in (("params", self.params, self._param_views),
-                                     ("grads", self.grads, self._grad_views)):
-            for name, view in views.items():
-                if entries[name] is not view:
-                    validate.array(f"{what}[{name!r}]", entries[name], shape=view.shape, dtype=self.dtype)
-                    view[...] = entries[name]
-                    entries[name] = view
+        params, grads = self.packed()
+        np.multiply(grads, lr, out=self._update)
+        params -= self._update
 
     def __repr__(self):
         return (f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, f={self.f!r}, g={self.g!r}, "

@@ -1,0 +1,54 @@
+"""Named arrays stored end to end in one contiguous array: the model's params and grads.
+
+One array per dict means the finite check, zero_grad and every optimizer update are a few NumPy
+calls over the whole model instead of a Python loop over tensors. The dict handed to the user holds
+views into that array. Assigning entries[k] = A does not rebind the storage: the next owned() call
+copies A's values in (after checking its shape and dtype) and puts the model's view back, so A
+itself is never updated behind its owner's back.
+"""
+from operator import is_
+
+import numpy as np
+
+from mlp_ref import validate
+
+
+class Packed:
+    """entries: the public dict of views (params or grads); owned(): the contiguous array behind it."""
+
+    def __init__(self, what, arrays, dtype):
+        self.what = what
+        self.dtype = np.dtype(dtype)
+        self.shapes = {name: a.shape for name, a in arrays.items()}
+        self._flat = np.empty(sum(a.size for a in arrays.values()), self.dtype)
+        self.views = self.unpack(self._flat)
+        for name, a in arrays.items():
+            self.views[name][...] = a
+        self.entries = validate.FixedKeys(what, self.views)
+        self._view_list = list(self.views.values())
+
+    def unpack(self, flat):
+        """Views of `flat` (laid out like this array), one per name, in the parameters' shapes."""
+        views, start = {}, 0
+        for name, shape in self.shapes.items():
+            size = int(np.prod(shape))
+            views[name] = flat[start:start + size].reshape(shape)
+            start += size
+        return views
+
+    def owned(self):
+        """The contiguous array, after copying in the values of any entry assigned from outside."""
+        # The common case, nothing reassigned, in one C-level pass: this runs at every stage.
+        if not all(map(is_, self.entries.values(), self._view_list)):
+            for name, view in self.views.items():
+                if self.entries[name] is not view:
+                    validate.array(f"{self.what}[{name!r}]", self.entries[name], shape=view.shape, dtype=self.dtype)
+                    view[...] = self.entries[name]
+                    self.entries[name] = view
+        return self._flat
+
+    def assign(self, arrays):
+        """Copy every array of `arrays` (already validated) into the views, and own them again."""
+        for name, a in arrays.items():
+            self.views[name][...] = a
+            self.entries[name] = self.views[name]
