@@ -1,25 +1,35 @@
 """The parity engine: the reference and its torch twin, step for step on the same mini-batches.
 
-At every step both sides run the five stages; then y_hat (and z1, h, z2 on the way), the loss,
-the intermediate gradients, every parameter gradient and every updated parameter are compared
-with the one tolerance table. The report keeps every comparison; the first failure is the story.
+At every step both sides run the five stages; then every layer's pre-activation and activation
+(z1, h, .., y_hat), the loss, the intermediate gradients, every parameter gradient, every state
+buffer of the optimizer and every updated parameter are compared with the one tolerance table. The report keeps every comparison; the first failure is the story.
 """
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mlp_ref.compare import compare
-from mlp_ref.model import MLP, PARAM_NAMES
+from mlp_ref.compare import Comparison, compare
+from mlp_ref.model import MLP
 from mlp_ref.tolerances import tolerance
 from mlp_ref.validate import choice
 
-# Order matters: a report names the first quantity that disagrees, and the ones before it that agreed.
-STAGES = (
-    ("forward", ("z1", "h", "z2", "y_hat")),
-    ("loss", ("loss",)),
-    ("backward", ("dy_hat", "dz2", "dh", "dz1", "dW2", "db2", "dW1", "db1")),
-    ("update", ("W1", "b1", "W2", "b2")),
-)
+
+def stages(net, optimizer=None):
+    """The quantities compared at every step, stage by stage. Order matters: a report names the
+    first quantity that disagrees, and the ones before it that agreed. The optimizer's state comes
+    before the parameters it moves, so a wrong buffer is named before the weights it spoils."""
+    grads = tuple(f"d{p}" for l in range(net.n_layers, 0, -1) for p in (f"W{l}", f"b{l}"))
+    state = () if optimizer is None else tuple(
+        f"{key}[{name}]" for key in optimizer.BUFFERS for name in net.param_names)
+    return (("forward", net.forward_names), ("loss", ("loss",)), ("backward", net.backward_names + grads),
+            ("optimizer", state), ("update", net.param_names))
+
+
+# The hyperparameters each optimizer takes (torch.optim's names); lr is every optimizer's.
+OPTIM_ARGS = {"sgd": ("momentum", "dampening", "nesterov", "weight_decay"),
+              "adam": ("betas", "eps", "weight_decay", "amsgrad"),
+              "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
+              "rmsprop": ("alpha", "eps", "weight_decay", "momentum", "centered")}
 
 
 class Diverged(ValueError):
@@ -30,7 +40,7 @@ class Diverged(ValueError):
 class ParityConfig:
     """One parity run. Defaults are non-square on purpose: a transposed gradient cannot pass."""
     n_in: int = 5
-    n_hidden: int = 7
+    n_hidden: object = 7  # an int, or a list of hidden widths for a deep model
     n_out: int = 3
     batch: int = 16
     f: str = "relu"
@@ -49,6 +59,18 @@ class ParityConfig:
     # two float32 trajectories drift apart as rounding compounds through the updates (measured in
     # README, "float32 drift"). float64 runs free: its drift stays ~1e-14. "always" | "never" force it.
     resync: str = "auto"
+    # "sgd" with no momentum and no weight decay is the model's own net.step(lr); anything else runs
+    # mlp_ref.optim against torch.optim. None: torch's default for that optimizer.
+    optim: str = "sgd"
+    momentum: float = None
+    dampening: float = None
+    nesterov: bool = None
+    weight_decay: float = None
+    betas: tuple = None
+    eps: float = None
+    amsgrad: bool = None
+    alpha: float = None
+    centered: bool = None
 
     @property
     def resyncs(self):
@@ -56,6 +78,26 @@ class ParityConfig:
 
     def __post_init__(self):
         choice("resync", self.resync, ("auto", "always", "never"))
+        choice("optim", self.optim, tuple(OPTIM_ARGS))
+        self.optimizer_kwargs()
+
+    def optimizer_kwargs(self):
+        """The optimizer's hyperparameters given here; one not taken by self.optim is an error naming it."""
+        given = {k: getattr(self, k) for k in ("momentum", "dampening", "nesterov", "weight_decay", "betas",
+                                               "eps", "amsgrad", "alpha", "centered") if getattr(self, k) is not None}
+        for k in given:
+            if k not in OPTIM_ARGS[self.optim]:
+                takers = [o for o, args in OPTIM_ARGS.items() if k in args]
+                raise ValueError(f"{k}: an argument of {', '.join(takers)}, not of optim={self.optim!r}")
+        return given
+
+    def optimizer(self, net):
+        """The mlp_ref.optim optimizer for net, or None for the model's own plain SGD (net.step(lr))."""
+        from mlp_ref import optim
+        kwargs = self.optimizer_kwargs()
+        if self.optim == "sgd" and not any(kwargs.get(k) for k in ("momentum", "weight_decay", "nesterov")):
+            return None
+        return optim.OPTIMIZERS[self.optim](net, lr=self.lr, **kwargs)
 
     def model(self):
         return MLP(self.n_in, self.n_hidden, self.n_out, f=self.f, g=self.g, loss=self.loss,
@@ -65,7 +107,10 @@ class ParityConfig:
     @property
     def name(self):
         mode = ", resynced" if self.resyncs else ""
-        return f"{self.f}/{self.g}/{self.loss}-{self.reduction} {self.dtype} {self.device}{mode}"
+        kwargs = self.optimizer_kwargs()
+        opt = "" if self.optim == "sgd" and not kwargs else " " + self.optim + "".join(
+            f" {k}={v}" for k, v in kwargs.items())
+        return f"{self.f}/{self.g}/{self.loss}-{self.reduction}{opt} {self.dtype} {self.device}{mode}"
 
 
 def batches(config):
@@ -99,6 +144,7 @@ class StepResult:
 @dataclass
 class ParityReport:
     config: ParityConfig
+    stages: tuple = ()
     steps: list = field(default_factory=list)
     losses: list = field(default_factory=list)
 
@@ -125,7 +171,7 @@ class ParityReport:
         return {name: (step, c) for name, (_, step, c) in out.items()}
 
     def stage_of(self, name):
-        return next(stage for stage, names in STAGES if name in names)
+        return next(stage for stage, names in self.stages if name in names)
 
     def failure_message(self):
         """The mismatch report for the first failure, in the shape STYLE.md gives; '' when all agree."""
@@ -152,62 +198,101 @@ def _numpy(t):
     return None if t is None else t.detach().cpu().numpy()
 
 
-def _reference_step(net, x, y, config):
-    """The reference's five stages; returns the loss, the intermediate gradients and a copy of grads."""
+def _compare(name, ours, theirs, tol, device):
+    """compare(), or a failed Comparison when the quantity exists on one side only (a state buffer)."""
+    if ours is None or theirs is None:
+        present = theirs if ours is None else ours
+        return Comparison(name=name, ok=False, shape=present.shape, dtype=present.dtype.name, rtol=tol.rtol,
+                          atol=tol.atol, device=device,
+                          problem=f"{'numpy' if ours is None else 'torch'} has no {name}; the other side does")
+    return compare(name, ours, theirs, tol, device=device)
+
+
+def _reference_step(net, opt, x, y, config):
+    """The reference's first four stages; returns the loss, the intermediate gradients and a copy of grads."""
     # A diverging run overflows on the way; the finite checks of the next stage report it once.
     with np.errstate(over="ignore", invalid="ignore"):
         value = net.loss(net.forward(x), y)
         if config.zero_grad:
-            net.zero_grad()
+            (opt or net).zero_grad()
         inter = net.backward()
         grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
-        net.step(config.lr)
     return value, inter, grads
 
 
-def run_parity(config: ParityConfig, reference=None, data=None):
+def _reference_update(net, opt, config):
+    with np.errstate(over="ignore", invalid="ignore"):
+        opt.step() if opt is not None else net.step(config.lr)
+
+
+def _diverged(config, step, e):
+    """Diverged when the reference's training overflowed (the arguments were valid), else ValueError."""
+    diverged = "finite" in str(e)
+    return (Diverged if diverged else ValueError)(
+        f"{config.name}: step {step}: {e}" + (" (training diverged: try a smaller lr)" if diverged else ""))
+
+
+def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
     """Train the reference and its twin side by side and compare everything at every step.
 
     reference: an MLP-like object to test (default: a fresh MLP from config). The twin starts from
     a copy of its parameters, so a wrong reference is caught at the step and stage where it departs.
+    optimizer: the reference's mlp_ref.optim optimizer (default: config.optimizer(reference)); the
+    twin runs the matching torch.optim one, and every state buffer is compared at every step.
     data: an iterable of (x, y) mini-batches (default: batches(config), config.steps of them).
+    A reference that departs in the backward stage and then cannot update (a gradient of the wrong
+    shape) ends the run at that step: the departure is the story.
     """
     from mlp_ref.twin import TorchTwin  # torch loads only for a parity run
 
     net = reference if reference is not None else config.model()
-    twin = TorchTwin(net, device=config.device)
+    opt = optimizer if optimizer is not None else config.optimizer(net)
+    twin = TorchTwin(net, device=config.device, optimizer=opt)
     tol = tolerance(config.dtype)
-    report = ParityReport(config)
+    report = ParityReport(config, stages(net, opt))
     device = str(twin.device)
     for step, (x, y) in enumerate(batches(config) if data is None else data, start=1):
         try:
-            value, inter, grads = _reference_step(net, x, y, config)
+            value, inter, grads = _reference_step(net, opt, x, y, config)
         except ValueError as e:
-            diverged = "finite" in str(e)
-            raise (Diverged if diverged else ValueError)(
-                f"{config.name}: step {step}: {e}" + (" (training diverged: try a smaller lr)" if diverged else "")) from e
-        t_y_hat = twin.forward(x)
-        t_value = twin.loss(t_y_hat, y)
+            raise _diverged(config, step, e) from e
+        t_value = twin.loss(twin.forward(x), y)
         if config.zero_grad:
             twin.zero_grad()
-        t_inter = twin.backward()
-        t_grads = {f"d{k}": v for k, v in twin.grads().items()}
-        twin.step(config.lr)
-
-        ours = {**{k: getattr(net.cache, k) for k in ("z1", "h", "z2", "y_hat")},
-                "loss": np.asarray(value, dtype=config.dtype), **inter, **grads,
-                **{k: net.params[k] for k in PARAM_NAMES}}
+        t_back = {k: _numpy(v) for k, v in twin.backward().items()}
+        ours = {**{k: getattr(net.cache, k) for k in net.forward_names},
+                "loss": np.asarray(value, dtype=config.dtype), **inter, **grads}
         theirs = {**{k: _numpy(v) for k, v in twin.inter.items()},
-                  "loss": np.asarray(t_value.item(), dtype=config.dtype),
-                  **{k: _numpy(v) for k, v in t_inter.items()}, **t_grads, **twin.params()}
-        comparisons = [compare(name, ours[name], theirs[name], tol, device=device)
-                       for _, names in STAGES for name in names
+                  "loss": np.asarray(t_value.item(), dtype=config.dtype), **t_back}
+        comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device)
+                       for stage, names in report.stages[:3] for name in names
                        if not (ours.get(name) is None and theirs.get(name) is None)]
+        try:
+            _reference_update(net, opt, config)
+        except ValueError as e:
+            if all(c.ok for c in comparisons):
+                raise _diverged(config, step, e) from e
+            report.steps.append(StepResult(step, comparisons))
+            report.losses.append(value)
+            break
+        twin.step(None if opt is not None else config.lr)
+        ours = dict(net.params)
+        theirs = twin.params()
+        if opt is not None:
+            for name, s in opt.state.items():
+                ours.update({f"{key}[{name}]": v for key, v in s.items() if isinstance(v, np.ndarray)})
+            for name, s in twin.state().items():
+                theirs.update({f"{key}[{name}]": v for key, v in s.items()})
+        comparisons += [_compare(name, ours.get(name), theirs.get(name), tol, device)
+                        for stage, names in report.stages[3:] for name in names
+                        if not (ours.get(name) is None and theirs.get(name) is None)]
         report.steps.append(StepResult(step, comparisons))
         report.losses.append(value)
         if config.resyncs:
             # Without zero_grad the gradients accumulate, and drift, as the parameters do: both resynced.
             twin.to_twin(net, grads=not config.zero_grad)
+            if opt is not None:
+                twin.load_state(opt)
     return report
 
 

@@ -1,18 +1,20 @@
-"""The torch twin: the same MLP as nn.Sequential(Linear, f, Linear, g), trained by torch.optim.SGD.
+"""The torch twin: the same MLP as nn.Sequential(Linear, f, ..., Linear, g), trained by torch.optim.
 
-Built from a reference MLP's parameters, on any device and dtype. Parameters cross between the two
-only through copies (to_twin / from_twin), never shared memory: the reference updates its arrays in
-place and must not move the twin's weights behind its back.
+Built from a reference MLP's parameters (and, optionally, from an mlp_ref.optim optimizer, whose
+class and hyperparameters pick the matching torch.optim one), on any device and dtype. Parameters
+cross between the two only through copies (to_twin / from_twin), never shared memory: the reference
+updates its arrays in place and must not move the twin's weights behind its back.
 """
 import numpy as np
 import torch
 from torch import nn
 
-from mlp_ref.model import PARAM_NAMES
 from mlp_ref.validate import choice
 
 LOSS_MODULES = {"mse": nn.MSELoss, "bce": nn.BCELoss, "ce": nn.CrossEntropyLoss}
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+TORCH_OPTIMIZERS = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW,
+                    "RMSprop": torch.optim.RMSprop}
 
 
 def activation_module(name, negative_slope=0.01):
@@ -30,31 +32,46 @@ def resolve_device(device):
     return device
 
 
-class TorchTwin:
-    """The five stages of the reference, done by torch.nn and autograd.
+def torch_optimizer(optimizer):
+    """The torch.optim class an mlp_ref.optim optimizer (or a subclass of one) mirrors."""
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ in TORCH_OPTIMIZERS:
+            return TORCH_OPTIMIZERS[cls.__name__]
+    raise TypeError(f"optimizer: expected an mlp_ref.optim optimizer, got {type(optimizer).__name__}")
 
-    forward keeps z1, h, z2 and y_hat with retain_grad(), so backward also exposes dz1, dh, dz2, dy_hat.
+
+class TorchTwin:
+    """The five stages of the reference, done by torch.nn, autograd and torch.optim.
+
+    forward keeps every intermediate (z1, h.., y_hat, named as the reference names them) with
+    retain_grad(), so backward also exposes their gradients (dz_L, dh.., dz1, dy_hat).
+    optimizer: an mlp_ref.optim optimizer to mirror; None: torch.optim.SGD with the lr given to step.
     """
 
-    def __init__(self, net, device="cpu"):
+    def __init__(self, net, device="cpu", optimizer=None):
         self.device = resolve_device(device)
         self.dtype = TORCH_DTYPES[net.dtype]
         self.loss_name = net.loss_name
-        self.model = nn.Sequential(
-            nn.Linear(net.n_in, net.n_hidden), activation_module(net.f, net.negative_slope),
-            nn.Linear(net.n_hidden, net.n_out), activation_module(net.g, net.negative_slope),
-        ).to(device=self.device, dtype=self.dtype)
+        self.forward_names, self.backward_names = net.forward_names, net.backward_names
+        layers = []
+        for l, (fan_in, fan_out) in enumerate(zip(net.sizes, net.sizes[1:]), start=1):
+            act = net.f if l < net.n_layers else net.g
+            layers += [nn.Linear(fan_in, fan_out), activation_module(act, net.negative_slope)]
+        self.model = nn.Sequential(*layers).to(device=self.device, dtype=self.dtype)
         self.loss_fn = LOSS_MODULES[net.loss_name](reduction=net.reduction)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.0)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.0) if optimizer is None else \
+            torch_optimizer(optimizer)(self.model.parameters(), **optimizer.hyper)
         self.to_twin(net)
         self.inter = {}
         self._loss = None
 
     @property
     def tensors(self):
-        """W1, b1, W2, b2 as the twin's own parameter tensors."""
-        lin1, lin2 = self.model[0], self.model[2]
-        return {"W1": lin1.weight, "b1": lin1.bias, "W2": lin2.weight, "b2": lin2.bias}
+        """W1, b1, ..., WL, bL as the twin's own parameter tensors."""
+        out = {}
+        for l, linear in enumerate(self.model[::2], start=1):
+            out[f"W{l}"], out[f"b{l}"] = linear.weight, linear.bias
+        return out
 
     def to_twin(self, net, grads=False):
         """Copy the reference's parameters (and with grads=True its gradients, into .grad) into the
@@ -81,35 +98,67 @@ class TorchTwin:
                 if p.grad is None else p.grad.detach().cpu().numpy().copy()
                 for name, p in self.tensors.items()}
 
+    def state(self):
+        """torch.optim's state per parameter name: {name: {buffer: numpy array}} (buffers only)."""
+        out = {}
+        for name, p in self.tensors.items():
+            s = self.optimizer.state.get(p, {})
+            out[name] = {k: v.detach().cpu().numpy().copy() for k, v in s.items()
+                         if isinstance(v, torch.Tensor) and k != "step"}
+        return out
+
+    def load_state(self, optimizer):
+        """Copy an mlp_ref.optim optimizer's state buffers into torch.optim's (a copy)."""
+        with torch.no_grad():
+            for name, p in self.tensors.items():
+                for key, value in optimizer.state.get(name, {}).items():
+                    if isinstance(value, np.ndarray) and key in self.optimizer.state.get(p, {}):
+                        self.optimizer.state[p][key].copy_(self.tensor(value))
+        return self
+
     def tensor(self, array):
         return torch.tensor(array, device=self.device)
 
     def forward(self, x):
-        lin1, act1, lin2, act2 = self.model
-        z1 = lin1(self.tensor(x) if isinstance(x, np.ndarray) else x)
-        h = act1(z1)
-        z2 = lin2(h)
-        y_hat = act2(z2)
-        for name, t in (("z1", z1), ("h", h), ("z2", z2), ("y_hat", y_hat)):
-            t.retain_grad()
-            self.inter[name] = t
-        return y_hat
+        """y_hat, keeping z1, h.., y_hat (the reference's names) in self.inter with retain_grad()."""
+        out = self.tensor(x) if isinstance(x, np.ndarray) else x
+        self.inter = {}
+        for name, module in zip(self.forward_names, self.model):
+            out = module(out)
+            out.retain_grad()
+            self.inter[name] = out
+        return out
 
     def loss(self, y_hat, y):
         y = self.tensor(y) if isinstance(y, np.ndarray) else y
-        # nn.CrossEntropyLoss takes logits: the twin hands it z2, never the softmax output.
-        self._loss = self.loss_fn(self.inter["z2"] if self.loss_name == "ce" else y_hat, y)
+        # nn.CrossEntropyLoss takes logits: the twin hands it z_L, never the softmax output.
+        self._loss = self.loss_fn(self.inter[self.forward_names[-2]] if self.loss_name == "ce" else y_hat, y)
         return self._loss
 
     def zero_grad(self):
         self.optimizer.zero_grad()
 
-    def backward(self):
-        self._loss.backward()
-        return {"dy_hat": None if self.loss_name == "ce" else self.inter["y_hat"].grad,
-                "dz2": self.inter["z2"].grad, "dh": self.inter["h"].grad, "dz1": self.inter["z1"].grad}
+    def backward(self, dout=None):
+        """Backpropagate the loss, or, given dout = dL/dy_hat (N, K), y_hat itself; gradients
+        ADD into .grad, as always in torch.
 
-    def step(self, lr):
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        Returns the intermediate gradients (dy_hat, dz_L, ..., dz1; dy_hat None for ce from the
+        loss) followed by the parameter gradients dW1, db1, ..., dWL, dbL, as tensors.
+        """
+        if dout is None:
+            self._loss.backward()
+        else:
+            y_hat = self.inter["y_hat"]
+            y_hat.backward(dout if isinstance(dout, torch.Tensor) else self.tensor(dout).to(y_hat.dtype))
+        out = {name: self.inter[name[1:]].grad for name in self.backward_names}
+        if dout is None and self.loss_name == "ce":
+            out["dy_hat"] = None
+        out.update({f"d{name}": p.grad for name, p in self.tensors.items()})
+        return out
+
+    def step(self, lr=None):
+        """torch.optim's step; lr, when given, first replaces the learning rate (plain SGD's net.step(lr))."""
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
         self.optimizer.step()

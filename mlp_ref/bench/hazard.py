@@ -17,10 +17,8 @@ import numpy as np
 
 from mlp_ref.compare import compare
 from mlp_ref.env import SPINNING_VARIABLES as SPINNING_ENV
-from mlp_ref.parity import STAGES, anchor_configs, batches
+from mlp_ref.parity import anchor_configs, batches, stages
 from mlp_ref.tolerances import tolerance
-
-NAMES = [name for _, names in STAGES for name in names]
 
 
 def default_configs():
@@ -41,15 +39,16 @@ def numpy_side():
     def run():
         for config in default_configs():
             net, tol = config.model(), tolerance(config.dtype)
+            names = [name for _, names in stages(net) for name in names]
             for x, y in batches(config):
                 value = net.loss(net.forward(x), y)
                 net.zero_grad()
                 inter = net.backward()
                 grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
                 net.step(config.lr)
-                ours = {**{k: getattr(net.cache, k) for k in ("z1", "h", "z2", "y_hat")},
+                ours = {**{k: getattr(net.cache, k) for k in net.forward_names},
                         "loss": np.asarray(value, dtype=config.dtype), **inter, **grads, **net.params}
-                for name in NAMES:
+                for name in names:
                     if ours.get(name) is not None:
                         compare(name, ours[name], ours[name].copy(), tol)
     return run

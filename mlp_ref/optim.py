@@ -1,0 +1,309 @@
+"""torch.optim's update rules on the reference MLP: SGD (momentum, dampening, Nesterov), Adam,
+AdamW and RMSprop, with torch's arguments, defaults and order of operations.
+
+Each optimizer takes the model first, then torch.optim's keyword arguments:
+
+    opt = optim.Adam(net, lr=1e-3)
+    y_hat = net.forward(x); net.loss(y_hat, y); opt.zero_grad(); net.backward(); opt.step()
+
+Every update is a few NumPy passes over the model's one contiguous parameter array (net.packed()),
+never a Python loop per tensor; the state buffers are contiguous arrays of the same layout, and
+opt.state[name] hands out views of them per parameter, keyed as torch keys its state.
+g below is the gradient dL/dtheta; t counts steps from 1; every operation is elementwise.
+"""
+import math
+import numbers
+
+import numpy as np
+
+
+def _number(arg, value, low=0.0, high=None):
+    """A real number in [low, high) (high None: no upper bound), else an error naming `arg`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{arg}: expected a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < low or (high is not None and value >= high):
+        span = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
+        raise ValueError(f"{arg}: expected a finite number {span}, got {value!r}")
+    return value
+
+
+def _flag(arg, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{arg}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _betas(value):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"betas: expected a pair (beta1, beta2), got {value!r}")
+    return tuple(_number(f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(value))
+
+
+class Optimizer:
+    """What every optimizer shares: the model, the hyperparameters, the step count and the state.
+
+    BUFFERS: the state buffers this optimizer may keep, each created at the first step (as torch).
+    """
+    BUFFERS = ()
+
+    def __init__(self, net, **hyper):
+        if not (hasattr(net, "packed") and hasattr(net, "unpack")):
+            raise TypeError(f"net: expected an mlp_ref MLP, got {type(net).__name__}")
+        self.net = net
+        self.hyper = self._checked(hyper)
+        self.steps = 0
+        self._buffers = {}  # buffer name -> one flat array laid out like net.packed()
+        self._work = None
+
+    def _checked(self, hyper):
+        """The hyperparameters, validated; errors name the argument, as torch refuses them."""
+        raise NotImplementedError
+
+    @property
+    def state(self):
+        """{parameter name: {"step": t, buffer name: view}}, as torch's opt.state[p] per parameter."""
+        views = {key: self.net.unpack(flat) for key, flat in self._buffers.items()}
+        return {name: {"step": self.steps, **{key: views[key][name] for key in views}}
+                for name in self.net.param_names} if self.steps else {}
+
+    def zero_grad(self):
+        """The model's zero_grad: every gradient to exactly 0."""
+        self.net.zero_grad()
+
+    def step(self):
+        """One update of every parameter, in place."""
+        params, grads = self.net.packed()
+        if self._work is None or self._work[0].shape != params.shape:
+            self._work = (np.empty_like(params), np.empty_like(params))
+        self.steps += 1
+        self.update(params, grads, *self._work)
+
+    def update(self, params, grads, work, scaled):
+        """The rule itself, in place on the flat arrays (net.packed()); work and scaled are scratch
+        arrays of the same shape. A subclass overriding it plants a different rule."""
+        raise NotImplementedError
+
+    def buffer(self, key, like, first=None):
+        """The flat state buffer `key`, created at its first use as zeros or as a copy of `first`."""
+        if key not in self._buffers:
+            self._buffers[key] = np.zeros_like(like) if first is None else first.copy()
+        return self._buffers[key]
+
+    def _coupled_decay(self, params, grads, out):
+        """g + weight_decay * theta (L2 added to the gradient, torch's weight_decay for all but AdamW)."""
+        wd = self.hyper["weight_decay"]
+        if wd == 0:
+            return grads
+        np.multiply(params, wd, out=out)
+        out += grads
+        return out
+
+    def state_dict(self):
+        """{"state": copies of opt.state, "hyper": the hyperparameters}; load_state_dict takes it back."""
+        return {"state": {name: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                          for name, s in self.state.items()},
+                "hyper": dict(self.hyper)}
+
+    def load_state_dict(self, state_dict):
+        """Restore the hyperparameters and state of state_dict() (copies: nothing is shared)."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "hyper"}:
+            raise ValueError("state_dict: expected a dict with keys ['hyper', 'state'] from state_dict(), "
+                             f"got {sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
+        hyper = self._checked(dict(state_dict["hyper"]))
+        state = state_dict["state"]
+        if state and set(state) != set(self.net.param_names):
+            raise ValueError(f"state_dict['state']: expected the parameters {list(self.net.param_names)}, "
+                             f"got {sorted(state)}")
+        params, _ = self.net.packed()
+        buffers = {}
+        for key in ({k for s in state.values() for k in s} - {"step"}):
+            if key not in self.BUFFERS:
+                raise ValueError(f"state_dict['state']: {key!r} is not a buffer of {type(self).__name__} "
+                                 f"(expected some of {self.BUFFERS})")
+            flat = np.empty_like(params)
+            for name, view in self.net.unpack(flat).items():
+                value = state[name].get(key)
+                if not isinstance(value, np.ndarray) or value.shape != view.shape:
+                    raise ValueError(f"state_dict['state'][{name!r}][{key!r}]: expected an array of shape "
+                                     f"{view.shape}, got {getattr(value, 'shape', type(value).__name__)}")
+                view[...] = value
+            buffers[key] = flat
+        self.hyper, self._buffers = hyper, buffers
+        self.steps = int(next(iter(state.values()))["step"]) if state else 0
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.hyper.items())})"
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD.   SGD(net, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
+
+        g <- g + weight_decay theta                     (coupled: L2 through the gradient)
+        b <- g                        at t = 1          (the buffer starts as the first gradient)
+        b <- momentum b + (1 - dampening) g             at t > 1
+        g <- g + momentum b  (nesterov)   or   g <- b
+        theta <- theta - lr g                           (lr outside the buffer)
+
+    CS231n's sgd_momentum keeps lr inside a buffer that starts at 0 (v <- mu v - lr g, theta <- theta + v):
+    the same path while lr is constant and dampening 0, except the first step, which there moves lr g,
+    here lr g too, but the buffer holds g, not lr g. Nesterov here is the look-ahead rewritten on g
+    (Sutskever et al.), CS231n's theta <- theta - mu v_prev + (1 + mu) v in lr-inside form.
+    """
+    BUFFERS = ("momentum_buffer",)
+
+    def __init__(self, net, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        super().__init__(net, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                         nesterov=nesterov)
+
+    def _checked(self, h):
+        h = dict(lr=_number("lr", h["lr"]), momentum=_number("momentum", h["momentum"]),
+                 dampening=_number("dampening", h["dampening"], low=-math.inf),
+                 weight_decay=_number("weight_decay", h["weight_decay"]), nesterov=_flag("nesterov", h["nesterov"]))
+        if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+            raise ValueError(f"nesterov: needs momentum > 0 and dampening = 0, as torch requires; "
+                             f"got momentum={h['momentum']:g}, dampening={h['dampening']:g}")
+        return h
+
+    def update(self, params, grads, work, scaled):
+        h = self.hyper
+        g = self._coupled_decay(params, grads, work)
+        if h["momentum"] != 0:
+            first = "momentum_buffer" not in self._buffers
+            buf = self.buffer("momentum_buffer", params, first=g)
+            if not first:
+                buf *= h["momentum"]
+                if h["dampening"] == 0:
+                    buf += g
+                else:
+                    np.multiply(g, 1 - h["dampening"], out=scaled)
+                    buf += scaled
+            if h["nesterov"]:
+                np.multiply(buf, h["momentum"], out=scaled)
+                g = np.add(g, scaled, out=work)
+            else:
+                g = buf
+        np.multiply(g, h["lr"], out=scaled)
+        params -= scaled
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam.   Adam(net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
+
+        g <- g + weight_decay theta                     (coupled; AdamW decouples it)
+        m <- beta1 m + (1 - beta1) g                    exp_avg, from 0
+        v <- beta2 v + (1 - beta2) g^2                  exp_avg_sq, from 0
+        v_max <- max(v_max, v)                          max_exp_avg_sq, amsgrad only; used in place of v
+        theta <- theta - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    CS231n's adam is the same rule written with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t):
+    theta <- theta - lr m_hat / (sqrt(v_hat) + eps). eps is added after the corrected square root,
+    never inside it; the bias corrections matter most in the first steps (1 - beta2^1 = 1e-3).
+    """
+    BUFFERS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    DECOUPLED = False
+
+    def __init__(self, net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(net, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def _checked(self, h):
+        return dict(lr=_number("lr", h["lr"]), betas=_betas(h["betas"]), eps=_number("eps", h["eps"]),
+                    weight_decay=_number("weight_decay", h["weight_decay"]), amsgrad=_flag("amsgrad", h["amsgrad"]))
+
+    def update(self, params, grads, work, scaled):
+        h, t = self.hyper, self.steps
+        (beta1, beta2), lr = h["betas"], h["lr"]
+        if self.DECOUPLED:
+            if h["weight_decay"] != 0:
+                params *= 1 - lr * h["weight_decay"]
+            g = grads
+        else:
+            g = self._coupled_decay(params, grads, work)
+        m, v = self.buffer("exp_avg", params), self.buffer("exp_avg_sq", params)
+        np.subtract(g, m, out=scaled)  # torch's lerp: m + (1 - beta1) (g - m)
+        scaled *= 1 - beta1
+        m += scaled
+        v *= beta2
+        np.multiply(g, g, out=scaled)
+        scaled *= 1 - beta2
+        v += scaled
+        if h["amsgrad"]:
+            v = np.maximum(self.buffer("max_exp_avg_sq", params), v, out=self._buffers["max_exp_avg_sq"])
+        denom = np.sqrt(v, out=scaled)
+        denom /= (1 - beta2 ** t) ** 0.5
+        denom += h["eps"]
+        step = np.divide(m, denom, out=scaled)
+        step *= lr / (1 - beta1 ** t)
+        params -= step
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW.   AdamW(net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+
+        theta <- theta (1 - lr weight_decay)            decoupled: first, and never through g or v
+        then Adam's rule on the plain gradient g.
+
+    Coupled decay (Adam's weight_decay) divides the decay by sqrt(v) like any gradient; decoupled
+    decay shrinks every weight by the same factor (Loshchilov and Hutter). CS231n has no AdamW.
+    """
+    DECOUPLED = True
+
+    def __init__(self, net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(net, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+class RMSprop(Optimizer):
+    """torch.optim.RMSprop.   RMSprop(net, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
+
+        g <- g + weight_decay theta                     (coupled)
+        v <- alpha v + (1 - alpha) g^2                  square_avg, from 0
+        a <- alpha a + (1 - alpha) g                    grad_avg, from 0, centered only
+        s <- sqrt(v - a^2) + eps  (centered)   or   s <- sqrt(v) + eps
+        b <- momentum b + g / s;  theta <- theta - lr b    momentum_buffer, from 0, momentum > 0 only
+        theta <- theta - lr g / s                          momentum = 0
+
+    CS231n's rmsprop is the plain form (decay_rate for alpha, theta <- theta - lr g / (sqrt(v) + eps));
+    centered and momentum are torch's additions. Note alpha's default 0.99 and lr's 1e-2.
+    """
+    BUFFERS = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def __init__(self, net, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+        super().__init__(net, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                         centered=centered)
+
+    def _checked(self, h):
+        return dict(lr=_number("lr", h["lr"]), alpha=_number("alpha", h["alpha"]), eps=_number("eps", h["eps"]),
+                    weight_decay=_number("weight_decay", h["weight_decay"]),
+                    momentum=_number("momentum", h["momentum"]), centered=_flag("centered", h["centered"]))
+
+    def update(self, params, grads, work, scaled):
+        h = self.hyper
+        g = self._coupled_decay(params, grads, work)
+        v = self.buffer("square_avg", params)
+        v *= h["alpha"]
+        np.multiply(g, g, out=scaled)
+        scaled *= 1 - h["alpha"]
+        v += scaled
+        if h["centered"]:
+            a = self.buffer("grad_avg", params)
+            np.subtract(g, a, out=scaled)  # torch's lerp: a + (1 - alpha) (g - a)
+            scaled *= 1 - h["alpha"]
+            a += scaled
+            np.multiply(a, a, out=scaled)
+            s = np.subtract(v, scaled, out=scaled)
+            np.sqrt(s, out=s)
+        else:
+            s = np.sqrt(v, out=scaled)
+        s += h["eps"]
+        if h["momentum"] > 0:
+            buf = self.buffer("momentum_buffer", params)
+            buf *= h["momentum"]
+            buf += np.divide(g, s, out=s)
+            np.multiply(buf, h["lr"], out=s)
+        else:
+            np.divide(g, s, out=s)
+            s *= h["lr"]
+        params -= s
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
