@@ -110,6 +110,9 @@ class Optimizer:
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "hyper"}:
             raise ValueError("state_dict: expected a dict with keys ['hyper', 'state'] from state_dict(), "
                              f"got {sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
+        if not isinstance(state_dict["hyper"], dict) or set(state_dict["hyper"]) != set(self.hyper):
+            raise ValueError(f"state_dict['hyper']: expected the keys {sorted(self.hyper)} of "
+                             f"{type(self).__name__}, got {sorted(state_dict['hyper'])}")
         hyper = self._checked(dict(state_dict["hyper"]))
         state = state_dict["state"]
         if state and set(state) != set(self.net.param_names):
@@ -117,10 +120,11 @@ class Optimizer:
                              f"got {sorted(state)}")
         params, _ = self.net.packed()
         buffers = {}
-        for key in ({k for s in state.values() for k in s} - {"step"}):
-            if key not in self.BUFFERS:
-                raise ValueError(f"state_dict['state']: {key!r} is not a buffer of {type(self).__name__} "
-                                 f"(expected some of {self.BUFFERS})")
+        keys = {k for s in state.values() for k in s} - {"step"}
+        for key in sorted(keys - set(self.BUFFERS)):
+            raise ValueError(f"state_dict['state']: {key!r} is not a buffer of {type(self).__name__} "
+                             f"(expected some of {self.BUFFERS})")
+        for key in (k for k in self.BUFFERS if k in keys):
             flat = np.empty_like(params)
             for name, view in self.net.unpack(flat).items():
                 value = state[name].get(key)

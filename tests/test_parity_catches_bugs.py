@@ -1,25 +1,21 @@
 """The oracle can fail: handed a deliberately wrong reference, the parity engine fails at the right
 step and quantity, and its report says where and by how much."""
-import numpy as np
 import pytest
 
 from mlp_ref import MLP
-from mlp_ref import functional as fn
 from mlp_ref.parity import ParityConfig, run_parity
 
 
 class WrongSigmoidDerivative(MLP):
     """f' taken as s instead of s (1 - s)."""
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._f = fn.Activation(fn.sigmoid_forward, lambda dout, cache: dout * cache.out)
+    def f_backward(self, dh, cache):
+        return dh * cache.out
 
 
 class ReluDerivativeOneAtZero(MLP):
     """ReLU'(0) taken as 1: wrong only where a pre-activation is exactly 0."""
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._f = fn.Activation(fn.relu_forward, lambda dout, cache: dout * (cache.z >= 0))
+    def f_backward(self, dh, cache):
+        return dh * (cache.z >= 0)
 
 
 class BiasGradientNotSummed(MLP):
@@ -31,19 +27,11 @@ class BiasGradientNotSummed(MLP):
 
 
 class TransposedWeightGradient(MLP):
-    """dW1 stored as x^T dz1, the transpose of dz1^T x."""
+    """dW1 stored as x^T dz1, the transpose of dz1^T x (the model then refuses to step with it)."""
     def backward(self):
         inter = super().backward()
         self.grads["W1"] = self.grads["W1"].T.copy()
         return inter
-
-    def zero_grad(self):
-        self.grads["W1"] = np.zeros(self.shapes["W1"], dtype=self.dtype)
-        super().zero_grad()
-
-    def step(self, lr):
-        self.grads["W1"] = self.grads["W1"].T
-        super().step(lr)
 
 
 class NeverZeroed(MLP):
@@ -102,6 +90,17 @@ def test_a_transposed_weight_gradient_fails_on_shape_and_says_transpose():
     step, name, _ = first_failure(report)
     assert (step, name) == (1, "dW1")
     assert "shape mismatch: got (5, 7), expected (7, 5) (the transpose)" in report.failure_message()
+    # The model cannot step with a gradient of the wrong shape: the run ends where it departed.
+    assert len(report.steps) == 1
+
+
+def test_a_wrong_derivative_in_a_deep_model_is_named_at_its_top_hidden_layer():
+    """Four layers: the backward pass meets f' first at layer 3, so dz3 is the first to depart."""
+    config = ParityConfig(f="sigmoid", g="sigmoid", n_hidden=[6, 5, 4], steps=2)
+    step, name, before = first_failure(run_parity(config, reference=WrongSigmoidDerivative(
+        5, [6, 5, 4], 3, f="sigmoid", g="sigmoid")))
+    assert (step, name) == (1, "dz3")
+    assert before[-3:] == ["dy_hat", "dz4", "dh3"] and "h3" in before
 
 
 def test_gradients_never_zeroed_fail_at_step_2_in_the_first_parameter_gradient():
