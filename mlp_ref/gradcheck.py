@@ -14,7 +14,6 @@ import numpy as np
 
 from mlp_ref import functional as fn
 from mlp_ref.compare import compare
-from mlp_ref.model import PARAM_NAMES
 from mlp_ref.tolerances import FINITE_DIFFERENCES as FD_TOLERANCE
 
 EPS = 1e-6
@@ -47,13 +46,14 @@ def numerical_gradient(f, x, eps=EPS):
 
 
 def _near_kink(net, x, eps):
-    """Whether any pre-activation of a kinked f lies within reach of an eps-perturbation."""
+    """How many hidden pre-activations (z1 .. z_{L-1}) of a kinked f lie within reach of an eps-perturbation."""
     if net.f not in KINKED:
         return 0
     net.forward(x)
-    # A change of eps in one parameter moves z1 by at most eps * max(|x|, 1).
+    # A change of eps in one parameter moves z1 by at most eps * max(|x|, 1); deeper layers see it
+    # through weights of size ~1, so ten times that is a generous reach for the small test models.
     reach = eps * max(1.0, float(np.abs(x).max())) * 10
-    return int((np.abs(net.cache.z1) < reach).sum())
+    return sum(int((np.abs(getattr(net.cache, f"z{l}")) < reach).sum()) for l in range(1, net.n_layers))
 
 
 def check_model(net, x, y, eps=EPS, tol=FD_TOLERANCE):
@@ -73,7 +73,7 @@ def check_model(net, x, y, eps=EPS, tol=FD_TOLERANCE):
     analytic = {k: v.copy() for k, v in net.grads.items()}
     kinks = _near_kink(net, x, eps)
     comparisons = {}
-    for name in PARAM_NAMES:
+    for name in net.param_names:
         estimate = numerical_gradient(loss, net.params[name], eps)
         comparisons[name] = compare(f"d{name}", analytic[name], estimate, tol)
     net.zero_grad()

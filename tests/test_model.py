@@ -195,3 +195,68 @@ def test_finite_difference_table_catches_an_error_far_above_its_own():
     net = OneElementOff(D, H, K, f="tanh")
     result = check_model(net, rng.standard_normal((N, D)), targets(net, rng))
     assert not result.comparisons["W1"].ok and result.comparisons["b1"].ok
+
+
+# --- deep models: n_hidden a list ----------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden", [[6], [6, 5], [6, 5, 4, 7]])
+@pytest.mark.parametrize("f, g, loss, reduction", [("tanh", "identity", "mse", "sum"), ("sigmoid", "sigmoid", "bce", "mean"),
+                                                   ("leaky_relu", "softmax", "ce", "mean"), ("relu", "identity", "mse", "mean")])
+def test_deep_gradients_match_finite_differences(hidden, f, g, loss, reduction):
+    rng = np.random.default_rng(2)
+    net = MLP(D, hidden, K, f=f, g=g, loss=loss, reduction=reduction, seed=1, negative_slope=0.2)
+    result = check_model(net, rng.standard_normal((N, D)), targets(net, rng))
+    assert result.kinks == 0
+    assert set(result.comparisons) == set(net.param_names) and len(net.param_names) == 2 * (len(hidden) + 1)
+    for name, c in result.comparisons.items():
+        assert c.ok, f"{hidden} {f}/{g}/{loss}: {name}\n{c.describe('analytic', 'numeric')}"
+
+
+def test_finite_differences_catch_a_planted_bug_in_a_middle_layer():
+    """Negative control: f' wrong in every hidden layer; every gradient below the top layer fails."""
+    class WrongTanhDerivative(MLP):
+        def f_backward(self, dh, cache):
+            return dh * (1 - cache.out)
+
+    rng = np.random.default_rng(0)
+    net = WrongTanhDerivative(D, [6, 5, 4], K, f="tanh")
+    result = check_model(net, rng.standard_normal((N, D)), targets(net, rng))
+    assert [name for name, c in result.comparisons.items() if not c.ok] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+
+
+def test_a_deep_model_names_every_layer_as_the_math_does():
+    rng = np.random.default_rng(0)
+    net = MLP(D, [6, 5, 4], K, f="tanh", g="sigmoid")
+    assert net.param_names == ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")
+    assert net.shapes == {"W1": (6, D), "b1": (6,), "W2": (5, 6), "b2": (5,), "W3": (4, 5), "b3": (4,),
+                          "W4": (K, 4), "b4": (K,)}
+    x = rng.standard_normal((N, D))
+    y_hat = net.forward(x)
+    c = net.cache
+    assert c._fields[:9] == ("x", "z1", "h1", "z2", "h2", "z3", "h3", "z4", "y_hat")
+    h = x
+    for l in (1, 2, 3):
+        np.testing.assert_array_equal(getattr(c, f"z{l}"), h @ net.params[f"W{l}"].T + net.params[f"b{l}"])
+        h = getattr(c, f"h{l}")
+        np.testing.assert_array_equal(h, np.tanh(getattr(c, f"z{l}")))
+    np.testing.assert_array_equal(c.z4, h @ net.params["W4"].T + net.params["b4"])
+    assert c.y_hat is y_hat
+    net.loss(y_hat, rng.uniform(0, 1, (N, K)))
+    inter = net.backward()
+    assert list(inter) == ["dy_hat", "dz4", "dh3", "dz3", "dh2", "dz2", "dh1", "dz1"]
+    np.testing.assert_allclose(net.grads["W2"], inter["dz2"].T @ c.h1, rtol=1e-14)
+
+
+def test_an_int_and_a_one_element_list_are_the_same_two_layer_model():
+    a, b = MLP(D, H, K, seed=3), MLP(D, [H], K, seed=3)
+    assert a.forward_names == b.forward_names == ("z1", "h", "z2", "y_hat")
+    for k in PARAM_NAMES:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
+@pytest.mark.parametrize("n_hidden, message", [([], "n_hidden: expected a positive integer or a non-empty list"),
+                                               ([4, 0], "n_hidden[1]: expected a positive integer, got 0"),
+                                               ([4, 2.5], "n_hidden[1]: expected a positive integer, got 2.5")])
+def test_bad_hidden_widths_are_named(n_hidden, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        MLP(D, n_hidden, K)

@@ -53,3 +53,14 @@ def test_the_optimizer_matches_torch_for_50_steps(optim, hidden, f, setting, tas
     layers = len(hidden) + 1
     assert {f"{b}[{p}{l}]" for b in buffers for p in "Wb" for l in range(1, layers + 1)} <= names
     assert {f"z{l}" for l in range(1, layers + 1)} | {f"dW{layers}", "dW1", "y_hat"} <= names
+
+
+@pytest.mark.parametrize("optim", list(SETTINGS))
+def test_float32_resynced_each_step_matches_at_torch_testings_tolerance(optim):
+    """float32 trajectories drift apart as rounding compounds (see tolerances.py); resynced, the
+    twin gets the reference's parameters and state buffers each step, and each step is judged alone."""
+    config = ParityConfig(n_in=5, n_hidden=[7, 6, 5], n_out=3, batch=8, f="tanh", dtype="float32", steps=30,
+                          optim=optim, **SETTINGS[optim][1])
+    assert config.resyncs
+    report = run_parity(config)
+    assert report.ok, report.failure_message()

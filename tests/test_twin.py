@@ -68,3 +68,46 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error():
 def test_the_cuda_twin_holds_its_parameters_on_the_gpu():
     twin = TorchTwin(MLP(2, 3, 2), device="cuda")
     assert all(p.is_cuda for p in twin.tensors.values())
+
+
+def test_a_deep_twin_is_linear_f_repeated_then_linear_g():
+    net = MLP(3, [4, 5, 6], 2, f="tanh", g="sigmoid")
+    twin = TorchTwin(net)
+    assert [type(m) for m in twin.model] == [torch.nn.Linear, torch.nn.Tanh] * 3 + [torch.nn.Linear, torch.nn.Sigmoid]
+    assert list(twin.tensors) == list(net.param_names)
+    for name, p in twin.tensors.items():
+        np.testing.assert_array_equal(p.detach().numpy(), net.params[name])
+
+
+def test_the_twin_keeps_its_intermediates_and_backpropagates_a_given_dout():
+    """What an oracle needs: forward's z_l, h_l, y_hat by name; backward(dout) -> every gradient."""
+    rng = np.random.default_rng(0)
+    net = MLP(3, [4, 5], 2, f="tanh", g="sigmoid")
+    twin = TorchTwin(net)
+    x, dout = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    twin.forward(x)
+    grads = twin.backward(dout)
+    assert list(twin.inter) == ["z1", "h1", "z2", "h2", "z3", "y_hat"]
+    # The reference, handed the same upstream gradient through a loss whose dL/dy_hat is dout:
+    # sum(y_hat * dout) has exactly that gradient.
+    y_hat = net.forward(x)
+    net.zero_grad()
+    h2, W3 = net.cache.h2, net.params["W3"]
+    dz3 = dout * y_hat * (1 - y_hat)
+    np.testing.assert_allclose(grads["dz3"].numpy(), dz3, rtol=1e-12)
+    np.testing.assert_allclose(grads["dW3"].numpy(), dz3.T @ h2, rtol=1e-12)
+    np.testing.assert_allclose(grads["dh2"].numpy(), dz3 @ W3, rtol=1e-12)
+    assert set(grads) == {"dy_hat", "dz3", "dh2", "dz2", "dh1", "dz1", "dW1", "db1", "dW2", "db2", "dW3", "db3"}
+    np.testing.assert_array_equal(grads["dy_hat"].numpy(), dout)
+
+
+@pytest.mark.parametrize("name, cls", [("SGD", torch.optim.SGD), ("Adam", torch.optim.Adam),
+                                       ("AdamW", torch.optim.AdamW), ("RMSprop", torch.optim.RMSprop)])
+def test_the_twin_builds_the_matching_torch_optimizer_from_the_same_arguments(name, cls):
+    from mlp_ref import optim
+    net = MLP(3, [4, 5], 2)
+    ours = getattr(optim, name)(net, lr=0.003, weight_decay=0.05)
+    twin = TorchTwin(net, optimizer=ours)
+    assert type(twin.optimizer) is cls
+    group = twin.optimizer.param_groups[0]
+    assert {k: tuple(group[k]) if k == "betas" else group[k] for k in ours.hyper} == ours.hyper
