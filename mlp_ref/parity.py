@@ -88,7 +88,7 @@ class ParityConfig:
         for k in given:
             if k not in OPTIM_ARGS[self.optim]:
                 takers = [o for o, args in OPTIM_ARGS.items() if k in args]
-                raise ValueError(f"{k}: an argument of {', '.join(takers)}, not of optim={self.optim!r}")
+                raise ValueError(f"{k}: an argument of {' and '.join(takers)} only, not of optim={self.optim!r}")
         return given
 
     def optimizer(self, net):
@@ -296,10 +296,21 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
     return report
 
 
+# The deep anchor: three hidden layers trained by Adam at its own lr, beside the three SGD tasks.
+DEEP_ANCHOR = dict(f="tanh", g="identity", loss="mse", reduction="mean", n_hidden=[16, 12, 8], optim="adam", lr=0.01)
+OPTIMIZER_FIELDS = ("optim", "lr", "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad",
+                    "alpha", "centered")
+
+
 def anchor_configs(dtypes=("float64", "float32"), devices=("cpu",), **overrides):
-    """The main job: regression (relu, identity, mse sum); classification (sigmoid, sigmoid, mse sum; and bce)."""
+    """The main job: regression (relu, identity, mse sum); classification (sigmoid, sigmoid, mse sum;
+    and bce); and a deep regression (three tanh layers, Adam). An optimizer given in overrides
+    trains every anchor, the deep one included."""
+    deep = dict(DEEP_ANCHOR)
+    if any(k in overrides for k in OPTIMIZER_FIELDS):
+        deep = {k: v for k, v in deep.items() if k not in ("optim", "lr")}
     tasks = [dict(f="relu", g="identity", loss="mse", reduction="sum"),
              dict(f="sigmoid", g="sigmoid", loss="mse", reduction="sum"),
-             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum")]
+             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep]
     return [ParityConfig(**{**task, "dtype": dtype, "device": device, **overrides})
             for task in tasks for device in devices for dtype in dtypes]

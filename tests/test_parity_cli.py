@@ -16,16 +16,19 @@ def test_the_main_job_passes_and_prints_a_table_per_task(capsys):
     assert main(["parity", "--steps", "20"]) == 0
     out = capsys.readouterr().out
     for task in ("relu/identity/mse-sum float64 cpu", "sigmoid/sigmoid/mse-sum float32 cpu, resynced",
-                 "sigmoid/sigmoid/bce-sum float64 cpu"):
+                 "sigmoid/sigmoid/bce-sum float64 cpu", "tanh/identity/mse-mean adam float64 cpu"):
         assert task in out
-    assert out.count("quantity  max |err|") == 6
-    assert out.strip().splitlines()[-1] == "parity: 6/6 runs match torch step for step -> OK"
+    assert out.count("quantity ") == 8
+    assert "5 -> 16 -> 12 -> 8 -> 3, batch 16, 20 steps, lr 0.01" in out, "the deep anchor: three hidden layers"
+    for row in ("dW4", "exp_avg ", "exp_avg_sq"):
+        assert f"\n  {row}" in out
+    assert out.strip().splitlines()[-1] == "parity: 8/8 runs match torch step for step -> OK"
 
 
 def test_json_has_a_top_level_ok_and_a_report_per_run(capsys):
     assert main(["parity", "--steps", "3", "--dtype", "float64", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and len(report["runs"]) == 3
+    assert report["ok"] is True and len(report["runs"]) == 4
     run = report["runs"][0]
     assert run["config"]["steps"] == 3 and len(run["steps"]) == 3
     worst = run["worst"]["dW1"]
@@ -45,7 +48,7 @@ def test_a_wrong_reference_makes_the_main_job_fail_with_exit_1(capsys, monkeypat
     assert main(["parity", "--steps", "3", "--dtype", "float64"]) == 1
     out = capsys.readouterr().out
     assert "parity failed: relu/identity/mse-sum float64 cpu: step 1, backward, dz1" in out
-    assert out.strip().splitlines()[-1] == "parity: 2/3 runs match torch step for step -> FAIL"
+    assert out.strip().splitlines()[-1] == "parity: 3/4 runs match torch step for step -> FAIL"
 
 
 def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
@@ -77,9 +80,36 @@ def test_the_console_script_is_installed_and_runs():
     assert done.stdout.strip().endswith("-> OK")
 
 
-@pytest.mark.parametrize("args, message", [(["--n-hidden", "0"], "--n-hidden: expected a positive integer, got 0"),
-                                           (["--lr", "nan"], "--lr: expected a finite number >= 0, got 'nan'")])
+@pytest.mark.parametrize("args, message", [
+    (["--n-hidden", "0"], "--n-hidden: expected a positive integer, got 0"),
+    (["--lr", "nan"], "--lr: expected a finite number >= 0, got 'nan'"),
+    (["--hidden", "64,x"], "--hidden: expected hidden widths separated by commas, like 64,32, got '64,x'"),
+    (["--hidden", "64,0"], "--hidden: expected positive widths, like 64,32, got '64,0'"),
+    (["--hidden", "4", "--n-hidden", "3"], "--hidden: expected either --hidden (a deep model) or --n-hidden"),
+    (["--optim", "lbfgs"], "--optim: invalid choice: 'lbfgs'"),
+    (["--optim", "sgd", "--momentum", "-0.9"], "--momentum: expected a finite number >= 0, got '-0.9'"),
+    (["--optim", "sgd", "--momentum", "fast"], "--momentum: expected a finite number, got 'fast'"),
+    (["--optim", "sgd", "--nesterov"], "--nesterov: needs --momentum > 0 and --dampening 0, as torch requires"),
+    (["--optim", "sgd", "--nesterov", "--momentum", "0.9", "--dampening", "0.1"], "--nesterov: needs --momentum > 0"),
+    (["--optim", "adam", "--betas", "0.9"], "--betas: expected two numbers separated by a comma, like 0.9,0.999, got '0.9'"),
+    (["--optim", "adamw", "--betas", "0.9,1"], "--betas: expected beta2 in [0, 1), got '0.9,1'"),
+    (["--optim", "adam", "--eps=-1e-8"], "--eps: expected a finite number >= 0, got '-1e-8'"),
+    (["--optim", "adamw", "--weight-decay", "-1"], "--weight-decay: expected a finite number >= 0, got '-1'"),
+    (["--optim", "rmsprop", "--alpha", "-0.5"], "--alpha: expected a finite number >= 0, got '-0.5'"),
+    (["--optim", "sgd", "--amsgrad"], "--amsgrad: an argument of adam and adamw only, so expected --optim adam or adamw, got --optim sgd"),
+    (["--momentum", "0.9"], "--momentum: an argument of sgd and rmsprop only, so expected --optim sgd or rmsprop, got no --optim"),
+    (["--optim", "adam", "--centered"], "--centered: an argument of rmsprop only, so expected --optim rmsprop, got --optim adam"),
+])
 def test_bad_options_are_named(capsys, args, message):
     assert main(["parity", "--steps", "2", "--dtype", "float64", *args]) == 2
     out = capsys.readouterr()
-    assert message in out.err and out.out == ""
+    assert out.err.startswith(f"mlp-ref parity: {message}") and out.err.count("\n") == 1 and out.out == "", out
+
+
+def test_a_deep_custom_task_with_an_optimizer_from_the_flags(capsys):
+    assert main(["parity", "--hidden", "6,5", "--optim", "adamw", "--amsgrad", "--weight-decay", "0.05", "--betas",
+                 "0.8,0.99", "--eps", "1e-7", "--f", "leaky_relu", "--lr", "0.003", "--steps", "5", "--dtype",
+                 "float64"]) == 0
+    out = capsys.readouterr().out
+    assert "leaky_relu/identity/mse-sum adamw betas=(0.8, 0.99) eps=1e-07 weight_decay=0.05 amsgrad=True" in out
+    assert "5 -> 6 -> 5 -> 3" in out and "\n  max_exp_avg_sq " in out

@@ -58,7 +58,9 @@ def _limit(args):
 def widths(args):
     """(D, H..., K) from --n-in, --n-hidden (or a list --hidden) and --n-out."""
     hidden = getattr(args, "hidden", None)
-    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else [args.n_hidden]
+    if not isinstance(hidden, (list, tuple)):
+        from mlp_ref.parity import ParityConfig  # parity's --n-hidden is None unless given
+        hidden = [args.n_hidden or ParityConfig.n_hidden]
     return (args.n_in, *hidden, args.n_out)
 
 
@@ -76,10 +78,29 @@ def parity(args, typed):
                              "got cuda")
     if args.no_zero_grad and "lr" not in typed:
         args.lr = NO_ZERO_GRAD_LR
-    runs = (1 if custom else 3) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
+    _optimizer(args, typed)
+    if "hidden" in typed and "n_hidden" in typed:
+        raise ValueError("--hidden: expected either --hidden (a deep model) or --n-hidden (one hidden layer), got both")
+    runs = (1 if custom else 4) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
     dtype = "float32" if args.dtype == "float32" else "float64"
-    memory.check(_sizes(args, "n_in", "n_hidden", "n_out", "batch", "steps"),
+    memory.check(_sizes(args, "n_in", "hidden" if args.hidden else "n_hidden", "n_out", "batch", "steps"),
                  memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json), _limit(args), LIMIT_HOW)
+
+
+def _optimizer(args, typed):
+    """Each optimizer flag must be one the chosen --optim takes (an ignored flag is refused), and
+    Nesterov needs momentum without dampening, as torch requires."""
+    from mlp_ref.parity import OPTIM_ARGS
+
+    for dest in ("momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad", "alpha", "centered"):
+        if dest in typed and (args.optim is None or dest not in OPTIM_ARGS[args.optim]):
+            takers = [name for name, taken in OPTIM_ARGS.items() if dest in taken]
+            got = f"--optim {args.optim}" if args.optim else "no --optim (plain SGD)"
+            raise ValueError(f"{_flag(dest)}: an argument of {' and '.join(takers)} only, so expected --optim "
+                             f"{' or '.join(takers)}, got {got}")
+    if args.nesterov and (not args.momentum or args.dampening):
+        raise ValueError(f"--nesterov: needs --momentum > 0 and --dampening 0, as torch requires; got momentum "
+                         f"{args.momentum or 0:g}, dampening {args.dampening or 0:g}")
 
 
 PROBLEM_FLAGS = ("f", "g", "loss", "reduction", "n_in", "n_hidden", "n_out", "batch", "seed", "negative_slope")

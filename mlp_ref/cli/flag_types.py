@@ -71,6 +71,39 @@ def real(lo=None, hi=None, *, lo_open=False, what="a finite number"):
     return parse
 
 
+def widths(text):
+    """'64,32' -> [64, 32]: the hidden widths of a deep model, each a positive integer."""
+    try:
+        values = [int(part, 10) for part in str(text).split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hidden widths separated by commas, like 64,32, "
+                                         f"got {_got(text)}") from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths, like 64,32, got {_got(text)}")
+    return values
+
+
+widths.__name__ = "widths"
+
+
+def betas(text):
+    """'0.9,0.999' -> (0.9, 0.999): Adam's two decay rates, each in [0, 1) as torch requires."""
+    parts = str(text).split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected two numbers separated by a comma, like 0.9,0.999, got {_got(text)}")
+    for i, b in enumerate(values):
+        if not (math.isfinite(b) and 0 <= b < 1):
+            raise argparse.ArgumentTypeError(f"expected beta{i + 1} in [0, 1), got {_got(text)}")
+    return values
+
+
+betas.__name__ = "betas"
+
+
 def seconds(hi=MAX_SECONDS):
     return real(0.0, hi, lo_open=True, what="a finite number of seconds")
 

@@ -1,25 +1,45 @@
-"""`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given."""
+"""`mlp-ref parity`: the main job. Anchor tasks by default; one custom task when --f/--g/--loss is given.
+
+--hidden and the optimizer flags apply to either. Each flag's rule is its type (flag_types); which
+optimizer takes which flag is checked with the other combinations (combos), before any work.
+"""
+import re
 import sys
 
 from mlp_ref import functional, losses
 from mlp_ref.cli import combos
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
-from mlp_ref.parity import Diverged, ParityConfig, anchor_configs, run_parity
+from mlp_ref.parity import OPTIM_ARGS, Diverged, ParityConfig, anchor_configs, run_parity
 
-QUANTITIES = ("y_hat", "loss", "dW1", "db1", "dW2", "db2", "W1", "b1", "W2", "b2")
+# The flags of the optimizers (each optimizer takes some: parity.OPTIM_ARGS); absent: torch's default.
+OPTIMIZER_FLAGS = ("momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad", "alpha", "centered")
 
 
 def add_arguments(p):
     d = ParityConfig()
     p.add_argument("--n-in", type=ft.count(), default=d.n_in, help="input width D (default %(default)s)")
-    p.add_argument("--n-hidden", type=ft.count(), default=d.n_hidden, help="hidden width H (default %(default)s)")
+    p.add_argument("--n-hidden", type=ft.count(), default=None, help=f"hidden width H (default {d.n_hidden})")
+    p.add_argument("--hidden", type=ft.widths, metavar="H1,H2,..",
+                   help="hidden widths of a deep model, e.g. 64,32 (instead of --n-hidden)")
     p.add_argument("--n-out", type=ft.count(), default=d.n_out, help="output width K (default %(default)s)")
     p.add_argument("--batch", type=ft.count(), default=d.batch, help="mini-batch size N (default %(default)s)")
     p.add_argument("--steps", type=ft.count(ft.MAX_STEPS), default=d.steps, help="training steps (default %(default)s)")
-    p.add_argument("--lr", type=ft.real(0.0), default=d.lr,
-                   help=f"SGD learning rate (default %(default)s; {combos.NO_ZERO_GRAD_LR:g} with --no-zero-grad)")
+    p.add_argument("--lr", type=ft.real(0.0), default=None,
+                   help=f"learning rate (default {d.lr}; the deep anchor keeps its own unless given; "
+                        f"{combos.NO_ZERO_GRAD_LR:g} with --no-zero-grad)")
     p.add_argument("--seed", type=ft.seed(), default=d.seed, help="parameter and data seed (default %(default)s)")
+    p.add_argument("--optim", choices=tuple(OPTIM_ARGS),
+                   help="torch.optim's rule for both sides (default: plain SGD; Adam for the deep anchor)")
+    p.add_argument("--momentum", type=ft.real(0.0), help="sgd, rmsprop: momentum (default 0)")
+    p.add_argument("--dampening", type=ft.real(), help="sgd: dampening (default 0)")
+    p.add_argument("--nesterov", action="store_true", default=None, help="sgd: Nesterov momentum (needs --momentum)")
+    p.add_argument("--weight-decay", type=ft.real(0.0), help="every optimizer: weight decay (decoupled for adamw)")
+    p.add_argument("--betas", type=ft.betas, metavar="B1,B2", help="adam, adamw: default 0.9,0.999")
+    p.add_argument("--eps", type=ft.real(0.0), help="adam, adamw, rmsprop: eps (default 1e-8)")
+    p.add_argument("--amsgrad", action="store_true", default=None, help="adam, adamw: AMSGrad's running max of v")
+    p.add_argument("--alpha", type=ft.real(0.0), help="rmsprop: smoothing constant (default 0.99)")
+    p.add_argument("--centered", action="store_true", default=None, help="rmsprop: centered variance")
     p.add_argument("--f", choices=functional.HIDDEN_ACTIVATIONS, help="hidden activation: a custom task instead of the anchors")
     p.add_argument("--g", choices=functional.OUTPUT_ACTIVATIONS, help="output activation (custom task)")
     p.add_argument("--loss", choices=losses.LOSSES, help="loss (custom task)")
@@ -39,6 +59,16 @@ def add_arguments(p):
                    help="refuse a run estimated to need more (e.g. 4G; default: half the available memory)")
 
 
+def options(args):
+    """The ParityConfig fields the flags set; only those given, so the anchors keep their own otherwise."""
+    out = {k: getattr(args, k) for k in ("optim", "lr", *OPTIMIZER_FLAGS) if getattr(args, k) is not None}
+    if args.hidden is not None:
+        out["n_hidden"] = args.hidden
+    elif args.n_hidden is not None:
+        out["n_hidden"] = args.n_hidden
+    return out
+
+
 def configs(args):
     import torch
 
@@ -47,9 +77,9 @@ def configs(args):
         devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
     else:
         devices = (args.device,)
-    common = dict(n_in=args.n_in, n_hidden=args.n_hidden, n_out=args.n_out, batch=args.batch, steps=args.steps,
-                  lr=args.lr, seed=args.seed, zero_grad=not args.no_zero_grad, negative_slope=args.negative_slope,
-                  resync=args.resync)
+    common = dict(batch=args.batch, steps=args.steps, n_in=args.n_in, n_out=args.n_out, seed=args.seed,
+                  zero_grad=not args.no_zero_grad, negative_slope=args.negative_slope, resync=args.resync,
+                  **options(args))
     if args.f is None and args.g is None and args.loss is None:
         if args.reduction is not None:
             common["reduction"] = args.reduction
@@ -60,16 +90,35 @@ def configs(args):
     return [ParityConfig(**common, **task, dtype=dt, device=dev) for dev in devices for dt in dtypes]
 
 
+def quantities(report):
+    """The table's rows: y_hat, loss, every parameter gradient and parameter, then each state
+    buffer kind (its worst over the parameters)."""
+    names = [name for _, names in report.stages for name in names]
+    params = [n for n in names if re.fullmatch(r"[Wb]\d+", n)]
+    kinds = list(dict.fromkeys(n.split("[")[0] for n in names if "[" in n))
+    return ["y_hat", "loss", *sorted((f"d{p}" for p in params), key=lambda n: (int(n[2:]), n[1])), *params], kinds
+
+
 def table(report):
     """One block per run: the worst error per quantity over all steps, and the verdict."""
     c = report.config
-    lines = [f"{c.name}: {c.n_in} -> {c.n_hidden} -> {c.n_out}, batch {c.batch}, {c.steps} step{'s' * (c.steps != 1)}, lr {c.lr:g}, "
-             f"tolerance atol {report.steps[0].comparisons[0].atol:g} + rtol {report.steps[0].comparisons[0].rtol:g}*|torch|",
-             f"  {'quantity':<8} {'max |err|':>10} {'max rel':>10} {'at step':>8}  verdict"]
+    hidden = c.n_hidden if isinstance(c.n_hidden, (list, tuple)) else [c.n_hidden]
+    widths = " -> ".join(str(w) for w in (c.n_in, *hidden, c.n_out))
+    tol = report.steps[0].comparisons[0]
+    lines = [f"{c.name}: {widths}, batch {c.batch}, {c.steps} step{'s' * (c.steps != 1)}, lr {c.lr:g}, "
+             f"tolerance atol {tol.atol:g} + rtol {tol.rtol:g}*|torch|"]
     worst = report.worst()
-    for name in QUANTITIES:
-        step, comp = worst[name]
-        lines.append(f"  {name:<8} {comp.max_abs:>10.2e} {comp.max_rel:>10.2e} {step:>8}  {'ok' if comp.ok else 'FAIL'}")
+    names, kinds = quantities(report)
+    rows = [(name, *worst[name]) for name in names if name in worst]
+    for kind in kinds:  # the worst buffer of the kind: failing first, then by error over allowance
+        of_kind = [worst[n] for n in worst if n.startswith(kind + "[")]
+        if of_kind:
+            step, comp = max(of_kind, key=lambda sc: (not sc[1].ok, sc[1].max_abs / sc[1].atol))
+            rows.append((kind, step, comp))
+    width = max(8, *(len(r[0]) for r in rows))
+    lines.append(f"  {'quantity':<{width}} {'max |err|':>10} {'max rel':>10} {'at step':>8}  verdict")
+    for name, step, comp in rows:
+        lines.append(f"  {name:<{width}} {comp.max_abs:>10.2e} {comp.max_rel:>10.2e} {step:>8}  {'ok' if comp.ok else 'FAIL'}")
     lines.append(f"  loss {report.losses[0]:.6g} -> {report.losses[-1]:.6g};  "
                  + ("PASS" if report.ok else "FAIL\n" + report.failure_message()))
     return "\n".join(lines)
