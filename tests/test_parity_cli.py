@@ -111,5 +111,5 @@ def test_a_deep_custom_task_with_an_optimizer_from_the_flags(capsys):
                  "0.8,0.99", "--eps", "1e-7", "--f", "leaky_relu", "--lr", "0.003", "--steps", "5", "--dtype",
                  "float64"]) == 0
     out = capsys.readouterr().out
-    assert "leaky_relu/identity/mse-sum adamw betas=(0.8, 0.99) eps=1e-07 weight_decay=0.05 amsgrad=True" in out
+    assert "leaky_relu/identity/mse-sum adamw weight_decay=0.05 betas=(0.8, 0.99) eps=1e-07 amsgrad=True" in out
     assert "5 -> 6 -> 5 -> 3" in out and "\n  max_exp_avg_sq " in out
