@@ -9,7 +9,7 @@ import importlib
 import time
 from typing import NamedTuple
 
-NAMES = ("vanishing", "softmax", "linear-collapse", "dead-relu", "batch-size", "activations")
+NAMES = ("vanishing", "softmax", "linear-collapse", "dead-relu", "batch-size", "activations", "optimizers")
 
 
 def module(name):

@@ -1,13 +1,15 @@
 """Vanishing gradients: the first layer's gradient in deep stacks of one activation.
 
-Each stack composes mlp_ref.functional layers, z = h W^T + b then h = act(z), `depth` times, all
-width 32, Xavier-uniform weights and zero biases for every activation, so only the activation
-differs. A random upstream gradient enters at the top; the table shows ||dW|| of the first layer
-for each activation, and of the sigmoid stack's top layer, where the gradient enters.
+Each stack is the reference MLP with `depth` Linear layers, z_l = h_{l-1} W_l^T + b_l then
+h_l = act(z_l) (the output layer too), all width 32, Xavier-uniform weights and zero biases for every
+activation, so only the activation differs. A random upstream gradient enters at the top; the table
+shows ||dW1|| of the first layer for each activation, and ||dW|| of the sigmoid stack's top layer,
+where the gradient enters.
 """
 import numpy as np
 
 from mlp_ref import functional as fn
+from mlp_ref.model import MLP
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 DEPTHS = (2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
@@ -17,22 +19,16 @@ CLAIM = ("the sigmoid's derivative never exceeds 1/4, so the first layer's gradi
 
 
 def layer_gradient_norms(act, depth, seed=0):
-    """||dW|| for each layer, first layer first, of a `depth`-deep stack of `act` layers."""
-    rng = np.random.default_rng(seed)
-    bound = np.sqrt(6 / (2 * WIDTH))
-    h = rng.standard_normal((BATCH, WIDTH))
-    forward, backward = fn.ACTIVATIONS[act]
-    caches = []
-    for _ in range(depth):
-        z, linear = fn.linear_forward(h, rng.uniform(-bound, bound, (WIDTH, WIDTH)), np.zeros(WIDTH))
-        h, activation = forward(z)
-        caches.append((linear, activation))
-    dout = rng.standard_normal(h.shape)
-    norms = []
-    for linear, activation in reversed(caches):
-        dout, dW, _ = fn.linear_backward(backward(dout, activation), linear)
-        norms.append(float(np.linalg.norm(dW)))
-    return norms[::-1]
+    """||dW_l|| for each layer, first layer first, of a `depth`-deep MLP of `act` layers."""
+    net = MLP(WIDTH, [WIDTH] * (depth - 1), WIDTH, f=act, g=act, init="xavier", seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    x, dout = rng.standard_normal((BATCH, WIDTH)), rng.standard_normal((BATCH, WIDTH))
+    y_hat = net.forward(x)
+    # mse with reduction "sum" has dL/dy_hat = 2 (y_hat - y): this target makes it the random dout.
+    net.loss(y_hat, y_hat - dout / 2)
+    net.zero_grad()
+    net.backward()
+    return [float(np.linalg.norm(net.grads[f"W{l}"])) for l in range(1, depth + 1)]
 
 
 def sigmoid_slope_max():
