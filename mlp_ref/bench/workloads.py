@@ -13,15 +13,23 @@ LR = 1e-3
 
 
 class Size(NamedTuple):
+    """depth hidden layers of width H; optim "sgd" or "adam"."""
     name: str
     N: int
     D: int
     H: int
     K: int
+    depth: int = 1
+    optim: str = "sgd"
 
     @property
     def label(self):
-        return f"{self.name} ({self.N}, {self.D}->{self.H}->{self.K})"
+        widths = "->".join([str(self.D)] + [str(self.H)] * self.depth + [str(self.K)])
+        return f"{self.name} ({self.N}, {widths}{', Adam' if self.optim == 'adam' else ''})"
+
+    @property
+    def hidden(self):
+        return self.H if self.depth == 1 else [self.H] * self.depth
 
 
 SIZES = {s.name: s for s in (
@@ -29,14 +37,21 @@ SIZES = {s.name: s for s in (
     Size("small", 64, 784, 128, 10),
     Size("medium", 256, 784, 512, 10),
     Size("large", 1024, 1024, 1024, 1024),
+    Size("deep", 256, 784, 512, 10, depth=3),
+    Size("medium-adam", 256, 784, 512, 10, optim="adam"),
 )}
 DTYPES = ("float32", "float64")
 
 
+def widths(size):
+    return [size.D] + [size.H] * size.depth + [size.K]
+
+
 def step_flops(size):
-    """GEMM flops of one step: z1, z2 forward; dh, dW2, dW1 backward (no dx: x is data)."""
-    N, D, H, K = size.N, size.D, size.H, size.K
-    return 2 * N * D * H + 2 * N * H * K + 2 * N * K * H + 2 * K * N * H + 2 * H * N * D
+    """GEMM flops of one step: each layer's z forward and dW backward, and dh of every layer but
+    the first (no dx: x is data)."""
+    layers = list(zip(widths(size), widths(size)[1:]))
+    return sum(2 * size.N * a * b for a, b in layers) * 3 - 2 * size.N * size.D * size.H
 
 
 def data(size, dtype, seed=0):
@@ -48,19 +63,27 @@ def data(size, dtype, seed=0):
 
 def numpy_model(size, dtype):
     from mlp_ref import MLP
-    return MLP(size.D, size.H, size.K, f="relu", g="identity", loss="mse", reduction="mean", dtype=dtype)
+    return MLP(size.D, size.hidden, size.K, f="relu", g="identity", loss="mse", reduction="mean", dtype=dtype)
+
+
+def numpy_optimizer(size, net):
+    """mlp_ref.optim.Adam for an "adam" size; None: the model's own net.step(LR)."""
+    from mlp_ref import optim
+    return optim.Adam(net, lr=LR) if size.optim == "adam" else None
 
 
 def numpy_step(size, dtype):
     """A zero-argument function running one full step of the reference."""
     net, (x, y) = numpy_model(size, dtype), data(size, dtype)
+    opt = numpy_optimizer(size, net)
+    update = opt.step if opt is not None else (lambda: net.step(LR))
 
     def step():
         y_hat = net.forward(x)
         net.loss(y_hat, y)
         net.zero_grad()
         net.backward()
-        net.step(LR)
+        update()
     step.net = net  # for a test to check what the timed steps did
     return step
 
@@ -72,6 +95,7 @@ def numpy_stages(size, dtype):
     cached dL/dy_hat (a copy of the model's own) so that backward alone is timed, not the loss.
     """
     net, (x, y) = numpy_model(size, dtype), data(size, dtype)
+    opt = numpy_optimizer(size, net)
     net.loss(net.forward(x), y)
     dloss = net._dloss.copy()
 
@@ -80,7 +104,8 @@ def numpy_stages(size, dtype):
         net.backward()
 
     return net, {"forward": lambda: net.forward(x), "loss": lambda: net.loss(net.cache.y_hat, y),
-            "zero_grad": net.zero_grad, "backward": backward, "step": lambda: net.step(LR)}
+            "zero_grad": net.zero_grad, "backward": backward,
+            "step": opt.step if opt is not None else (lambda: net.step(LR))}
 
 
 def torch_step(size, dtype, device="cpu"):
@@ -89,7 +114,8 @@ def torch_step(size, dtype, device="cpu"):
 
     from mlp_ref.twin import TorchTwin
 
-    twin = TorchTwin(numpy_model(size, dtype), device=device)
+    net = numpy_model(size, dtype)
+    twin = TorchTwin(net, device=device, optimizer=numpy_optimizer(size, net))
     model, loss_fn, opt = twin.model, twin.loss_fn, twin.optimizer
     for group in opt.param_groups:
         group["lr"] = LR
@@ -107,19 +133,17 @@ def torch_step(size, dtype, device="cpu"):
 
 
 def gemm_only(size, dtype):
-    """The step's five GEMMs alone, same shapes, transposes and call (np.dot) as the step, into preallocated outputs."""
-    N, D, H, K = size.N, size.D, size.H, size.K
+    """The step's GEMMs alone, same shapes, transposes and call (np.dot) as the step, into preallocated outputs."""
     rng = np.random.default_rng(0)
-    x, W1, W2 = (rng.standard_normal(s).astype(dtype) for s in ((N, D), (H, D), (K, H)))
-    h, dz2, dz1 = (rng.standard_normal(s).astype(dtype) for s in ((N, H), (N, K), (N, H)))
-    z1, z2, dh, dW2, dW1 = (np.empty(s, dtype) for s in ((N, H), (N, K), (N, H), (K, H), (H, D)))
+    calls = []
+    for l, (a, b) in enumerate(zip(widths(size), widths(size)[1:])):
+        h, W, dz = (rng.standard_normal(s).astype(dtype) for s in ((size.N, a), (b, a), (size.N, b)))
+        z, dW, dh = np.empty((size.N, b), dtype), np.empty((b, a), dtype), np.empty((size.N, a), dtype)
+        calls += [(h, W.T, z), (dz.T, h, dW)] + ([(dz, W, dh)] if l > 0 else [])
 
     def gemms():
-        np.dot(x, W1.T, out=z1)
-        np.dot(h, W2.T, out=z2)
-        np.dot(dz2, W2, out=dh)
-        np.dot(dz2.T, h, out=dW2)
-        np.dot(dz1.T, x, out=dW1)
+        for a, b, out in calls:
+            np.dot(a, b, out=out)
     return gemms
 
 

@@ -1,6 +1,7 @@
-"""One full SGD step, numpy reference against torch eager, per size and dtype (one group each).
+"""One full training step (SGD; Adam for the medium-adam size), numpy reference against torch eager,
+per size and dtype (one group each).
 
-The GEMM-only benchmark in each group is numpy's own rate on the step's five GEMMs, the ceiling
+The GEMM-only benchmark in each group is numpy's own rate on the step's GEMMs, the ceiling
 the summary measures the numpy step against.
 """
 import numpy as np

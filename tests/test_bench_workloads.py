@@ -1,0 +1,39 @@
+"""The benchmark workloads time what their names say: the deep size is a deep model, the Adam size
+steps with Adam on both sides, and the GEMM-only ceiling has the step's GEMMs and flops."""
+import numpy as np
+import torch
+
+from mlp_ref.bench.workloads import SIZES, Size, gemm_only, numpy_step, step_flops, torch_step
+
+SMALL_DEEP_ADAM = Size("t", 4, 5, 6, 3, depth=3, optim="adam")
+
+
+def test_the_deep_and_adam_sizes_are_what_the_goals_name():
+    assert SIZES["deep"].label == "deep (256, 784->512->512->512->10)"
+    assert SIZES["medium-adam"][1:5] == SIZES["medium"][1:5] and SIZES["medium-adam"].optim == "adam"
+
+
+def test_a_deep_adam_step_is_a_deep_model_trained_by_adam_on_both_sides():
+    step = numpy_step(SMALL_DEEP_ADAM, "float32")
+    assert step.net.param_names == ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")
+    before = step.net.params["W1"].copy()
+    step()
+    # Adam's first step moves every weight with a non-zero gradient by about lr: plain SGD would not.
+    moved = np.abs(step.net.params["W1"] - before)
+    assert np.allclose(moved[moved > 0], 1e-3, rtol=1e-2)
+    t = torch_step(SMALL_DEEP_ADAM, "float32")
+    assert isinstance(t.twin.optimizer, torch.optim.Adam) and len(t.twin.model) == 8
+
+
+def test_the_gemm_ceiling_has_the_steps_flops(monkeypatch):
+    calls = []
+    real_dot = np.dot
+
+    def counting_dot(a, b, out=None):
+        calls.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
+        return real_dot(a, b, out=out)
+
+    gemms = gemm_only(SMALL_DEEP_ADAM, "float64")
+    monkeypatch.setattr(np, "dot", counting_dot)
+    gemms()
+    assert len(calls) == 3 * 4 - 1 and sum(calls) == step_flops(SMALL_DEEP_ADAM)
