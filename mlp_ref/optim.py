@@ -233,11 +233,13 @@ class Adam(Optimizer):
         v += scaled
         if h["amsgrad"]:
             v = np.maximum(self.buffer("max_exp_avg_sq", params), v, out=self._buffers["max_exp_avg_sq"])
+        # sqrt(v) / c + eps = (sqrt(v) + eps c) / c with c = sqrt(1 - beta2^t): the 1/c joins the
+        # step's scalar, one pass fewer, and the result moves by an ulp, not more.
+        c = (1 - beta2 ** t) ** 0.5
         denom = np.sqrt(v, out=scaled)
-        denom /= (1 - beta2 ** t) ** 0.5
-        denom += h["eps"]
+        denom += h["eps"] * c
         step = np.divide(m, denom, out=scaled)
-        step *= lr / (1 - beta1 ** t)
+        step *= lr / (1 - beta1 ** t) * c
         params -= step
 
 
