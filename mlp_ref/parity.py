@@ -2,7 +2,8 @@
 
 At every step both sides run the five stages; then every layer's pre-activation and activation
 (z1, h, .., y_hat), the loss, the intermediate gradients, every parameter gradient, every state
-buffer of the optimizer and every updated parameter are compared with the one tolerance table. The report keeps every comparison; the first failure is the story.
+buffer of the optimizer and every updated parameter are compared with the one tolerance table.
+The report keeps every comparison; the first failure is the story.
 """
 from dataclasses import asdict, dataclass, field
 
