@@ -39,15 +39,18 @@ def numpy_side():
     def run():
         for config in default_configs():
             net, tol = config.model(), tolerance(config.dtype)
-            names = [name for _, names in stages(net) for name in names]
+            opt = config.optimizer(net)
+            names = [name for _, names in stages(net, opt) for name in names]
             for x, y in batches(config):
                 value = net.loss(net.forward(x), y)
                 net.zero_grad()
                 inter = net.backward()
                 grads = {f"d{k}": v.copy() for k, v in net.grads.items()}
-                net.step(config.lr)
+                opt.step() if opt is not None else net.step(config.lr)
+                state = {} if opt is None else {f"{key}[{name}]": v for name, s in opt.state.items()
+                                                for key, v in s.items() if isinstance(v, np.ndarray)}
                 ours = {**{k: getattr(net.cache, k) for k in net.forward_names},
-                        "loss": np.asarray(value, dtype=config.dtype), **inter, **grads, **net.params}
+                        "loss": np.asarray(value, dtype=config.dtype), **inter, **grads, **state, **net.params}
                 for name in names:
                     if ours.get(name) is not None:
                         compare(name, ours[name], ours[name].copy(), tol)
@@ -59,18 +62,20 @@ def torch_side():
 
     def run():
         for config in default_configs():
-            twin = TorchTwin(config.model(), device=config.device)
+            net = config.model()
+            opt = config.optimizer(net)
+            twin = TorchTwin(net, device=config.device, optimizer=opt)
             for x, y in batches(config):
                 t_value = twin.loss(twin.forward(x), y)
                 twin.zero_grad()
-                t_inter = twin.backward()
-                twin.grads()
-                twin.step(config.lr)
+                t_back = twin.backward()
+                twin.step(None if opt is not None else config.lr)
                 t_value.item()
-                for t in (*twin.inter.values(), *t_inter.values()):
+                for t in (*twin.inter.values(), *t_back.values()):
                     if t is not None:
                         t.detach().cpu().numpy()
                 twin.params()
+                twin.state()
     return run
 
 
