@@ -149,10 +149,11 @@ class SGD(Optimizer):
         g <- g + momentum b  (nesterov)   or   g <- b
         theta <- theta - lr g                           (lr outside the buffer)
 
-    CS231n's sgd_momentum keeps lr inside a buffer that starts at 0 (v <- mu v - lr g, theta <- theta + v):
-    the same path while lr is constant and dampening 0, except the first step, which there moves lr g,
-    here lr g too, but the buffer holds g, not lr g. Nesterov here is the look-ahead rewritten on g
-    (Sutskever et al.), CS231n's theta <- theta - mu v_prev + (1 + mu) v in lr-inside form.
+    CS231n's sgd_momentum keeps lr inside a velocity that starts at 0: v <- mu v - lr g, theta <- theta + v.
+    With a constant lr and dampening 0 it takes the same steps (v = -lr b); the two part when lr
+    changes mid-run (torch's buffer carries no old lr) or with dampening (torch's buffer starts at
+    g, undamped). CS231n's Nesterov, theta <- theta - mu v_prev + (1 + mu) v, is the same look-ahead
+    as torch's g + momentum b (Sutskever et al.), equal under the same two conditions.
     """
     BUFFERS = ("momentum_buffer",)
 

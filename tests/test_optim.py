@@ -136,3 +136,24 @@ def test_a_state_dict_of_the_wrong_shape_is_refused_by_name():
     adam_state["hyper"] = optim.RMSprop(MLP(D, H, K)).hyper
     with pytest.raises(ValueError, match=r"'exp_avg' is not a buffer of RMSprop"):
         optim.RMSprop(MLP(D, H, K)).load_state_dict(adam_state)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_cs231n_momentum_takes_the_same_steps_at_a_constant_lr(nesterov):
+    """The docstring's claim: lr inside a velocity from 0 (CS231n) or outside a buffer that starts
+    as g (torch) give the same steps while lr is constant and dampening 0."""
+    a, b = MLP(D, [H, 5], K, seed=4), MLP(D, [H, 5], K, seed=4)
+    opt = optim.SGD(a, lr=0.05, momentum=0.9, nesterov=nesterov)
+    v = {k: np.zeros_like(p) for k, p in b.params.items()}
+    for i in range(10):
+        train(a, opt, 1, seed=i)
+        x, y = batch(i)
+        b.loss(b.forward(x), y)
+        b.zero_grad()
+        b.backward()
+        for k, p in b.params.items():
+            v_prev = v[k].copy()
+            v[k] = 0.9 * v[k] - 0.05 * b.grads[k]
+            p += -0.9 * v_prev + 1.9 * v[k] if nesterov else v[k]
+    for k in a.param_names:
+        np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-12, atol=1e-14)
