@@ -194,7 +194,8 @@ class MLP:
             validate.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
         if self.loss_name == "ce":
             validate.class_targets("y", y, n=n, n_classes=self.n_out)
-            value, self._dloss = losses.cross_entropy(self.cache[2 * self.n_layers - 1], y, self.reduction)
+            z_L = getattr(self.cache, self.forward_names[-2])  # the logits, the name before y_hat
+            value, self._dloss = losses.cross_entropy(z_L, y, self.reduction)
         else:
             validate.array("y", y, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
             if self.loss_name == "bce":
@@ -221,16 +222,17 @@ class MLP:
         if self._dloss is None:
             raise ValueError("backward() called before loss(): run loss(y_hat, y) after forward(x); "
                              "as in torch, each loss can be backpropagated once")
-        c, L, d = self.cache, self.n_layers, self._dparams.views
-        layers = c[2 * L + 1:]  # linear1, act1, ..., linearL, actL
+        L, d = self.n_layers, self._dparams.views
+        layers = self.cache[2 * L + 1:]
+        linears, acts = layers[0::2], layers[1::2]  # layer l's caches at index l - 1
         dy_hat = None if self.loss_name == "ce" else self._dloss
-        dz = self._dloss if dy_hat is None else self._g.backward(dy_hat, layers[-1])
+        dz = self._dloss if dy_hat is None else self._g.backward(dy_hat, acts[L - 1])
         inter = [dy_hat, dz]
         for l in range(L, 1, -1):
-            dh, _, _ = fn.linear_backward(dz, layers[2 * l - 2], out=(d[f"W{l}"], d[f"b{l}"]))
-            dz = self.f_backward(dh, layers[2 * l - 3])
+            dh, _, _ = fn.linear_backward(dz, linears[l - 1], out=(d[f"W{l}"], d[f"b{l}"]))
+            dz = self.f_backward(dh, acts[l - 2])
             inter += (dh, dz)
-        fn.linear_backward_params(dz, layers[0], out=(d["W1"], d["b1"]))  # dx is not needed: x is data
+        fn.linear_backward_params(dz, linears[0], out=(d["W1"], d["b1"]))  # dx is not needed: x is data
         self._grads.owned()[...] += self._dparams.owned()
         self._dloss = None
         return dict(zip(self.backward_names, inter))
