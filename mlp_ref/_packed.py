@@ -20,8 +20,9 @@ class Packed:
         self.what = what
         self.dtype = np.dtype(dtype)
         self.shapes = {name: a.shape for name, a in arrays.items()}
-        self._flat = np.empty(sum(a.size for a in arrays.values()), self.dtype)
-        self.views = self.unpack(self._flat)
+        # The array itself: read it through owned() wherever entries may have been reassigned.
+        self.flat = np.empty(sum(a.size for a in arrays.values()), self.dtype)
+        self.views = self.unpack(self.flat)
         for name, a in arrays.items():
             self.views[name][...] = a
         self.entries = validate.FixedKeys(what, self.views)
@@ -45,7 +46,7 @@ class Packed:
                     validate.array(f"{self.what}[{name!r}]", self.entries[name], shape=view.shape, dtype=self.dtype)
                     view[...] = self.entries[name]
                     self.entries[name] = view
-        return self._flat
+        return self.flat
 
     def assign(self, arrays):
         """Copy every array of `arrays` (already validated) into the views, and own them again."""

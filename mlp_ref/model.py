@@ -92,6 +92,10 @@ class MLP:
         # This batch's gradients, before they are added into grads (torch accumulates too).
         self._dparams = Packed("dparams", zeros, self.dtype)
         self._update = np.empty_like(self._params.owned())  # lr * grads
+        # Per layer, the views forward and backward use (fixed: the packed arrays never move).
+        P, d = self._params.views, self._dparams.views
+        self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
+        self._layer_dparams = [(d[f"W{l}"], d[f"b{l}"]) for l in range(1, L + 1)]
         self.params, self.grads = self._params.entries, self._grads.entries
         self.cache = None
         self._dloss = None
@@ -161,11 +165,10 @@ class MLP:
         if not validate.surely_finite(self._params.owned()):
             for name in self.param_names:
                 validate.finite(f"params[{name!r}]", self.params[name])
-        P, L = self._params.views, self.n_layers
         h, named, layers = x, [x], []
-        for l in range(1, L + 1):
-            z, linear = fn.linear_forward(h, P[f"W{l}"], P[f"b{l}"])
-            h, act = (self._f if l < L else self._g).forward(z)
+        for l, (W, b) in enumerate(self._layer_params, start=1):
+            z, linear = fn.linear_forward(h, W, b)
+            h, act = (self._f if l < self.n_layers else self._g).forward(z)
             named += (z, h)
             layers += (linear, act)
         self.cache = self._Cache(*named, *layers)
@@ -222,18 +225,19 @@ class MLP:
         if self._dloss is None:
             raise ValueError("backward() called before loss(): run loss(y_hat, y) after forward(x); "
                              "as in torch, each loss can be backpropagated once")
-        L, d = self.n_layers, self._dparams.views
-        layers = self.cache[2 * L + 1:]
-        linears, acts = layers[0::2], layers[1::2]  # layer l's caches at index l - 1
+        L, d = self.n_layers, self._layer_dparams
+        # The cache is x, z1, .., y_hat (2L + 1 names), then linear1, act1, .., linearL, actL.
+        linears, acts = self.cache[2 * L + 1::2], self.cache[2 * L + 2::2]  # layer l's at index l - 1
         dy_hat = None if self.loss_name == "ce" else self._dloss
         dz = self._dloss if dy_hat is None else self._g.backward(dy_hat, acts[L - 1])
         inter = [dy_hat, dz]
         for l in range(L, 1, -1):
-            dh, _, _ = fn.linear_backward(dz, linears[l - 1], out=(d[f"W{l}"], d[f"b{l}"]))
+            dh, _, _ = fn.linear_backward(dz, linears[l - 1], out=d[l - 1])
             dz = self.f_backward(dh, acts[l - 2])
             inter += (dh, dz)
-        fn.linear_backward_params(dz, linears[0], out=(d["W1"], d["b1"]))  # dx is not needed: x is data
-        self._grads.owned()[...] += self._dparams.owned()
+        fn.linear_backward_params(dz, linears[0], out=d[0])  # dx is not needed: x is data
+        grads = self._grads.owned()
+        grads += self._dparams.flat
         self._dloss = None
         return dict(zip(self.backward_names, inter))
 
