@@ -1,4 +1,4 @@
-"""The tuned reference's memory rules (mlp_ref/model.py, class docstring): params and grads live in
+"""The tuned reference's memory rules (mlp_ref/_packed.py and the MLP docstring): params and grads live in
 one array each, entries assigned from outside are copied in, and nothing handed out is reused."""
 import numpy as np
 import pytest
