@@ -117,3 +117,22 @@ def test_a_change_of_batch_size_gives_what_a_fresh_model_gives():
         assert np.isfinite(value)
     for k in PARAM_NAMES:
         np.testing.assert_allclose(net.params[k], fresh.params[k], rtol=1e-14, atol=1e-15)
+
+
+def test_a_deep_models_assigned_params_are_copied_in_and_its_outputs_never_reused():
+    net, ref = MLP(D, [5, 6, 4], K, seed=1), MLP(D, [5, 6, 4], K, seed=2)
+    for k in ref.param_names:
+        net.params[k] = ref.params[k].copy()
+    x, y = batch(6)
+    y_hat = net.forward(x)
+    kept = y_hat.copy()
+    _, inter = train_step(net, x, y)
+    saved = {k: v.copy() for k, v in inter.items()}
+    train_step(ref, x, y)
+    train_step(net, *batch(3, seed=4))
+    train_step(ref, *batch(3, seed=4))
+    for k in ref.param_names:
+        np.testing.assert_array_equal(net.params[k], ref.params[k])
+    np.testing.assert_array_equal(y_hat, kept)
+    for k, v in inter.items():
+        np.testing.assert_array_equal(v, saved[k])
