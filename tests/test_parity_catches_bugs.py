@@ -1,5 +1,6 @@
 """The oracle can fail: handed a deliberately wrong reference, the parity engine fails at the right
 step and quantity, and its report says where and by how much."""
+import numpy as np
 import pytest
 
 from mlp_ref import MLP
