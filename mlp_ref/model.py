@@ -14,6 +14,7 @@ name: dW1, dz2, dh1; backward() returns dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., d
 """
 from collections import namedtuple
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,10 +27,39 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 INITS = ("torch", "xavier")
 
 
+class Names(NamedTuple):
+    """The names of an L-layer model's quantities, in the order forward and backward meet them."""
+    hidden: tuple    # h (L = 2) or h1 .. h_{L-1}
+    forward: tuple   # z1, h.., z_L, y_hat
+    backward: tuple  # dy_hat, dz_L, dh_{L-1}, dz_{L-1}, .., dz1
+    params: tuple    # W1, b1, .., WL, bL
+
+
 @lru_cache(maxsize=None)
-def _cache_type(fields):
-    """The forward cache, a NamedTuple: x, z1, h.., y_hat, then linear1, act1, ..., linearL, actL."""
-    return namedtuple("ForwardCache", fields)
+def names(L):
+    """Names for L Linear layers: one hidden layer keeps the two-layer math's h; several number it."""
+    hidden = ("h",) if L == 2 else tuple(f"h{l}" for l in range(1, L))
+    forward = tuple(name for l in range(1, L + 1) for name in (f"z{l}", hidden[l - 1] if l < L else "y_hat"))
+    backward = ("dy_hat", f"dz{L}") + tuple(name for l in range(L - 1, 0, -1) for name in (f"d{hidden[l - 1]}", f"dz{l}"))
+    params = tuple(name for l in range(1, L + 1) for name in (f"W{l}", f"b{l}"))
+    return Names(hidden, forward, backward, params)
+
+
+@lru_cache(maxsize=None)
+def forward_cache(L):
+    """The forward cache of an L-layer model, a NamedTuple: x, z1, h.., y_hat, then linear1, act1,
+    .., linearL, actL. Named ForwardCache<L> in this module, so a model and its cache pickle."""
+    fields = ("x", *names(L).forward) + tuple(name for l in range(1, L + 1) for name in (f"linear{l}", f"act{l}"))
+    cls = namedtuple(f"ForwardCache{L}", fields, module=__name__)
+    globals()[cls.__name__] = cls
+    return cls
+
+
+def __getattr__(name):
+    # Unpickling in a fresh process looks ForwardCache<L> up here before any L-layer model was built.
+    if name.startswith("ForwardCache") and name[len("ForwardCache"):].isdigit():
+        return forward_cache(int(name[len("ForwardCache"):]))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _hidden_widths(n_hidden):
@@ -78,14 +108,8 @@ class MLP:
         self._batch_bytes = memory.batch_bytes(self.sizes, 1, self.dtype)
         self._f, self._g = self._activation(self.f), self._activation(self.g)
         L = self.n_layers
-        self.hidden_names = ("h",) if L == 2 else tuple(f"h{l}" for l in range(1, L))
-        self.forward_names = tuple(name for l in range(1, L + 1)
-                                   for name in (f"z{l}", self.hidden_names[l - 1] if l < L else "y_hat"))
-        self.backward_names = ("dy_hat", f"dz{L}") + tuple(
-            name for l in range(L - 1, 0, -1) for name in (f"d{self.hidden_names[l - 1]}", f"dz{l}"))
-        self.param_names = tuple(name for l in range(1, L + 1) for name in (f"W{l}", f"b{l}"))
-        self._Cache = _cache_type(("x", *self.forward_names)
-                                  + tuple(name for l in range(1, L + 1) for name in (f"linear{l}", f"act{l}")))
+        self.hidden_names, self.forward_names, self.backward_names, self.param_names = names(L)
+        self._Cache = forward_cache(L)
         initial = self._init_params(validate.choice("init", init, INITS), seed)
         zeros = {k: np.zeros_like(v) for k, v in initial.items()}
         self._params, self._grads = Packed("params", initial, self.dtype), Packed("grads", zeros, self.dtype)

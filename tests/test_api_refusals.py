@@ -85,5 +85,14 @@ def test_a_batch_too_large_for_memory_is_refused_naming_n():
 def test_the_estimate_bounds_what_the_model_really_allocates():
     """Negative control for the estimator: a model's packed arrays must fit inside model_bytes."""
     net = MLP(50, 60, 7, dtype="float32")
-    owned = sum(a.nbytes for a in (net._flat_params, net._flat_grads, net._flat_dparams, net._flat_update))
+    owned = sum(a.nbytes for a in (net._params.flat, net._grads.flat, net._dparams.flat, net._update))
     assert owned <= memory.model_bytes((50, 60, 7), "float32") < 10 * owned
+
+
+def test_a_deep_model_and_its_cache_survive_pickle_and_its_estimate_bounds_its_arrays():
+    net = MLP(5, [6, 4, 3], 2, seed=1)
+    net.forward(np.ones((3, 5)))
+    clone = pickle.loads(pickle.dumps(net))
+    assert type(clone.cache).__name__ == "ForwardCache4" and np.array_equal(clone.cache.h3, net.cache.h3)
+    owned = sum(a.nbytes for a in (net._params.flat, net._grads.flat, net._dparams.flat, net._update))
+    assert owned <= memory.model_bytes(net.sizes, "float64") < 10 * owned
