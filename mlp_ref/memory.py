@@ -68,16 +68,26 @@ def batch_bytes(widths, batch, dtype="float64"):
     return batch * (widths[0] + 6 * sum(widths[1:])) * ITEMSIZE[dtype]
 
 
-def parity_bytes(widths, batch, steps, dtype="float64", runs=1, as_json=False):
+def compared_per_step(widths, state_buffers=0):
+    """The quantities a parity step compares: per layer z, h (or y_hat), dz, dh (or dy_hat), dW, db,
+    W, b and each optimizer state buffer of W and b, plus the loss (17 for one hidden layer, SGD)."""
+    layers = len(widths) - 1
+    return 8 * layers + 1 + 2 * layers * state_buffers
+
+
+def parity_bytes(widths, batch, steps, dtype="float64", runs=1, as_json=False, state_buffers=0):
     """A parity run: the reference and its torch twin (a model and a batch's work each, and as much
-    again for the comparisons' temporaries), the float64 batch drawn per step, and the report's
-    comparisons, 17 per step kept for every step of every run: measured 490 bytes each, 1.1 KiB more
+    again for the comparisons' temporaries, state_buffers more parameter-sized arrays each for the
+    optimizer), the float64 batch drawn per step, and the report's comparisons
+    (compared_per_step) kept for every step of every run: measured 490 bytes each, 1.1 KiB more
     as a dict for --json, so 640 and 2048 are counted.
     Measured: 500 -> 4000 -> 200, batch 2000, float64 peaks 1.48 GB above the process's baseline;
     this gives 1.9 GB."""
-    one = 2 * model_bytes(widths, dtype) + 4 * batch_bytes(widths, batch, dtype)
+    one = (2 * model_bytes(widths, dtype) + 4 * batch_bytes(widths, batch, dtype)
+           + 2 * state_buffers * n_params(widths) * ITEMSIZE[dtype])
     data = 8 * (widths[0] * widths[-1] + 3 * batch * (widths[0] + widths[-1]))
-    return one + data + runs * steps * 17 * (2048 if as_json else 640)
+    compared = compared_per_step(widths, state_buffers)
+    return one + data + runs * steps * compared * (2048 if as_json else 640)
 
 
 def explain_bytes(n_in, n_hidden, n_out, batch):

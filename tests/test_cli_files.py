@@ -80,6 +80,22 @@ def test_the_parity_estimate_bounds_what_numpy_and_python_allocate():
     assert _traced_peak(lambda: run_parity(long)) <= memory.parity_bytes((3, 4, 2), 2, 300)
 
 
+def test_the_parity_estimate_bounds_a_deep_adam_run_and_counts_its_comparisons():
+    from mlp_ref.parity import ParityConfig, run_parity
+
+    run_parity(ParityConfig(steps=1, n_hidden=[4, 4], optim="adam"))  # first-call caches are not the run's
+    config = ParityConfig(n_in=20, n_hidden=[30, 25, 20], n_out=5, batch=50, steps=200, optim="adam", lr=1e-3)
+    report = None
+
+    def run():
+        nonlocal report
+        report = run_parity(config)
+    peak = _traced_peak(run)
+    widths = (20, 30, 25, 20, 5)
+    assert len(report.steps[0].comparisons) == memory.compared_per_step(widths, state_buffers=2)
+    assert peak <= memory.parity_bytes(widths, 50, 200, state_buffers=3)
+
+
 def test_the_explain_estimate_bounds_the_derivation_and_its_json():
     from mlp_ref.cli.explain import to_json
     from mlp_ref.cli.output import dumps

@@ -84,7 +84,15 @@ def parity(args, typed):
     runs = (1 if custom else 4) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
     dtype = "float32" if args.dtype == "float32" else "float64"
     memory.check(_sizes(args, "n_in", "hidden" if args.hidden else "n_hidden", "n_out", "batch", "steps"),
-                 memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json), _limit(args), LIMIT_HOW)
+                 memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json,
+                                     state_buffers=_state_buffers(args, custom)), _limit(args), LIMIT_HOW)
+
+
+def _state_buffers(args, custom):
+    """The most parameter-sized state buffers a run's optimizer keeps (the deep anchor's Adam: 3)."""
+    if args.optim in ("adam", "adamw", "rmsprop") or (args.optim is None and not custom):
+        return 3
+    return 1 if args.momentum else 0
 
 
 def _optimizer(args, typed):
