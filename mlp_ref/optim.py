@@ -7,8 +7,9 @@ Each optimizer takes the model first, then torch.optim's keyword arguments:
     y_hat = net.forward(x); net.loss(y_hat, y); opt.zero_grad(); net.backward(); opt.step()
 
 Every update is a few NumPy passes over the model's one contiguous parameter array (net.packed()),
-never a Python loop per tensor; the state buffers are contiguous arrays of the same layout, and
-opt.state[name] hands out views of them per parameter, keyed as torch keys its state.
+never a Python loop per tensor (Adam and RMSprop take it in cache-sized blocks); the state buffers
+are contiguous arrays of the same layout, and opt.state[name] hands out views of them per
+parameter, keyed as torch keys its state.
 g below is the gradient dL/dtheta; t counts steps from 1; every operation is elementwise.
 """
 import math
@@ -34,8 +35,8 @@ def _number(arg, value, low=0.0, high=None):
         raise TypeError(f"{arg}: expected a real number, got {type(value).__name__} {value!r}")
     value = float(value)
     if not math.isfinite(value) or value < low or (high is not None and value >= high):
-        span = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise ValueError(f"{arg}: expected a finite number {span}, got {value!r}")
+        span = f" in [{low:g}, {high:g})" if high is not None else (f" >= {low:g}" if low > -math.inf else "")
+        raise ValueError(f"{arg}: expected a finite number{span}, got {value!r}")
     return value
 
 
@@ -132,8 +133,9 @@ class Optimizer:
         params, _ = self.net.packed()
         buffers = {}
         keys = {k for s in state.values() for k in s} - {"step"}
-        for key in sorted(keys - set(self.BUFFERS)):
-            raise ValueError(f"state_dict['state']: {key!r} is not a buffer of {type(self).__name__} "
+        unknown = sorted(keys - set(self.BUFFERS))
+        if unknown:
+            raise ValueError(f"state_dict['state']: {unknown[0]!r} is not a buffer of {type(self).__name__} "
                              f"(expected some of {self.BUFFERS})")
         for key in (k for k in self.BUFFERS if k in keys):
             flat = np.empty_like(params)
