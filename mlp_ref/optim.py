@@ -13,9 +13,10 @@ parameter, keyed as torch keys its state.
 g below is the gradient dL/dtheta; t counts steps from 1; every operation is elementwise.
 """
 import math
-import numbers
 
 import numpy as np
+
+from mlp_ref.validate import flag, number
 
 
 # Adam and RMSprop run their dozen elementwise passes block by block: a block stays in the core's
@@ -29,27 +30,10 @@ def blocks(n):
     return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
 
 
-def _number(arg, value, low=0.0, high=None):
-    """A real number in [low, high) (high None: no upper bound), else an error naming `arg`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{arg}: expected a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or (high is not None and value >= high):
-        span = f" in [{low:g}, {high:g})" if high is not None else (f" >= {low:g}" if low > -math.inf else "")
-        raise ValueError(f"{arg}: expected a finite number{span}, got {value!r}")
-    return value
-
-
-def _flag(arg, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{arg}: expected True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
 def _betas(value):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ValueError(f"betas: expected a pair (beta1, beta2), got {value!r}")
-    return tuple(_number(f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(value))
+    return tuple(number(f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(value))
 
 
 class Optimizer:
@@ -175,9 +159,9 @@ class SGD(Optimizer):
                          nesterov=nesterov)
 
     def _checked(self, h):
-        h = dict(lr=_number("lr", h["lr"]), momentum=_number("momentum", h["momentum"]),
-                 dampening=_number("dampening", h["dampening"], low=-math.inf),
-                 weight_decay=_number("weight_decay", h["weight_decay"]), nesterov=_flag("nesterov", h["nesterov"]))
+        h = dict(lr=number("lr", h["lr"]), momentum=number("momentum", h["momentum"]),
+                 dampening=number("dampening", h["dampening"], low=-math.inf),
+                 weight_decay=number("weight_decay", h["weight_decay"]), nesterov=flag("nesterov", h["nesterov"]))
         if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
             raise ValueError(f"nesterov: needs momentum > 0 and dampening = 0, as torch requires; "
                              f"got momentum={h['momentum']:g}, dampening={h['dampening']:g}")
@@ -225,8 +209,8 @@ class Adam(Optimizer):
         super().__init__(net, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
     def _checked(self, h):
-        return dict(lr=_number("lr", h["lr"]), betas=_betas(h["betas"]), eps=_number("eps", h["eps"]),
-                    weight_decay=_number("weight_decay", h["weight_decay"]), amsgrad=_flag("amsgrad", h["amsgrad"]))
+        return dict(lr=number("lr", h["lr"]), betas=_betas(h["betas"]), eps=number("eps", h["eps"]),
+                    weight_decay=number("weight_decay", h["weight_decay"]), amsgrad=flag("amsgrad", h["amsgrad"]))
 
     def update(self, params, grads, work, scaled):
         h, t = self.hyper, self.steps
@@ -296,9 +280,9 @@ class RMSprop(Optimizer):
                          centered=centered)
 
     def _checked(self, h):
-        return dict(lr=_number("lr", h["lr"]), alpha=_number("alpha", h["alpha"]), eps=_number("eps", h["eps"]),
-                    weight_decay=_number("weight_decay", h["weight_decay"]),
-                    momentum=_number("momentum", h["momentum"]), centered=_flag("centered", h["centered"]))
+        return dict(lr=number("lr", h["lr"]), alpha=number("alpha", h["alpha"]), eps=number("eps", h["eps"]),
+                    weight_decay=number("weight_decay", h["weight_decay"]),
+                    momentum=number("momentum", h["momentum"]), centered=flag("centered", h["centered"]))
 
     def update(self, params, grads, work, scaled):
         h = self.hyper

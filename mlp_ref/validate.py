@@ -82,6 +82,24 @@ class FixedKeys(dict):
             self[key] = value
 
 
+def number(arg, value, low=0.0, high=None):
+    """A finite real number in [low, high) (high None: no upper bound), as torch.optim's arguments."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{arg}: expected a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < low or (high is not None and value >= high):
+        span = f" in [{low:g}, {high:g})" if high is not None else (f" >= {low:g}" if low > -math.inf else "")
+        raise ValueError(f"{arg}: expected a finite number{span}, got {value!r}")
+    return value
+
+
+def flag(arg, value):
+    """True or False (a numpy bool too), not 1 or 'yes'."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{arg}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def learning_rate(value, arg="lr"):
     """A finite real number >= 0 (torch's SGD rejects a negative lr too)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
