@@ -51,6 +51,8 @@ def test_the_constructor_builds_or_names_the_argument():
 
 def _acceptable(name, value):
     """Values the fuzz may draw that are legitimately accepted (a valid name or number by chance)."""
+    if name == "n_hidden" and isinstance(value, list):  # hidden widths of a deep model
+        return bool(value) and all(_acceptable("n_in", h) for h in value)
     if name in ("n_in", "n_hidden", "n_out", "seed"):
         return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= (name == "seed") ^ 1
     if name == "negative_slope":
