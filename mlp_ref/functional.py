@@ -128,15 +128,18 @@ def softmax_backward(dout, cache):
 class Activation(NamedTuple):
     forward: Callable
     backward: Callable
+    torch_module: str = ""  # the torch.nn module the twin uses for this name (torch is not imported here)
 
 
+# The one table of activation names: every other module (the twin, the grader's oracle, explain, the
+# demos, the command line's choices) takes its names, and its torch counterparts, from here.
 ACTIVATIONS = {
-    "identity": Activation(identity_forward, identity_backward),
-    "relu": Activation(relu_forward, relu_backward),
-    "leaky_relu": Activation(leaky_relu_forward, leaky_relu_backward),
-    "sigmoid": Activation(sigmoid_forward, sigmoid_backward),
-    "tanh": Activation(tanh_forward, tanh_backward),
-    "softmax": Activation(softmax_forward, softmax_backward),
+    "identity": Activation(identity_forward, identity_backward, "Identity"),
+    "relu": Activation(relu_forward, relu_backward, "ReLU"),
+    "leaky_relu": Activation(leaky_relu_forward, leaky_relu_backward, "LeakyReLU"),
+    "sigmoid": Activation(sigmoid_forward, sigmoid_backward, "Sigmoid"),
+    "tanh": Activation(tanh_forward, tanh_backward, "Tanh"),
+    "softmax": Activation(softmax_forward, softmax_backward, "Softmax"),
 }
 # softmax couples the units of a row, so it is an output activation only.
 HIDDEN_ACTIVATIONS = ("identity", "relu", "leaky_relu", "sigmoid", "tanh")

@@ -127,8 +127,8 @@ class MLP:
     def _activation(self, name):
         act = fn.ACTIVATIONS[name]
         if name == "leaky_relu":
-            return fn.Activation(partial(act.forward, slope=self.negative_slope),
-                                 partial(act.backward, slope=self.negative_slope))
+            return act._replace(forward=partial(act.forward, slope=self.negative_slope),
+                                backward=partial(act.backward, slope=self.negative_slope))
         return act
 
     def _init_params(self, init, seed):

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlp_ref.functional import ACTIVATIONS
 from mlp_ref.validate import choice
 
 LOSS_MODULES = {"mse": nn.MSELoss, "bce": nn.BCELoss, "ce": nn.CrossEntropyLoss}
@@ -18,10 +19,11 @@ TORCH_OPTIMIZERS = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam, "AdamW": t
 
 
 def activation_module(name, negative_slope=0.01):
-    """torch's own module for an activation name of the reference."""
-    modules = {"identity": nn.Identity, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
-               "leaky_relu": lambda: nn.LeakyReLU(negative_slope), "softmax": lambda: nn.Softmax(dim=1)}
-    return modules[choice("activation", name, tuple(modules))]()
+    """torch's own module for an activation name of the reference (functional.ACTIVATIONS names it)."""
+    module = getattr(nn, ACTIVATIONS[choice("activation", name, tuple(ACTIVATIONS))].torch_module)
+    # The two modules with a setting: the slope as the reference's, softmax along each row.
+    kwargs = {"LeakyReLU": {"negative_slope": negative_slope}, "Softmax": {"dim": 1}}.get(module.__name__, {})
+    return module(**kwargs)
 
 
 def resolve_device(device):

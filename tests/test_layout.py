@@ -78,3 +78,24 @@ def test_the_thread_variables_are_spelled_out_in_one_python_module(variable):
     spelled = [p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*.py")
                if f'"{variable}"' in p.read_text() or f"'{variable}'" in p.read_text()]
     assert spelled == ["mlp_ref/env.py"]
+
+
+def test_every_activation_name_comes_from_the_one_table():
+    """The twin, the grader, explain and the demos use functional.ACTIVATIONS' names; each module
+    that writes a formula of its own (explain's Jacobians, the grader's mutants) covers them."""
+    import numpy as np
+    from torch import nn
+
+    from mlp_ref import functional
+    from mlp_ref.demos import activations
+    from mlp_ref.explain.derivation import activation_jacobian
+    from mlp_ref.grader import battery, mutants
+    from mlp_ref.twin import activation_module
+
+    names = set(functional.ACTIVATIONS)
+    assert set(functional.HIDDEN_ACTIVATIONS) | {"softmax"} == names
+    for name, spec in functional.ACTIVATIONS.items():
+        assert isinstance(activation_module(name), getattr(nn, spec.torch_module))
+        assert activation_jacobian(name, np.zeros(2), np.full(2, 0.5)).shape == (2, 2)
+    assert set(battery.ACTIVATIONS) <= names and set(mutants.RIGHT) == set(battery.ACTIVATIONS)
+    assert tuple(activations.NAMES) == functional.HIDDEN_ACTIVATIONS

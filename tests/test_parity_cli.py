@@ -44,7 +44,7 @@ def test_a_custom_task_from_the_options(capsys):
 
 def test_a_wrong_reference_makes_the_main_job_fail_with_exit_1(capsys, monkeypatch):
     """Negative control: plant ReLU'(z) = 1 everywhere; the regression task must fail."""
-    monkeypatch.setitem(fn.ACTIVATIONS, "relu", fn.Activation(fn.relu_forward, lambda dout, cache: dout))
+    monkeypatch.setitem(fn.ACTIVATIONS, "relu", fn.ACTIVATIONS["relu"]._replace(backward=lambda dout, cache: dout))
     assert main(["parity", "--steps", "3", "--dtype", "float64"]) == 1
     out = capsys.readouterr().out
     assert "parity failed: relu/identity/mse-sum float64 cpu: step 1, backward, dz1" in out
@@ -52,7 +52,8 @@ def test_a_wrong_reference_makes_the_main_job_fail_with_exit_1(capsys, monkeypat
 
 
 def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
-    monkeypatch.setitem(fn.ACTIVATIONS, "relu", fn.Activation(fn.relu_forward, lambda dout, cache: dout * np.inf))
+    infinite = fn.ACTIVATIONS["relu"]._replace(backward=lambda dout, cache: dout * np.inf)
+    monkeypatch.setitem(fn.ACTIVATIONS, "relu", infinite)
     assert main(["parity", "--steps", "1", "--dtype", "float64", "--json"]) == 1
     report = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert report["ok"] is False and report["runs"][0]["worst"]["dz1"]["max_abs"] == "inf"

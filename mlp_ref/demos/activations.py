@@ -8,7 +8,7 @@ import numpy as np
 
 from mlp_ref import functional as fn
 
-NAMES = ("identity", "relu", "leaky_relu", "sigmoid", "tanh")
+NAMES = fn.HIDDEN_ACTIVATIONS
 # The output range in exact arithmetic; float64 reaches the open ends (sigmoid(40) == 1.0), so the
 # check uses them as closed bounds.
 RANGE = {"identity": (-np.inf, np.inf, "(-inf, inf)"), "relu": (0, np.inf, "[0, inf)"),
@@ -23,7 +23,7 @@ def measure(seed=0):
     normal = np.random.default_rng(seed).standard_normal((1, SAMPLES))
     rows = []
     for name in NAMES:
-        forward, backward = fn.ACTIVATIONS[name]
+        forward, backward = fn.ACTIVATIONS[name][:2]
         out, cache = forward(GRID[None, :])
         slope = backward(np.ones((1, GRID.size)), cache)
         _, cache_n = forward(normal)

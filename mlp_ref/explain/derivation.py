@@ -31,7 +31,7 @@ from mlp_ref import losses, validate
 from mlp_ref.compare import compare
 from mlp_ref.model import MLP
 from mlp_ref.tolerances import tolerance
-from mlp_ref.twin import TorchTwin, activation_module
+from mlp_ref.twin import LOSS_MODULES, TorchTwin, activation_module
 
 NAMING = {"z1": "z1", "z2": "h", "z3": "z2", "y_hat": "y_hat"}
 GRADIENTS = ("db2", "dW2", "db1", "dW1")
@@ -97,6 +97,8 @@ def activation_jacobian(name, z, out, slope=0.01):
     activations (their slope at z), diag(s) - s s^T for softmax, with out = the forward output."""
     if name == "softmax":
         return np.diag(out) - np.outer(out, out)
+    # Written out here, not taken from mlp_ref.functional: a wrong slope there must show up as a
+    # disagreement with this derivation, not be copied into it. The names are functional's.
     diagonal = {"identity": lambda: np.ones_like(z),
                 "relu": lambda: (z > 0).astype(z.dtype),  # ReLU'(0) = 0, as torch
                 "leaky_relu": lambda: np.where(z > 0, 1.0, slope),  # LeakyReLU'(0) = slope, as torch
@@ -127,11 +129,10 @@ def loss_jacobian(loss, reduction, y_hat_n, y_n, n_rows):
 # --- torch's side --------------------------------------------------------------------------------
 def _torch_loss(problem, y_hat):
     y = torch.tensor(problem.y)
-    if problem.loss == "mse":
-        return F.mse_loss(y_hat, y, reduction=problem.reduction)
-    if problem.loss == "bce":
-        return F.binary_cross_entropy(y_hat, y, reduction=problem.reduction)
-    # Cross-entropy written on the softmax outputs (nll of log y_hat), so dl/dy_hat exists to confirm.
+    if problem.loss != "ce":
+        return LOSS_MODULES[problem.loss](reduction=problem.reduction)(y_hat, y)
+    # The twin's cross-entropy takes logits; written here on the softmax outputs (nll of log y_hat),
+    # so that dl/dy_hat exists to confirm.
     return F.nll_loss(torch.log(y_hat), y.long(), reduction=problem.reduction)
 
 

@@ -9,6 +9,12 @@ Beside each answer, its noise (same keys, float64): how far the answer moves und
 submission may legitimately do differently, measured on torch alone (see mlp_ref.tolerances, GRADING):
 |torch float32 - torch float64| on the same inputs, scaled to the case's dtype, plus the moves of torch's
 float64 answer under each place a legitimate BCE eps goes (BCE_MOVES).
+
+The forward pass is written here rather than taken from the twin (mlp_ref.twin), on purpose: the
+grader's answers must not rest on the model that parity checks the reference against, so a bug in
+one cannot hide a bug in the other; and the battery grades configurations the reference refuses
+(BCE after an unbounded g). The activations and losses are the twin's modules, named by the one
+activation table (mlp_ref.functional.ACTIVATIONS).
 """
 from dataclasses import replace
 from functools import lru_cache
@@ -23,13 +29,15 @@ GRADS = ("dW1", "db1", "dW2", "db2")
 
 
 def _act(name):
-    import torch
-    return {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}[name]
+    """torch's module for the activation, from the one activation table (through the twin)."""
+    from mlp_ref.twin import activation_module
+    return activation_module(name)
 
 
 def _loss_fn(name):
-    import torch.nn.functional as F
-    return {"mse": F.mse_loss, "bce": F.binary_cross_entropy}[name]
+    """torch's loss module, mean-reduced as the homework's losses."""
+    from mlp_ref.twin import LOSS_MODULES
+    return LOSS_MODULES[name](reduction="mean")
 
 
 def _np(t):

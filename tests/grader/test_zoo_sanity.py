@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from mlp_ref import MLP as ReferenceMLP
 from mlp_ref.grader.diagnose import WORDS
 from mlp_ref.tolerances import tolerance
+from mlp_ref.twin import TorchTwin
 from zoo import manifest
 
 ZOO = Path(__file__).parent / "zoo"
@@ -75,8 +76,6 @@ CASES = ([Case(*c) for c in COMBOS]
          + [Case("relu", "sigmoid", "bce", confident=True)])
 CHECKS = ("forward", "loss_alone", "end_to_end", "backward_alone", "second_step", "inputs_unchanged",
           "grad_mode_off")
-TORCH_ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
-NAMES = ("W1", "b1", "W2", "b2")
 
 
 def case_data(case):
@@ -101,16 +100,21 @@ def case_data(case):
 
 
 def torch_run(case, params, x, y, G):
-    """torch autograd's y_hat, J, dJ/dy_hat, grads end to end, and grads of backward alone given G."""
-    p = {k: v.clone().requires_grad_() for k, v in params.items()}
-    h = TORCH_ACT[case.f](x @ p["W1"].T + p["b1"])
-    y_hat = TORCH_ACT[case.g](h @ p["W2"].T + p["b2"])
-    J = F.mse_loss(y_hat, y) if case.loss == "mse" else F.binary_cross_entropy(y_hat, y)
-    dy_hat, *grads = torch.autograd.grad(J, [y_hat] + [p[n] for n in NAMES], retain_graph=True)
-    alone = torch.autograd.grad(y_hat, [p[n] for n in NAMES], grad_outputs=G)
-    return dict(y_hat=y_hat.detach(), J=J.detach(), dy_hat=dy_hat,
-                grads={f"dJd{n}": d for n, d in zip(NAMES, grads)},
-                alone={f"dJd{n}": d for n, d in zip(NAMES, alone)})
+    """torch autograd's y_hat, J, dJ/dy_hat, grads end to end, and grads of backward alone given G,
+    from the project's one torch side (the twin), mean-reduced as the homework's losses."""
+    net = ReferenceMLP(D, H, K, f=case.f, g=case.g, loss=case.loss, reduction="mean",
+                       dtype=str(x.dtype).replace("torch.", ""))
+    net.set_params({k: v.numpy() for k, v in params.items()})
+    twin = TorchTwin(net)
+    y_hat = twin.forward(x)
+    J = twin.loss(y_hat, y)
+    dy_hat = twin.backward()["dy_hat"]
+    grads = {f"dJd{n}": torch.from_numpy(d) for n, d in twin.grads().items()}
+    twin.zero_grad()
+    twin.forward(x)
+    twin.backward(G)
+    alone = {f"dJd{n}": torch.from_numpy(d) for n, d in twin.grads().items()}
+    return dict(y_hat=y_hat.detach(), J=J.detach(), dy_hat=dy_hat.detach(), grads=grads, alone=alone)
 
 
 @lru_cache(maxsize=None)
