@@ -12,6 +12,17 @@ import numpy as np
 
 from mlp_ref import validate
 
+# The updates run their elementwise passes block by block: a block stays in the core's cache through
+# all of them, instead of the whole model streaming through memory once per pass (measured on the
+# medium model's 407k float32 parameters: 1.34 -> 0.90 ms per Adam update; on the deep model's 930k,
+# 0.62 -> 0.40 ms per SGD update).
+BLOCK = 32768
+
+
+def blocks(n):
+    """Slices of [0, n) of at most BLOCK elements."""
+    return (slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK))
+
 
 class Packed:
     """entries: the public dict of views (params or grads); owned(): the contiguous array behind it."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from mlp_ref import functional as fn
 from mlp_ref import losses, memory, validate
-from mlp_ref._packed import Packed
+from mlp_ref._packed import BLOCK, Packed, blocks
 
 # The two-layer model's parameters (n_hidden an int); a deep model's are net.param_names.
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -115,7 +115,7 @@ class MLP:
         self._params, self._grads = Packed("params", initial, self.dtype), Packed("grads", zeros, self.dtype)
         # This batch's gradients, before they are added into grads (torch accumulates too).
         self._dparams = Packed("dparams", zeros, self.dtype)
-        self._update = np.empty_like(self._params.owned())  # lr * grads
+        self._update = np.empty(min(BLOCK, self._params.owned().size), self.dtype)  # lr * grads, a block at a time
         # Per layer, the views forward and backward use (fixed: the packed arrays never move).
         P, d = self._params.views, self._dparams.views
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
@@ -274,8 +274,10 @@ class MLP:
         """W <- W - lr * dW for every parameter, in place (plain SGD; mlp_ref.optim has the rest)."""
         lr = validate.learning_rate(lr)
         params, grads = self.packed()
-        np.multiply(grads, lr, out=self._update)
-        params -= self._update
+        for b in blocks(params.size):
+            update = self._update[:b.stop - b.start]
+            np.multiply(grads[b], lr, out=update)
+            np.subtract(params[b], update, out=params[b])
 
     def __repr__(self):
         return (f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, f={self.f!r}, g={self.g!r}, "

@@ -67,14 +67,16 @@ def test_float32_resynced_each_step_matches_at_torch_testings_tolerance(optim):
 
 
 @pytest.mark.parametrize("optim, setting", [("adam", SETTINGS["adam"][1]), ("adamw", SETTINGS["adamw"][1]),
-                                            ("rmsprop", SETTINGS["rmsprop"][0]), ("rmsprop", SETTINGS["rmsprop"][1])])
+                                            ("rmsprop", SETTINGS["rmsprop"][0]), ("rmsprop", SETTINGS["rmsprop"][1]),
+                                            (None, {})])
 def test_the_blocked_update_matches_torch_across_block_edges(optim, setting, monkeypatch):
-    """Adam and RMSprop update block by block; blocks of 7 elements split every parameter and cut
-    across the edges between them (the model has 5*6 + 6 + 6*4 + 4 + 4*3 + 3 = 79 parameters)."""
-    from mlp_ref import optim as optim_module
-    monkeypatch.setattr(optim_module, "BLOCK", 7)
-    assert len(list(optim_module.blocks(79))) == 12
+    """Adam, RMSprop and plain SGD (net.step) update block by block; blocks of 7 elements split every
+    parameter and cut across the edges between them (the model has 5*6 + 6 + 6*4 + 4 + 4*3 + 3 = 79
+    parameters)."""
+    from mlp_ref import _packed
+    monkeypatch.setattr(_packed, "BLOCK", 7)
+    assert len(list(_packed.blocks(79))) == 12
     config = ParityConfig(n_in=5, n_hidden=[6, 4], n_out=3, batch=8, f="tanh", dtype="float64", steps=20,
-                          optim=optim, **setting)
+                          **({"optim": optim} if optim else {}), **setting)
     report = run_parity(config)
     assert report.ok, report.failure_message()
