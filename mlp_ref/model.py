@@ -275,6 +275,8 @@ class MLP:
         lr = validate.learning_rate(lr)
         params, grads = self.packed()
         for b in blocks(params.size):
+            if self._update.size < b.stop - b.start:  # BLOCK changed since construction
+                self._update = np.empty(b.stop - b.start, self.dtype)
             update = self._update[:b.stop - b.start]
             np.multiply(grads[b], lr, out=update)
             np.subtract(params[b], update, out=params[b])
