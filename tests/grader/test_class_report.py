@@ -16,6 +16,7 @@ HERE = Path(__file__).parent
 ZOO = HERE / "zoo"
 HW1 = HERE / "configs" / "hw1.toml"
 # Five kinds of student, ten of each: 50 submissions.
+COPIES = 4
 KINDS = {"correct_vectorised.py": None, "bug_wrong_sign.py": "wrong_sign", "bug_half_mse.py": "half_mse",
          "bug_transposed_gradient.py": "transposed_gradient", "correct_autograd_imported.py": None}
 
@@ -49,9 +50,13 @@ def test_the_slowest_come_first_and_the_progress_line_has_an_eta():
 @pytest.fixture(scope="module")
 def class_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    for i in range(10):
+    # 50 students: 4 of each kind graded in full, and 30 whose file does not compile (graded in a
+    # blink), so the run stays a few seconds long and still has every part of the report to show.
+    for i in range(COPIES):
         for name in KINDS:
             shutil.copy(ZOO / name, folder / f"student{i:02d}_{name}")
+    for i in range(50 - COPIES * len(KINDS)):
+        shutil.copy(ZOO / "broken_syntax.py", folder / f"late{i:02d}_broken_syntax.py")
     out = tmp_path_factory.mktemp("out")
     return folder, out
 
@@ -69,13 +74,14 @@ def test_a_folder_of_50_shows_progress_and_ends_with_the_class_report(class_run,
     for heading in ("## Scores", "## Diagnoses", "## Slowest submissions", "## Flagged for review"):
         assert heading in report
     for diagnosis in ("wrong_sign", "half_mse", "transposed_gradient"):
-        assert f"| `{diagnosis}` | 10 | " in report
-    assert "9.00 -  10.00 |" in report and report.count("correct_autograd_imported.py\n") == 10
+        assert f"| `{diagnosis}` | {COPIES} | " in report
+    assert "9.00 -  10.00 |" in report and report.count("correct_autograd_imported.py\n") == COPIES
     assert (out / "class.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     assert len(rows) == 50
     full = [r for r in rows if r["assignment_score"] == "10"]
-    assert len(full) == 20  # both kinds of correct submission
+    assert len(full) == 2 * COPIES  # both kinds of correct submission
+    assert sum(r["assignment_score"] == "0" for r in rows) >= 50 - COPIES * len(KINDS)
     assert all(("autograd" in r["flags"]) == r["path"].endswith("correct_autograd_imported.py") for r in rows)
 
 
