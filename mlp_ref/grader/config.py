@@ -4,9 +4,10 @@
     [sections.NAME]                   points, visibility
 
 Section names are the instructor's spelling of the battery's sections (SECTIONS maps them); a
-section left out scores nothing and is still reported. Every problem is one ConfigError naming its key.
+section left out scores nothing and is still reported, to staff only. Every problem is one ConfigError naming its key.
 """
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -89,8 +90,8 @@ def parse(data):
         if key not in head:
             raise ConfigError(f"assignment.{key}", "missing")
     values = {k: _typed(head, k, t, "assignment") for k, t in ASSIGNMENT_KEYS.items() if k in head}
-    if values["total_points"] <= 0:
-        raise ConfigError("assignment.total_points", f"expected a positive number, got {values['total_points']}")
+    if not 0 < values["total_points"] < math.inf:
+        raise ConfigError("assignment.total_points", f"expected a positive finite number, got {values['total_points']}")
     if values.get("dtype", "float32") not in DTYPES:
         raise ConfigError("assignment.dtype", f"expected one of {', '.join(DTYPES)}, got {values['dtype']!r}")
     if "timeout" in values and not values["timeout"] > 0:
@@ -115,8 +116,8 @@ def parse(data):
         if "points" not in table:
             raise ConfigError(f"{where}.points", "missing")
         points = _typed(table, "points", SECTION_KEYS["points"], where)
-        if points < 0:
-            raise ConfigError(f"{where}.points", f"expected a number >= 0, got {points}")
+        if not 0 <= points < math.inf:
+            raise ConfigError(f"{where}.points", f"expected a finite number >= 0, got {points}")
         visibility = _typed(table, "visibility", str, where) if "visibility" in table else "visible"
         if visibility not in VISIBILITIES:
             raise ConfigError(f"{where}.visibility", f"expected one of {', '.join(VISIBILITIES)}, got {visibility!r}")

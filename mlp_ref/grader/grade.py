@@ -90,7 +90,7 @@ def answers_ready():
 
 
 NOT_COUNTED = "not counted: no case of the battery ran to the end"
-NOT_RUN = "not run: the submission did not import or implements no interface"
+NOT_RUN = "not run: the submission did not import, or implements neither interface"
 
 
 def _import_check(run):
@@ -99,7 +99,11 @@ def _import_check(run):
     if failed:
         e = failed[0]
         where = f" (line {e['line']}: {e['source']})" if e.get("line") else ""
-        return replace(check, passed=False, error=dict(e, outcome="import_error"),
+        # The grader runs the file with torch, numpy and the standard library; say so where that is the cause.
+        hint = ("the grader provides torch, numpy and Python's standard library only: remove the import, or "
+                "move what needs it (plots, your own tests) out of the submission"
+                if e.get("type") == "ModuleNotFoundError" else "")
+        return replace(check, passed=False, error=dict(e, outcome="import_error"), note=hint,
                        message=f"import failed: {e.get('type')}: {e.get('message')}{where}")
     if run.of("interface") and run.of("interface")[0].get("interface") is None:
         # It imported, but nothing in it can be driven: the same outcome as a failed import.
@@ -171,7 +175,7 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
     if not head.passed:
         # Nothing ran that could be judged: every case and contract check fails as not run (a flood of
         # output during the import is still reported as what it was).
-        report.problem = head.message
+        report.problem = head.message + (f"\n{head.note}" if head.note else "")
         flood = verdict.output_check(run, limits.output_cap)
         contract = [replace(c, passed=False, message=NOT_RUN) for c in (
             verdict.mutation_check((), {}), verdict.autograd_check((), {}), flood) if c.passed]

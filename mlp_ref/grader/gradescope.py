@@ -48,7 +48,9 @@ def sections(report, assignment):
         checks = [c for c in report.checks if c.section == config.SECTIONS[name] and c.passed is not None]
         conf = assignment.sections.get(name)
         if checks or conf is not None:
-            out.append(SectionScore(name, conf.points if conf else 0.0, conf.visibility if conf else "visible",
+            # A section the config leaves out is reported to staff only: shown to students, its
+            # diagnoses could give away what a hidden or later section grades.
+            out.append(SectionScore(name, conf.points if conf else 0.0, conf.visibility if conf else "hidden",
                                     checks))
     return out
 
@@ -99,7 +101,7 @@ def section_output(s, report, assignment):
     if report.interface is None and config.SECTIONS[s.name] != "interface":
         # One story, told once: nothing ran because the import failed.
         problem = notebook_lines(report.problem or "", getattr(report, "module", None))
-        return f"{head}: not run, because the submission did not import or implements no interface:\n```\n" \
+        return f"{head}: not run, because the submission did not import, or implements neither interface:\n```\n" \
                f"{problem}\n```"
     if len(s.passed) == len(s.graded):
         return head + ". All passed."
@@ -156,10 +158,13 @@ def staff_output(report):
 def results(report, assignment):
     """Gradescope's results.json for one graded Report."""
     scores = sections(report, assignment)
+    # status: Gradescope counts a test as passed when score >= max_score, so a failing 0-point row
+    # would show as passed without it.
     tests = [{"name": f"{s.name.replace('_', ' ')}", "score": round(s.score, 6), "max_score": s.points,
+              "status": "passed" if s.graded and len(s.passed) == len(s.graded) else "failed",
               "output": section_output(s, report, assignment), "output_format": "md",
               "visibility": s.visibility} for s in scores]
-    tests.append({"name": "staff only: probe, integrity flags, run facts", "score": 0, "max_score": 0,
+    tests.append({"name": "staff only: probe, integrity flags, run facts", "score": 0, "max_score": 0, "status": "passed",
                   "output": staff_output(report), "output_format": "md",
                   "visibility": "hidden"})
     points = round(sum(s.score for s in scores), 6)
@@ -178,7 +183,7 @@ def no_submission(message, assignment, seconds=0.0):
     """results.json for a submission with nothing to grade: score 0 and what to upload."""
     return {"score": 0.0, "execution_time": round(seconds, 2), "output": message, "output_format": "md",
             "stdout_visibility": assignment.stdout_visibility if assignment else "hidden",
-            "tests": [{"name": "submission", "score": 0.0,
+            "tests": [{"name": "submission", "score": 0.0, "status": "failed",
                        "max_score": assignment.total_points if assignment else 0.0, "output": message,
                        "output_format": "md", "visibility": "visible"}]}
 
@@ -187,7 +192,8 @@ def grader_failed(trace, seconds=0.0):
     """results.json when the grader itself broke: score 0, a visible plea, the traceback for staff."""
     plea = "The autograder failed while grading this submission; this is not your fault. Tell your instructor."
     return {"score": 0.0, "execution_time": round(seconds, 2), "output": plea, "stdout_visibility": "hidden",
-            "tests": [{"name": FAILED_NAME, "score": 0.0, "max_score": 0.0, "output": plea, "visibility": "visible"},
+            "tests": [{"name": FAILED_NAME, "score": 0.0, "max_score": 0.0, "status": "failed", "output": plea,
+                       "visibility": "visible"},
                       {"name": "autograder traceback (staff only)", "score": 0.0, "max_score": 0.0,
                        "output": trace[-20000:], "visibility": "hidden"}]}
 

@@ -15,7 +15,7 @@ HW1 = config.load(Path(__file__).parent / "configs" / "hw1.toml")
 CASES = battery.build()
 FEW = [c for c in CASES if c.kind == "train"][:4] + [c for c in CASES if c.kind == "loss"][:4] + \
     [c for c in CASES if c.kind == "backward"][:2]
-TEST_FIELDS = {"name", "score", "max_score", "output", "output_format", "visibility"}
+TEST_FIELDS = {"name", "score", "max_score", "status", "output", "output_format", "visibility"}
 
 
 def _report(passes):
@@ -38,11 +38,21 @@ def test_a_sections_points_are_shared_by_its_checks_and_the_probe_is_not_scored(
     assert all(c.section != "probe" for s in scores for c in s.graded)
 
 
-def test_a_left_out_section_is_reported_for_no_points():
+def test_a_left_out_section_is_reported_to_staff_only_for_no_points():
     r = _report([True] * 4)
     res = gradescope.results(r, HW1)
     interface = next(t for t in res["tests"] if t["name"] == "interface")
     assert interface["max_score"] == 0 and interface["score"] == 0 and "carries no points" in interface["output"]
+    # Its diagnoses could give away a hidden or later section: students do not see it.
+    assert interface["visibility"] == "hidden"
+
+
+def test_a_failing_row_says_failed_even_at_zero_points():
+    """Gradescope counts score >= max_score as passed: a failing 0-point row needs status "failed"."""
+    res = gradescope.results(_report([True, False, True, True]), HW1)
+    assert {t["name"]: t["status"] for t in res["tests"] if t["name"] == "losses"} == {"losses": "failed"}
+    interface = next(t for t in res["tests"] if t["name"] == "interface")
+    assert interface["status"] == "passed"  # negative control: the same row passes when its checks do
 
 
 def test_the_fields_are_gradescopes_and_the_staff_test_is_hidden():

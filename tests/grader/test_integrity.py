@@ -84,3 +84,14 @@ def test_a_huge_file_is_scanned_in_whole_lines_up_to_the_cap():
     line = "import gc  # " + "x" * 1000 + "\n"
     flags = integrity.scan(line * (3 * integrity.MAX_SOURCE // len(line)))
     assert len(flags) == integrity.MAX_SOURCE // len(line)  # every whole line within the cap, none after
+
+
+def test_the_homeworks_own_backward_is_not_autograd():
+    """Training with the submission's own model calls its hand-written backward(dJdy_hat): no flag.
+    Negative control: the same call on a tensor, as autograd takes it, is flagged."""
+    source = ("class MLP:\n    def backward(self, d):\n        return d\n"
+              "    def train(self, d):\n        self.backward(d)\n"
+              "net = MLP()\nnet.backward(1)\n")
+    assert integrity.scan(source) == []
+    flags = integrity.scan(source + "y_hat.backward(d)\n")
+    assert [(f.kind, f.line) for f in flags] == [("autograd", 8)]
