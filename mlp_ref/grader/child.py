@@ -16,7 +16,8 @@ import sys
 import time
 import traceback
 
-from mlp_ref.grader.guards import AutogradGuard, become_subreaper, drop_privileges, hide_grader, kill_descendants
+from mlp_ref.grader.guards import (AutogradGuard, become_subreaper, die_with_parent, drop_privileges, hide_grader,
+                                   kill_descendants)
 from mlp_ref.grader.source import strict_text
 
 # Cases abandoned after this many per-case timeouts: a loop that never ends in forward would
@@ -198,6 +199,7 @@ def entry(path, results, output_path, work_dir, opts):
     """
     os.setsid()  # its own process group, so the grader can kill it with everything it started
     become_subreaper()  # and what leaves the group (setsid) stays below it, to be killed at the end
+    die_with_parent()
     os.chdir(work_dir)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)

@@ -39,6 +39,7 @@ from mlp_ref.grader import guards
 THREAD_ENV = {**THREAD_VARIABLES, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ALLOWED_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 OUTPUT_HEAD = 2000
+POLL_S = 0.005  # seconds between looks at a child whose end cannot be waited for
 MAX_LINE = 16 * 2 ** 20      # one result line; a case's arrays take kilobytes
 MAX_RESULTS = 128 * 2 ** 20  # everything one child may send back; the rest is read and dropped
 # Uids given to children when the grader is root: unlikely to belong to anyone, one per child.
@@ -197,16 +198,17 @@ def finish(pending):
     run, proc = ChildRun(), pending.proc
     deadline = pending.t0 + pending.limits.timeout_s
     data = _collect(pending.reader, proc, deadline)
-    proc.join(max(0.0, deadline - time.perf_counter()))
+    _wait(proc, deadline)
     run.timed_out = proc.exitcode is None
     if run.timed_out:
         # Still alive, the child (a subreaper) holds every process it started, setsid() or not.
         guards.kill_descendants(proc.pid)
     # The whole group: a submission may have started processes of its own.
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    for kill in (os.killpg, os.kill):  # the child itself too, should it have left its group
+        try:
+            kill(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     proc.join()
     if pending.uid is not None:
         kill_uid(pending.uid)  # processes that left the group (setsid) still have the child's uid
@@ -234,17 +236,30 @@ def _collect(reader, proc, deadline):
     """What the child sends until the pipe closes, the child ends, or the deadline (read as it comes:
     a full pipe would stop the child)."""
     fd, data = reader.fileno(), bytearray()
+    watch = [fd, proc.sentinel]
     while (left := deadline - time.perf_counter()) > 0:
-        ready, _, _ = select.select([fd, proc.sentinel], [], [], left)
+        # Without the sentinel, poll: at most POLL_S between looks at whether the child has ended.
+        ready, _, _ = select.select(watch, [], [], left if len(watch) == 2 else min(left, POLL_S))
         if fd in ready:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 break
             if len(data) < MAX_RESULTS:
                 data += chunk[: MAX_RESULTS - len(data)]
-        elif ready:
+        elif proc.exitcode is not None:  # a non-blocking waitpid
             break  # the child ended; a process it left behind may hold the pipe open
+        elif ready:
+            # The sentinel is readable while the child lives: the submission wrote into it (the child
+            # holds its write end). Stop trusting it.
+            watch = [fd]
     return data
+
+
+def _wait(proc, deadline):
+    """Until the child ends or the deadline, never in a blocking waitpid: multiprocessing's join() takes
+    a readable sentinel for the child's end and then waits for it without a limit."""
+    while proc.exitcode is None and time.perf_counter() < deadline:
+        time.sleep(POLL_S)
 
 
 def _drain(reader, room):

@@ -5,6 +5,8 @@ Each grading here runs a few cases only (FEW), in one batch where possible: the 
 grader's plumbing, not about the battery.
 """
 import json
+import subprocess
+import sys
 import os
 import time
 from pathlib import Path
@@ -209,3 +211,31 @@ def test_json_reports_are_strict_json_with_non_finite_values():
 
     json.loads(text, parse_constant=refuse)
     json.loads(check_cli.dumps(check_cli.report.gradescope(r)), parse_constant=refuse)
+
+
+# --- writing into the child's inherited pipes, then carrying on ---------------------------------
+LONE_GRADER = """
+import sys, time
+from mlp_ref.grader import battery, sandbox
+ids = [c.id for c in battery.build(0)]  # enough results to fill the pipe
+t0 = time.perf_counter()
+run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=4.0), from_parent=True))
+print(round(time.perf_counter() - t0, 1), run.ending or "finished")
+"""
+
+
+def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
+    """A lone `mlp-ref check FILE` forks the child itself, which then holds the write end of
+    multiprocessing's sentinel pipe: a line written there makes the sentinel readable while the child
+    lives, and a join() would wait for it in a blocking waitpid, forever. The grader must still end
+    the child at its time limit. Negative control: without the write, the run finishes well inside it."""
+    sub = write(tmp_path, "sentinel_writer.py", PIPE_WRITER.replace("os._exit(0)\n", "").replace(
+        "import os, stat", "import os, stat\nLINE = b'{}'") + CORRECT)
+    control = write(tmp_path, "control.py", CORRECT)
+    for path in (sub, control):
+        done = subprocess.run([sys.executable, "-c", LONE_GRADER, str(path)], capture_output=True, text=True,
+                              timeout=60, cwd=Path(__file__).parents[2])
+        seconds, ending = done.stdout.split()
+        assert float(seconds) < 10.0, (path.name, done.stdout, done.stderr[-500:])  # the limit is 4 s
+        if path == control:
+            assert ending == "finished", done.stdout
