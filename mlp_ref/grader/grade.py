@@ -193,6 +193,7 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
                 values, noise = ans[case.id]
                 checks.append(verdict.case_check(case, values, events.get(case.id), report.interface, noise))
         import_calls = (iface[0].get("autograd_calls") or 0) if iface else 0
+        checks = verdict.autograd_cases(checks, events, import_calls)
         checks += [verdict.mutation_check(cases, events), verdict.autograd_check(cases, events, import_calls),
                    verdict.output_check(run, limits.output_cap)]
         if not any(c.passed or c.failure is not None for c in checks[1:-3]):

@@ -35,6 +35,13 @@ class AutogradGuard:
                 return getattr(engine, name)
 
         self.engine = Variable._execution_engine = Engine()
+        # A fresh engine has one use, running autograd past the counted one: making it counts as a
+        # call (torch makes its own once, at import, before this guard exists).
+        import torch
+        import torch.autograd.variable as variable_module
+
+        fresh = torch._C._ImperativeEngine
+        torch._C._ImperativeEngine = variable_module.ImperativeEngine = self._counted(fresh)
         for module in [sys.modules.get(m) for m in self.FUNC_MODULES]:
             for name in self.FUNC_NAMES if module is not None else ():
                 if callable(getattr(module, name, None)):

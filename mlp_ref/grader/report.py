@@ -116,7 +116,7 @@ def text(report):
             if c.passed is False:
                 lines = failure_lines(c)
                 if _signature(c) in told and c.case is not None:
-                    lines = [f"as above: {c.quantity or (c.error or {}).get('type') or 'not run'}"
+                    lines = [f"as above: {c.quantity or (c.error or {}).get('type') or ('autograd' if c.diagnosis == 'autograd_used' else 'not run')}"
                              + (f" [{c.diagnosis}]" if c.diagnosis else "")
                              + (f" at step {c.step}" if c.step and c.step > 1 else "")]
                 told.add(_signature(c))

@@ -245,6 +245,21 @@ def autograd_check(cases, events, import_calls=0):
     return check
 
 
+def autograd_cases(checks, events, import_calls=0):
+    """Every case check whose answers autograd helped compute, failed: they are not hand-derived, so
+    they earn nothing (the contract check alone would cost one point). Autograd at import taints every
+    case: it may have computed what the cases return."""
+    out = []
+    for c in checks:
+        calls = ((events.get(c.case.id) or {}).get("autograd_calls") or 0) if c.case is not None else 0
+        if c.case is not None and (calls or import_calls):
+            where = f"{calls} time(s) in this case" if calls else f"{import_calls} time(s) at import"
+            c = replace(c, passed=False, diagnosis="autograd_used",
+                        message=f"torch's autograd ran {where}: the answers are not computed by hand")
+        out.append(c)
+    return out
+
+
 def output_check(run, cap):
     check = Check(f"output stays under {cap} bytes (prints in forward/backward)", "contract", True)
     if run.output_bytes > cap or any(e.get("event") == "output_flood" for e in run.events):

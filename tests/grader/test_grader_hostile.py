@@ -161,6 +161,11 @@ AUTOGRAD = {
                                    "['run_backward'].__closure__[0].cell_contents\n" + CORRECT,
     **{f"forward_mode_{k}": CORRECT + IN_BACKWARD.format(body="".join("    " + line + "\n" for line in v.splitlines()))
        for k, v in FORWARD_MODE.items()},
+    # A new engine of torch's own C type, not the one the guard wraps.
+    "fresh_engine": CORRECT + IN_BACKWARD.format(body="    t = torch.ones(2, requires_grad=True)\n"
+                                                      "    torch._C._ImperativeEngine().run_backward("
+                                                      "((t * t).sum(),), (torch.ones(()),), False, False, (t,), "
+                                                      "False, False)\n"),
 }
 
 
@@ -239,3 +244,14 @@ def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
         assert float(seconds) < 10.0, (path.name, done.stdout, done.stderr[-500:])  # the limit is 4 s
         if path == control:
             assert ending == "finished", done.stdout
+
+
+def test_a_case_answered_with_autograd_earns_nothing():
+    """Autograd in backward fails every case it ran in, not just the one contract check; a case it did
+    not run in (the loss alone) keeps its point. Control: the same cases of a correct file all pass."""
+    r = grade.grade(ZOO / "bug_autograd_used_backward.py", limits=LIMITS, cases=FEW)
+    by_kind = {c.case.kind: c for c in r.checks if c.case is not None and c.section != "probe"}
+    assert not by_kind["train"].passed and by_kind["train"].diagnosis == "autograd_used"
+    assert by_kind["loss"].passed
+    assert all(c.passed for c in grade.grade(ZOO / "correct_vectorised.py", limits=LIMITS, cases=FEW).checks
+               if c.case is not None and c.section != "probe")
