@@ -146,8 +146,8 @@ def test_per_submission_result_names_cannot_collide(tmp_path, capsys):
         (tmp_path / "coll" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(CORRECT, tmp_path / "coll" / rel)
     code = main(["check", str(tmp_path / "coll"), "--gradescope", str(tmp_path / "out"), "--jobs", "2"])
-    capsys.readouterr()
-    assert code == 0
+    out = capsys.readouterr()
+    assert code == 0, out.out[-3000:] + out.err[-2000:]
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["x%2Fy__z.json", "x__y%2Fz.json"]
     assert all(json.loads((tmp_path / "out" / n).read_text())["score"] > 0 for n in names)
