@@ -14,6 +14,8 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+from mlp_ref.grader.source import parse
+
 MODULES = {"gc": "introspection", "ctypes": "introspection", "inspect": "introspection",
            "subprocess": "process", "torch.autograd": "autograd", "torch.func": "autograd"}
 ATTRIBUTES = {"backward": "autograd", "requires_grad": "autograd", "requires_grad_": "autograd",
@@ -150,7 +152,7 @@ def scan(source):
     if len(source) > MAX_SOURCE:
         source = source[: source.rfind("\n", 0, MAX_SOURCE) + 1]  # whole lines: a cut line would not parse
     try:
-        tree_found = _tree_flags(ast.parse(source))
+        tree_found = _tree_flags(parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree_found = []
     lines = source.splitlines()

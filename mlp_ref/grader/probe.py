@@ -9,6 +9,8 @@ default-dtype tensor, else from a static scan of the source (parsed, never run, 
 import ast
 from typing import NamedTuple, Optional
 
+from mlp_ref.grader.source import parse
+
 # torch constructors that make a default-dtype (float32) tensor unless given dtype=, and the fix for each;
 # {v} is a tensor in scope where the call is (the enclosing function's argument, see _dtype_source).
 CONSTRUCTORS = {
@@ -100,7 +102,7 @@ def scan(source):
     if len(source) > MAX_SOURCE:
         return []
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     skip, enclosing = set(), {}

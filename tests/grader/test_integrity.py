@@ -95,3 +95,26 @@ def test_the_homeworks_own_backward_is_not_autograd():
     assert integrity.scan(source) == []
     flags = integrity.scan(source + "y_hat.backward(d)\n")
     assert [(f.kind, f.line) for f in flags] == [("autograd", 8)]
+
+
+def test_the_scans_parse_one_thread_at_a_time(monkeypatch):
+    """CPython 3.11's parser is not thread-safe (a folder run once failed a correct file with
+    "SystemError: AST constructor recursion depth mismatch"): every scan takes the one parse lock."""
+    from mlp_ref.grader import source
+
+    taken = []
+
+    class Counting:
+        def __enter__(self):
+            taken.append(1)
+
+        def __exit__(self, *exc):
+            return False
+
+    from mlp_ref.grader import probe
+
+    monkeypatch.setattr(source, "_PARSE", Counting())
+    integrity.scan((ZOO / "correct_vectorised.py").read_text())
+    assert len(taken) == 1, "integrity.scan parsed without the lock"
+    probe.scan((ZOO / "correct_default_dtype_helpers.py").read_text())
+    assert len(taken) == 2, "probe.scan parsed without the lock"
