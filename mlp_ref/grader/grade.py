@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mlp_ref.grader import battery, diagnose, oracle, sandbox, verdict
 from mlp_ref.grader import probe as probes
+from mlp_ref.grader.source import read as read_source
 
 SEVERITY = ("import_error", "timeout", "memory_limit", "exited", "output_flood", "crashed")
 
@@ -30,6 +31,7 @@ class Report:
     output_head: str = ""
     dtype: str = battery.DTYPES[0]
     probe: probes.Finding = field(default_factory=lambda: probes.Finding(None, ""))
+    source: str = field(default="", repr=False)  # the text the scans read (grader.source.read)
 
     @property
     def graded(self):
@@ -150,14 +152,6 @@ def _run(path, cases, limits, seed, dtype, from_parent):
     return box["run"], ans
 
 
-def _read_source(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read(probes.MAX_SOURCE + 1).decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.DTYPES[0], cases=None,
           from_parent=False):
     """Run the battery on one submission and return its Report (never raises for what the submission does).
@@ -168,7 +162,8 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
     t0 = time.perf_counter()
     cases = cases or battery.build(seed, dtype)
     run, ans = _run(path, cases, limits, seed, dtype, from_parent)
-    report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head, dtype=dtype)
+    report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head, dtype=dtype,
+                    source=read_source(path))
     head = _import_check(run)
     iface = run.of("interface")
     report.interface = iface[0].get("interface") if iface else None
@@ -202,7 +197,7 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
             checks = [replace(c, passed=False, message=NOT_COUNTED) if i == 0 or i >= len(checks) - 3 else c
                       for i, c in enumerate(checks)]
         report.checks = diagnose.diagnose(checks, {k: v for k, (v, _) in ans.items()})
-        report.probe = probes.finding(report.checks, _read_source(path))
+        report.probe = probes.finding(report.checks, report.source)
     report.checks = _score_optional(report.checks, strict)
     for c in report.checks:
         if c.section == "probe":

@@ -14,7 +14,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-from mlp_ref.grader.source import parse
+from mlp_ref.grader.source import MAX_SOURCE, parse  # a larger file is scanned in part
 
 MODULES = {"gc": "introspection", "ctypes": "introspection", "inspect": "introspection",
            "subprocess": "process", "torch.autograd": "autograd", "torch.func": "autograd"}
@@ -24,7 +24,6 @@ ATTRIBUTES = {"backward": "autograd", "requires_grad": "autograd", "requires_gra
 # In a name or a string, wherever it appears (obfuscated access goes through strings).
 TOKENS = {"/proc": "introspection", "__closure__": "introspection", "requires_grad": "autograd",
           "autograd": "autograd", "setsid": "process", "subprocess": "process", "ctypes": "introspection"}
-MAX_SOURCE = 1 << 20  # characters scanned; a homework is a few kB, a larger file is scanned in part
 SYS_MODULES_EDITS = ("pop", "clear", "update", "setdefault", "popitem", "__setitem__", "__delitem__")
 
 

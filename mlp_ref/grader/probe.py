@@ -9,7 +9,7 @@ default-dtype tensor, else from a static scan of the source (parsed, never run, 
 import ast
 from typing import NamedTuple, Optional
 
-from mlp_ref.grader.source import parse
+from mlp_ref.grader.source import MAX_SOURCE, parse  # a larger file is not scanned
 
 # torch constructors that make a default-dtype (float32) tensor unless given dtype=, and the fix for each;
 # {v} is a tensor in scope where the call is (the enclosing function's argument, see _dtype_source).
@@ -21,7 +21,6 @@ CONSTRUCTORS = {
     "Tensor": "use torch.tensor(..., dtype={v}.dtype)", "FloatTensor": "use torch.tensor(..., dtype={v}.dtype)",
 }
 FLOAT32_NAMES = ("float32", "float", "single")
-MAX_SOURCE = 1 << 20  # a larger file is not scanned
 GRADS = ("dW1", "db1", "dW2", "db2")
 # Tensors a fix may take its dtype from, by name, best first: the interface's own arguments.
 DTYPE_SOURCES = ("x", "y_hat", "z", "z1", "z2", "h", "dJdy_hat", "dout", "y")

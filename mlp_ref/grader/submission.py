@@ -99,15 +99,9 @@ def grade_file(path, *, note="", **kwargs):
             report = grade.grade(py, **kwargs)
         # Lines stay the module's in the checks; every rendering maps them back (notebook_lines).
         report.path = str(path)
-        source = module.source
     else:
         report = grade.grade(path, **kwargs)
-        try:
-            with open(path, "rb") as f:
-                source = f.read(integrity.MAX_SOURCE + 1).decode("utf-8", "replace")
-        except OSError:
-            source = ""
-    report.flags, report.note, report.module = integrity.scan(source), note, module
+    report.flags, report.note, report.module = integrity.scan(report.source), note, module
     return report
 
 
