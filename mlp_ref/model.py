@@ -96,9 +96,9 @@ class MLP:
         self.dtype = validate.dtype_name(dtype)
         self.negative_slope = validate.finite_real("negative_slope", negative_slope)
         seed = validate.seed("seed", seed)
-        if self.loss_name == "ce" and self.g != "softmax":
+        if self.loss_name == "ce" and self.g not in losses.OUTPUTS["ce"]:
             raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
-        if self.loss_name == "bce" and self.g not in ("sigmoid", "softmax"):
+        if self.loss_name == "bce" and self.g not in losses.OUTPUTS["bce"]:
             raise ValueError(f"g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: "
                              f"expected g='sigmoid' (or 'softmax'), got g={g!r}")
         # Sizes are checked against memory before any array is made; forward checks each batch.

@@ -6,11 +6,10 @@ import argparse
 import importlib.util
 from pathlib import Path
 
-from mlp_ref import memory
+from mlp_ref import losses, memory
 from mlp_ref.cli import files
 
 _UNSET = object()
-BCE_OUTPUTS = ("sigmoid", "softmax")  # bce takes log(y_hat) and log(1 - y_hat): y_hat must lie in [0, 1]
 # With --no-zero-grad the gradient grows with every step, so the effective step does too; this lr
 # keeps the default run (100 steps, batch 16) from diverging (the usual 0.02 overflows near step 22).
 NO_ZERO_GRAD_LR = 0.001
@@ -38,10 +37,17 @@ def _flag(dest):
 
 
 def _activation_pair(g, loss, g_flag="--g"):
-    if loss == "bce" and g is not None and g not in BCE_OUTPUTS:
+    if loss == "bce" and g is not None and g not in losses.OUTPUTS["bce"]:
         raise ValueError(f"{g_flag}: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got {g!r}")
-    if loss == "ce" and g is not None and g != "softmax":
+    if loss == "ce" and g is not None and g not in losses.OUTPUTS["ce"]:
         raise ValueError(f"{g_flag}: ce is cross-entropy on softmax outputs, so expected softmax, got {g!r}")
+
+
+def _slope_used(args, typed, f):
+    """--negative-slope only with a leaky_relu to take it (a flag that would be ignored is refused)."""
+    if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
+        raise ValueError(f"--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
+                         f"got f={f!r}")
 
 
 LIMIT_HOW = "--max-memory sets the limit; default: half the available memory"
@@ -67,9 +73,7 @@ def widths(args):
 def parity(args, typed):
     custom = args.f is not None or args.g is not None or args.loss is not None
     _activation_pair(args.g, args.loss)
-    if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
-        raise ValueError("--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
-                         f"got f={args.f or ('relu' if custom else 'the anchors')!r}")
+    _slope_used(args, typed, args.f or ("relu" if custom else "the anchors"))
     if args.device == "cuda":
         import torch  # only here: the other checks must not pay torch's import
 
@@ -126,9 +130,7 @@ def explain(args, typed):
         files.check_output("--write-input", args.write_input, inputs=(args.input,))
     if args.input is None:
         _activation_pair(args.g, args.loss)
-        if "negative_slope" in typed and "leaky_relu" not in (args.f, args.g):
-            raise ValueError(f"--negative-slope: only leaky_relu uses it, expected --f leaky_relu or --g leaky_relu, "
-                             f"got --f {args.f}")
+        _slope_used(args, typed, args.f)
         memory.check(_sizes(args, "n_in", "n_hidden", "n_out", "batch"),
                      memory.explain_bytes(args.n_in, args.n_hidden, args.n_out, args.batch), _limit(args), LIMIT_HOW)
 
