@@ -56,6 +56,6 @@ def cross_entropy(z2, target, reduction="mean"):
 
 
 LOSSES = ("mse", "bce", "ce")
-# The output activations a loss takes (mse: any): bce logs y_hat and 1 - y_hat, so y_hat must lie in
-# [0, 1]; ce is written on softmax outputs.
+# The output activations a loss takes (mse: any), the first its default g: bce logs y_hat and
+# 1 - y_hat, so y_hat must lie in [0, 1]; ce is written on softmax outputs.
 OUTPUTS = {"bce": ("sigmoid", "softmax"), "ce": ("softmax",)}

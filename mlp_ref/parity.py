@@ -31,6 +31,8 @@ OPTIM_ARGS = {"sgd": ("momentum", "dampening", "nesterov", "weight_decay"),
               "adam": ("betas", "eps", "weight_decay", "amsgrad"),
               "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
               "rmsprop": ("alpha", "eps", "weight_decay", "momentum", "centered")}
+# Every optimizer argument, each once.
+OPTIMIZER_FLAGS = tuple(dict.fromkeys(a for taken in OPTIM_ARGS.values() for a in taken))
 
 
 class Diverged(ValueError):

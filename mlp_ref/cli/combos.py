@@ -102,9 +102,9 @@ def _state_buffers(args, custom):
 def _optimizer(args, typed):
     """Each optimizer flag must be one the chosen --optim takes (an ignored flag is refused), and
     Nesterov needs momentum without dampening, as torch requires."""
-    from mlp_ref.parity import OPTIM_ARGS
+    from mlp_ref.parity import OPTIM_ARGS, OPTIMIZER_FLAGS
 
-    for dest in ("momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad", "alpha", "centered"):
+    for dest in OPTIMIZER_FLAGS:
         if dest in typed and (args.optim is None or dest not in OPTIM_ARGS[args.optim]):
             takers = [name for name, taken in OPTIM_ARGS.items() if dest in taken]
             got = f"--optim {args.optim}" if args.optim else "no --optim (plain SGD)"

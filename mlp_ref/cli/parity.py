@@ -10,10 +10,7 @@ from mlp_ref import functional, losses
 from mlp_ref.cli import combos
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
-from mlp_ref.parity import OPTIM_ARGS, Diverged, ParityConfig, anchor_configs, run_parity
-
-# The flags of the optimizers (each optimizer takes some: parity.OPTIM_ARGS); absent: torch's default.
-OPTIMIZER_FLAGS = ("momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad", "alpha", "centered")
+from mlp_ref.parity import OPTIM_ARGS, OPTIMIZER_FLAGS, Diverged, ParityConfig, anchor_configs, run_parity
 
 
 def add_arguments(p):
@@ -85,7 +82,7 @@ def configs(args):
             common["reduction"] = args.reduction
         return anchor_configs(dtypes, devices, **common)
     loss = args.loss or ("ce" if args.g == "softmax" else "mse")
-    task = dict(f=args.f or "relu", g=args.g or {"ce": "softmax", "bce": "sigmoid"}.get(loss, "identity"), loss=loss,
+    task = dict(f=args.f or "relu", g=args.g or losses.OUTPUTS.get(loss, ("identity",))[0], loss=loss,
                 reduction=args.reduction or ("mean" if loss == "ce" else "sum"))
     return [ParityConfig(**common, **task, dtype=dt, device=dev) for dev in devices for dt in dtypes]
 

@@ -67,7 +67,7 @@ def default_problem(f="relu", g=None, loss="mse", reduction=None, *, n_in=2, n_h
                     seed=0, negative_slope=0.01):
     """A small problem with a fixed seed: the reference's torch-style init, x standard normal, and
     targets that suit the loss (real for mse, in (0, 1) for bce, class indices for ce)."""
-    g = g or {"ce": "softmax", "bce": "sigmoid"}.get(loss, "identity")
+    g = g or losses.OUTPUTS.get(loss, ("identity",))[0]
     reduction = reduction or ("mean" if loss == "ce" else "sum")
     net = MLP(n_in, n_hidden, n_out, f=f, g=g, loss=loss, reduction=reduction, seed=seed,
               negative_slope=negative_slope)
