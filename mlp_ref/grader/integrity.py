@@ -15,6 +15,7 @@ import tokenize
 from dataclasses import dataclass
 
 from mlp_ref.grader.source import MAX_SOURCE, parse  # a larger file is scanned in part
+from mlp_ref.grader.source import literal as source_literal
 
 MODULES = {"gc": "introspection", "ctypes": "introspection", "inspect": "introspection",
            "subprocess": "process", "torch.autograd": "autograd", "torch.func": "autograd"}
@@ -119,7 +120,7 @@ def _names(literal, needle):
     """Whether a string literal names the token: a path under /proc, or a (dotted) name with it as a part.
     Prose (a docstring that says "no autograd here") is not a name."""
     try:
-        text = ast.literal_eval(literal)
+        text = source_literal(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return False
     if not isinstance(text, str):
