@@ -128,6 +128,96 @@ def softmax_backward(dout, cache):
     return s * (dout - (dout * s).sum(axis=1, keepdims=True))
 
 
+class NormCache(NamedTuple):
+    z_hat: np.ndarray     # (N, H) the normalized input
+    inv_std: np.ndarray   # 1 / sqrt(var + eps): (H,) for batch norm, (N, 1) for layer norm
+    gamma: np.ndarray     # (H,)
+    mean: np.ndarray      # the statistics used: batch norm's (H,) for the running update
+    var: np.ndarray       # biased (divided by the count, as the normalization uses it)
+
+
+def _normalize(z, gamma, beta, eps, axis):
+    mean = z.mean(axis=axis, keepdims=axis == 1)
+    centered = z - mean
+    var = np.mean(centered * centered, axis=axis, keepdims=axis == 1)
+    inv_std = 1 / np.sqrt(var + eps)  # eps inside the square root, as torch
+    z_hat = centered * inv_std
+    return z_hat * gamma + beta, NormCache(z_hat, inv_std, gamma, mean, var)
+
+
+def batchnorm_forward(z, gamma, beta, eps=1e-5):
+    """Training mode: out = gamma z_hat + beta, z_hat = (z - mu) / sqrt(var + eps), with mu and the biased
+    var taken over the batch, per feature.   z: (N, H), gamma, beta: (H,) -> (N, H)"""
+    return _normalize(z, gamma, beta, eps, axis=0)
+
+
+def batchnorm_backward(dout, cache):
+    """The compact form, from dz_hat = dout gamma through z_hat = (z - mu) s, s = (var + eps)^(-1/2):
+
+        dvar = sum_n dz_hat (z - mu) (-1/2) s^3,   dmu = -s sum_n dz_hat   (the dvar term through mu is 0)
+        dz   = dz_hat s + dvar 2 (z - mu) / N + dmu / N
+             = s / N (N dz_hat - sum_n dz_hat - z_hat sum_n dz_hat z_hat)
+             = gamma s (dout - dbeta / N - z_hat dgamma / N)
+
+    with dgamma = sum_n dout z_hat, dbeta = sum_n dout.   dout: (N, H) -> (N, H), (H,), (H,)
+    """
+    z_hat, inv_std, gamma = cache.z_hat, cache.inv_std, cache.gamma
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * z_hat).sum(axis=0)
+    dz = (gamma * inv_std) * (dout - dbeta / n - z_hat * (dgamma / n))
+    return dz, dgamma, dbeta
+
+
+def batchnorm_eval_forward(z, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Evaluation mode: out = gamma (z - running_mean) / sqrt(running_var + eps) + beta, an affine map
+    per feature.   z: (N, H), the rest (H,) -> (N, H)"""
+    inv_std = 1 / np.sqrt(running_var + eps)
+    z_hat = (z - running_mean) * inv_std
+    return z_hat * gamma + beta, NormCache(z_hat, inv_std, gamma, running_mean, running_var)
+
+
+def batchnorm_eval_backward(dout, cache):
+    """dz = dout gamma s (the statistics are constants here), dgamma = sum_n dout z_hat, dbeta = sum_n dout"""
+    return dout * (cache.gamma * cache.inv_std), (dout * cache.z_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def layernorm_forward(z, gamma, beta, eps=1e-5):
+    """out = gamma z_hat + beta, z_hat = (z - mu) / sqrt(var + eps), mu and the biased var over each row's
+    H features (the same in training and evaluation).   z: (N, H), gamma, beta: (H,) -> (N, H)"""
+    return _normalize(z, gamma, beta, eps, axis=1)
+
+
+def layernorm_backward(dout, cache):
+    """Batch norm's compact form along each row: with dz_hat = dout gamma and H features,
+
+        dz = s (dz_hat - mean_h dz_hat - z_hat mean_h(dz_hat z_hat)),  s = (var_row + eps)^(-1/2)
+
+    while dgamma = sum_n dout z_hat, dbeta = sum_n dout still sum over the batch.   dout: (N, H) -> (N, H), (H,), (H,)
+    """
+    z_hat, inv_std = cache.z_hat, cache.inv_std
+    dz_hat = dout * cache.gamma
+    dz = inv_std * (dz_hat - dz_hat.mean(axis=1, keepdims=True)
+                    - z_hat * (dz_hat * z_hat).mean(axis=1, keepdims=True))
+    return dz, (dout * z_hat).sum(axis=0), dout.sum(axis=0)
+
+
+class DropoutCache(NamedTuple):
+    scale: np.ndarray  # mask / (1 - p): 0 for a dropped unit, 1 / (1 - p) for a kept one
+
+
+def dropout_forward(h, mask, p):
+    """Inverted dropout: out = h mask / (1 - p), so evaluation needs no rescaling.
+    h: (N, H), mask: (N, H) of 0 and 1 (1 = kept, drawn with probability 1 - p), p in [0, 1) -> (N, H)"""
+    scale = mask.astype(h.dtype) * (1 / (1 - p))  # a Python float keeps h's dtype
+    return h * scale, DropoutCache(scale)
+
+
+def dropout_backward(dout, cache):
+    """dh = dout mask / (1 - p): the same mask as the forward's"""
+    return dout * cache.scale
+
+
 class Activation(NamedTuple):
     forward: Callable
     backward: Callable

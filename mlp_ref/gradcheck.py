@@ -99,10 +99,25 @@ def check_layer(forward, backward, inputs, seed=0, eps=EPS, tol=FD_TOLERANCE):
     return result
 
 
-def layer_pairs(negative_slope=0.01):
-    """Every forward/backward pair in functional, by name, for check_layer."""
+def _running_stats(h, dtype):
+    """Running statistics for evaluation-mode checks: means in [-0.5, 0.5), variances in [0.5, 1.5)."""
+    k = np.arange(h, dtype=dtype) / max(h, 1)
+    return k - 0.5, k + 0.5
+
+
+def layer_pairs(negative_slope=0.01, mask=None, p=0.5):
+    """Every forward/backward pair in functional, by name, for check_layer. The normalizations take
+    (z, gamma, beta); dropout takes h alone, with a fixed 0/1 mask of h's shape (all kept by default)."""
     pairs = {name: (act.forward, act.backward) for name, act in fn.ACTIVATIONS.items()}
     pairs["leaky_relu"] = (lambda z: fn.leaky_relu_forward(z, negative_slope),
                            lambda d, c: fn.leaky_relu_backward(d, c, negative_slope))
     pairs["linear"] = (fn.linear_forward, fn.linear_backward)
+    pairs["batchnorm"] = (fn.batchnorm_forward, fn.batchnorm_backward)
+    # Evaluation mode with fixed statistics of the input's width: an affine map per feature.
+    pairs["batchnorm_eval"] = (
+        lambda z, gamma, beta: fn.batchnorm_eval_forward(z, gamma, beta, *_running_stats(z.shape[1], z.dtype)),
+        fn.batchnorm_eval_backward)
+    pairs["layernorm"] = (fn.layernorm_forward, fn.layernorm_backward)
+    pairs["dropout"] = (lambda h: fn.dropout_forward(h, np.ones_like(h) if mask is None else mask, p),
+                        fn.dropout_backward)
     return pairs

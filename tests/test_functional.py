@@ -20,15 +20,25 @@ def off_kink(rng, shape):
     return np.where(np.abs(z) < 0.01, 0.5, z)
 
 
+NORMS = ("batchnorm", "batchnorm_eval", "layernorm")
+
+
+def pair_inputs(name, rng, shape):
+    """The inputs of one pair: (x, W, b) for linear, (z, gamma, beta) for a norm with gamma away from 1
+    and beta away from 0, z alone otherwise."""
+    n, d = shape
+    if name == "linear":
+        return [rng.standard_normal((n, d)), rng.standard_normal((d + 2, d)), rng.standard_normal(d + 2)]
+    if name in NORMS:
+        return [off_kink(rng, shape) * 3 + 1, rng.uniform(0.5, 2, d), rng.standard_normal(d)]
+    return [off_kink(rng, shape)]
+
+
 @pytest.mark.parametrize("name", sorted(PAIRS))
 @pytest.mark.parametrize("shape", [(1, 3), (4, 5)])
 def test_backward_matches_finite_differences_for_a_random_upstream_gradient(name, shape):
     rng = np.random.default_rng(7)
-    if name == "linear":
-        n, d = shape
-        inputs = [rng.standard_normal((n, d)), rng.standard_normal((d + 2, d)), rng.standard_normal(d + 2)]
-    else:
-        inputs = [off_kink(rng, shape)]
+    inputs = pair_inputs(name, rng, shape)
     for c in check_layer(*PAIRS[name], inputs):
         assert c.ok, f"{name}: {c.name}\n{c.describe('analytic', 'numeric')}"
 
@@ -83,11 +93,7 @@ def test_saturating_activations_are_stable_up_to_1e4(name, module):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_pairs_mutate_no_input_and_keep_the_dtype(name, dtype):
     rng = np.random.default_rng(3)
-    if name == "linear":
-        inputs = [rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)]
-    else:
-        inputs = [rng.standard_normal((4, 3))]
-    inputs = [a.astype(dtype) for a in inputs]
+    inputs = [a.astype(dtype) for a in pair_inputs(name, rng, (4, 3))]
     before = [a.copy() for a in inputs]
     forward, backward = PAIRS[name]
     out, cache = forward(*inputs)
