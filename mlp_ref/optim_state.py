@@ -100,7 +100,8 @@ class _Arrays:
     def load(self, arg, state, keys):
         buffers = {}
         for name, p in self.arrays.items() if state else ():
-            buffers[name] = {key: np.array(_loaded(f"{arg}[{name!r}][{key!r}]", value, p.shape), dtype=p.dtype).reshape(-1)
+            buffers[name] = {key: np.array(_loaded(f"{arg}[{name!r}][{key!r}]", value, p.shape),
+                                           dtype=p.dtype).reshape(-1)
                              for key, value in state[name].items() if key != "step"}
         return buffers
 

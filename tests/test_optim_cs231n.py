@@ -86,7 +86,8 @@ def test_sgd_momentum_velocity_is_minus_lr_times_torchs_buffer_at_a_constant_lr(
 
 def test_the_velocity_mapping_breaks_when_lr_changes_mid_run():
     """Negative control: torch's buffer carries no lr, CS231n's velocity carries the old one."""
-    failure, _ = run("SGD", dict(lr=0.05, momentum=0.9), sgd_momentum, MOMENTUM, lr_at=lambda t: 0.05 if t < 5 else 0.01)
+    failure, _ = run("SGD", dict(lr=0.05, momentum=0.9), sgd_momentum, MOMENTUM,
+                     lr_at=lambda t: 0.05 if t < 5 else 0.01)
     assert failure == (5, "velocity[W1]")
 
 
