@@ -3,6 +3,9 @@ step for step (every parameter and state buffer, float64 and float32 at parity's
 updated in place, bad input refused by name, and a state loaded before the first step used as torch
 uses it. Negative controls: a planted Adam without bias correction and an optimizer that drops a
 state loaded before step 1 are caught at step 1."""
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -274,3 +277,15 @@ def test_a_dict_has_no_zero_grad_and_an_mlp_takes_no_grads():
     net = MLP(2, 3, 1)
     with pytest.raises(TypeError, match=r"grads: an optimizer over an MLP steps on the model's own net.grads"):
         optim.SGD(net).step({k: np.zeros_like(p) for k, p in net.params.items()})
+
+
+def test_the_docs_example_runs_and_moves_the_arrays_in_place():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "parity.md").read_text()
+    block = re.search(r"## Optimizers on any arrays\n.*?```python\n(.*?)```", text, re.S).group(1)
+    scope = {}
+    exec(compile(block, "docs/parity.md", "exec"), scope)
+    params = scope["params"]
+    assert params["W"].dtype == np.float64 and params["b"].dtype == np.float32
+    # AdamW's first step moves every element by lr against the gradient's sign (m_hat / sqrt(v_hat) = 1).
+    np.testing.assert_allclose(params["W"], -1e-3, rtol=1e-6)
+    np.testing.assert_allclose(params["b"], -1e-3, rtol=1e-4)
