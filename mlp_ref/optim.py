@@ -1,22 +1,27 @@
-"""torch.optim's update rules on the reference MLP: SGD (momentum, dampening, Nesterov), Adam,
-AdamW and RMSprop, with torch's arguments, defaults and order of operations.
+"""torch.optim's update rules: SGD (momentum, dampening, Nesterov), Adam, AdamW and RMSprop, with
+torch's arguments, defaults and order of operations, on the reference MLP or on a dict of arrays.
 
-Each optimizer takes the model first, then torch.optim's keyword arguments:
+Each optimizer takes the parameters first, then torch.optim's keyword arguments:
 
     opt = optim.Adam(net, lr=1e-3)
     y_hat = net.forward(x); net.loss(y_hat, y); opt.zero_grad(); net.backward(); opt.step()
 
-Every update is a few NumPy passes over the model's one contiguous parameter array (net.packed()),
-never a Python loop per tensor (Adam and RMSprop take it in cache-sized blocks); the state buffers
-are contiguous arrays of the same layout, and opt.state[name] hands out views of them per
-parameter, keyed as torch keys its state.
-g below is the gradient dL/dtheta; t counts steps from 1; every operation is elementwise.
+    opt = optim.Adam({"W": W, "b": b}, lr=1e-3)     # float32 or float64 arrays, updated in place
+    opt.step({"W": dW, "b": db})
+
+On an MLP every update is a few NumPy passes over the model's one contiguous parameter array
+(net.packed()), never a Python loop per tensor (Adam and RMSprop take it in cache-sized blocks); the
+state buffers are contiguous arrays of the same layout, and opt.state[name] hands out views of them
+per parameter, keyed as torch keys its state. On a dict the same rule runs once per array
+(mlp_ref.optim_state). g below is the gradient dL/dtheta; t counts steps from 1; every operation is
+elementwise.
 """
 import math
 
 import numpy as np
 
 from mlp_ref._packed import BLOCK, blocks  # noqa: F401  (BLOCK: tests shrink it to test the slicing)
+from mlp_ref.optim_state import Optimizer
 from mlp_ref.validate import flag, number
 
 
@@ -26,109 +31,8 @@ def _betas(value):
     return tuple(number(f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(value))
 
 
-class Optimizer:
-    """What every optimizer shares: the model, the hyperparameters, the step count and the state.
-
-    BUFFERS: the state buffers this optimizer may keep, each created at the first step (as torch).
-    """
-    BUFFERS = ()
-
-    def __init__(self, net, **hyper):
-        if not (hasattr(net, "packed") and hasattr(net, "unpack")):
-            raise TypeError(f"net: expected an mlp_ref MLP, got {type(net).__name__}")
-        self.net = net
-        self.hyper = self._checked(hyper)
-        self.steps = 0
-        self._buffers = {}  # buffer name -> one flat array laid out like net.packed()
-        self._work = None
-
-    def _checked(self, hyper):
-        """The hyperparameters, validated; errors name the argument, as torch refuses them."""
-        raise NotImplementedError
-
-    @property
-    def state(self):
-        """{parameter name: {"step": t, buffer name: view}}, as torch's opt.state[p] per parameter."""
-        views = {key: self.net.unpack(flat) for key, flat in self._buffers.items()}
-        return {name: {"step": self.steps, **{key: views[key][name] for key in views}}
-                for name in self.net.param_names} if self.steps else {}
-
-    def zero_grad(self):
-        """The model's zero_grad: every gradient to exactly 0."""
-        self.net.zero_grad()
-
-    def step(self):
-        """One update of every parameter, in place."""
-        params, grads = self.net.packed()
-        if self._work is None or self._work[0].shape != params.shape:
-            self._work = (np.empty_like(params), np.empty_like(params))
-        self.steps += 1
-        self.update(params, grads, *self._work)
-
-    def update(self, params, grads, work, scaled):
-        """The rule itself, in place on the flat arrays (net.packed()); work and scaled are scratch
-        arrays of the same shape. A subclass overriding it plants a different rule."""
-        raise NotImplementedError
-
-    def buffer(self, key, like, first=None):
-        """The flat state buffer `key`, created at its first use as zeros or as a copy of `first`."""
-        if key not in self._buffers:
-            self._buffers[key] = np.zeros_like(like) if first is None else first.copy()
-        return self._buffers[key]
-
-    def _coupled_decay(self, params, grads, out):
-        """g + weight_decay * theta (L2 added to the gradient, torch's weight_decay for all but AdamW)."""
-        wd = self.hyper["weight_decay"]
-        if wd == 0:
-            return grads
-        np.multiply(params, wd, out=out)
-        out += grads
-        return out
-
-    def state_dict(self):
-        """{"state": copies of opt.state, "hyper": the hyperparameters}; load_state_dict takes it back."""
-        return {"state": {name: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-                          for name, s in self.state.items()},
-                "hyper": dict(self.hyper)}
-
-    def load_state_dict(self, state_dict):
-        """Restore the hyperparameters and state of state_dict() (copies: nothing is shared)."""
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "hyper"}:
-            raise ValueError("state_dict: expected a dict with keys ['hyper', 'state'] from state_dict(), "
-                             f"got {sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
-        if not isinstance(state_dict["hyper"], dict) or set(state_dict["hyper"]) != set(self.hyper):
-            raise ValueError(f"state_dict['hyper']: expected the keys {sorted(self.hyper)} of "
-                             f"{type(self).__name__}, got {sorted(state_dict['hyper'])}")
-        hyper = self._checked(dict(state_dict["hyper"]))
-        state = state_dict["state"]
-        if state and set(state) != set(self.net.param_names):
-            raise ValueError(f"state_dict['state']: expected the parameters {list(self.net.param_names)}, "
-                             f"got {sorted(state)}")
-        params, _ = self.net.packed()
-        buffers = {}
-        keys = {k for s in state.values() for k in s} - {"step"}
-        unknown = sorted(keys - set(self.BUFFERS))
-        if unknown:
-            raise ValueError(f"state_dict['state']: {unknown[0]!r} is not a buffer of {type(self).__name__} "
-                             f"(expected some of {self.BUFFERS})")
-        for key in (k for k in self.BUFFERS if k in keys):
-            flat = np.empty_like(params)
-            for name, view in self.net.unpack(flat).items():
-                value = state[name].get(key)
-                if not isinstance(value, np.ndarray) or value.shape != view.shape:
-                    raise ValueError(f"state_dict['state'][{name!r}][{key!r}]: expected an array of shape "
-                                     f"{view.shape}, got {getattr(value, 'shape', type(value).__name__)}")
-                view[...] = value
-            buffers[key] = flat
-        self.hyper, self._buffers = hyper, buffers
-        self.steps = int(next(iter(state.values()))["step"]) if state else 0
-
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.hyper.items())})"
-
-
 class SGD(Optimizer):
-    """torch.optim.SGD.   SGD(net, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
+    """torch.optim.SGD.   SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
 
         g <- g + weight_decay theta                     (coupled: L2 through the gradient)
         b <- g                        at t = 1          (the buffer starts as the first gradient)
@@ -144,8 +48,8 @@ class SGD(Optimizer):
     """
     BUFFERS = ("momentum_buffer",)
 
-    def __init__(self, net, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        super().__init__(net, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        super().__init__(params, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                          nesterov=nesterov)
 
     def _checked(self, h):
@@ -161,7 +65,7 @@ class SGD(Optimizer):
         h = self.hyper
         g = self._coupled_decay(params, grads, work)
         if h["momentum"] != 0:
-            first = "momentum_buffer" not in self._buffers
+            first = not self.has_buffer("momentum_buffer")
             buf = self.buffer("momentum_buffer", params, first=g)
             if not first:
                 buf *= h["momentum"]
@@ -180,7 +84,7 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam.   Adam(net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
+    """torch.optim.Adam.   Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
 
         g <- g + weight_decay theta                     (coupled; AdamW decouples it)
         m <- beta1 m + (1 - beta1) g                    exp_avg, from 0
@@ -195,8 +99,8 @@ class Adam(Optimizer):
     BUFFERS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     DECOUPLED = False
 
-    def __init__(self, net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
-        super().__init__(net, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
     def _checked(self, h):
         return dict(lr=number("lr", h["lr"]), betas=_betas(h["betas"]), eps=number("eps", h["eps"]),
@@ -236,7 +140,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """torch.optim.AdamW.   AdamW(net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+    """torch.optim.AdamW.   AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
 
         theta <- theta (1 - lr weight_decay)            decoupled: first, and never through g or v
         then Adam's rule on the plain gradient g.
@@ -246,12 +150,12 @@ class AdamW(Adam):
     """
     DECOUPLED = True
 
-    def __init__(self, net, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(net, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
 class RMSprop(Optimizer):
-    """torch.optim.RMSprop.   RMSprop(net, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
+    """torch.optim.RMSprop.   RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
 
         g <- g + weight_decay theta                     (coupled)
         v <- alpha v + (1 - alpha) g^2                  square_avg, from 0
@@ -265,8 +169,8 @@ class RMSprop(Optimizer):
     """
     BUFFERS = ("square_avg", "grad_avg", "momentum_buffer")
 
-    def __init__(self, net, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
-        super().__init__(net, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                          centered=centered)
 
     def _checked(self, h):

@@ -128,7 +128,7 @@ def test_a_state_dict_of_the_wrong_shape_is_refused_by_name():
     a, b = MLP(D, H, K), MLP(D, H + 1, K)
     opt = optim.Adam(a)
     train(a, opt, 1)
-    with pytest.raises(ValueError, match=r"state_dict\['state'\]\['W1'\]\['exp_avg'\]: expected an array of shape \(7, 4\)"):
+    with pytest.raises(ValueError, match=r"state_dict\['state'\]\['W1'\]\['exp_avg'\]: expected a float array of shape \(7, 4\)"):
         optim.Adam(b).load_state_dict(opt.state_dict())
     with pytest.raises(ValueError, match=r"state_dict\['hyper'\]: expected the keys .* of SGD"):
         optim.SGD(MLP(D, H, K), momentum=0.9).load_state_dict(opt.state_dict())
