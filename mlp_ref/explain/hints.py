@@ -148,8 +148,10 @@ def _close(a, b, tol):
 
 
 def find(d, name, yours, tol, slipped=None):
-    """The Hints for one departing quantity: every known slip whose value `yours` equals, each told once
-    (two slips that give the same number here are one hint: the first, the more specific)."""
+    """The Hints for one departing quantity: every known slip whose value `yours` equals. One shape reached
+    two ways (a sign flipped in dl/dy_hat or in dW1) is told once, the first; two shapes that give the same
+    number on this problem (the 2 of the squared error and 1/N with N = 2) are both told: the numbers cannot
+    choose between them."""
     expected = np.asarray(chain(d)[name], dtype=np.float64)
     yours = np.asarray(yours, dtype=np.float64)
     candidates = [(rid, m, fix, np.asarray(q[name], dtype=np.float64))
@@ -159,9 +161,9 @@ def find(d, name, yours, tol, slipped=None):
     for rid, mistake, fix, value in candidates:
         with np.errstate(all="ignore"):
             if (not np.all(np.isfinite(value)) or _close(value, expected, tol) or not _close(yours, value, tol)
-                    or any(_close(value, t, tol) for t in told)):
+                    or any(rid == r and _close(value, t, tol) for r, t in told)):
                 continue
-        told.append(value)
+        told.append((rid, value))
         hints.append(Hint(rid, name, mistake, fix))
     return hints
 

@@ -51,7 +51,7 @@ def _matrix(key, value, shape, names, one_row=False):
     except (TypeError, ValueError):
         raise ValueError(f"{key}: expected numbers in nested lists of shape {validate._shape_text(shape, names)}, "
                          f"got {str(value)[:60]}") from None
-    if arr.ndim == 1 and arr.size and len(shape) == 2 and (shape[0] == 1 or one_row):
+    if arr.ndim == 1 and arr.size and len(shape) == 2 and (shape[0] == 1 or one_row) and shape[1] in (None, arr.size):
         arr = arr[None, :]
     return validate.array(key, arr, shape=shape, dtype="float64", names=names)
 
