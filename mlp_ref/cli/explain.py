@@ -141,7 +141,7 @@ def mine_text(report):
         out.append(f"your numbers: all {len(mine)} agree with the derivation")
     else:
         out += [f"your numbers: first departure at {first.name}; everything you gave before it agrees",
-                f"  {first.name}:" + ("" if first.problem else "\n") + first.describe("yours", "derivation")]
+                first.describe("yours", "derivation")]
         out += ["  " + h.text() for h in found.get(first.name, [])]
     return out
 
