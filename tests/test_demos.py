@@ -237,3 +237,77 @@ def test_plot_errors_are_named_before_any_demo_runs(monkeypatch, tmp_path, capsy
     monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)  # as if the 'plot' extra were absent
     assert main(["demo", "softmax", "--plot", str(tmp_path / "x.png")]) == 2
     assert "--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'" in capsys.readouterr().err
+
+
+# --- the figure: labels that do not collide, curves that do not hide each other ---------------------------
+def panel(draw):
+    """One panel the size `demo --plot` gives each demo (5.5 x 4.2 in at 90 dpi), drawn and laid out."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.2), dpi=90)
+    draw(ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    return fig, ax
+
+
+def colliding_labels(fig, ax):
+    """Pairs of tick labels whose drawn boxes overlap, and tick labels or bars under the legend."""
+    import matplotlib.pyplot as plt
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels]
+    out = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+    legend = ax.get_legend()
+    if legend is not None:
+        box = legend.get_window_extent(renderer)
+        out += [("legend", f"bar {i}") for i, bar in enumerate(ax.patches) if bar.get_window_extent(renderer).overlaps(box)]
+    plt.close(fig)
+    return out
+
+
+def test_dead_relu_panel_labels_and_legend_do_not_collide(findings):
+    numbers = findings["dead-relu"].numbers
+    assert colliding_labels(*panel(lambda ax: dead_relu.plot(numbers, ax))) == []
+
+
+def test_negative_control_the_collision_check_finds_long_labels_side_by_side(findings):
+    """The same bars with the condition names as x tick labels, as a vertical bar chart draws them."""
+    rows = findings["dead-relu"].numbers["rows"]
+
+    def side_by_side(ax):
+        x = np.arange(len(rows))
+        ax.bar(x, [r["inactive_after"] for r in rows], 0.4)
+        ax.set_xticks(x, [f"{r['condition']}\n{r['f']}" for r in rows], fontsize=6)
+    assert colliding_labels(*panel(side_by_side)) != []
+
+
+def line_styles(ax):
+    """label -> (linestyle, marker, marker face colour, width) of each line in the legend."""
+    import matplotlib.colors as mcolors
+    return {line.get_label(): (line.get_linestyle(), line.get_marker(), mcolors.to_hex(line.get_markerfacecolor()),
+                               line.get_linewidth())
+            for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def test_vanishing_panel_draws_relu_and_leaky_relu_distinguishably(findings):
+    """relu's and leaky_relu's curves nearly coincide; each activation's line differs in line style and
+    marker from every other's, not only in colour, so neither hides the other."""
+    numbers = findings["vanishing"].numbers
+    fig, ax = panel(lambda ax: vanishing.plot(numbers, ax))
+    styles = line_styles(ax)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    assert sorted(styles) == sorted(vanishing.ACTIVATIONS) and sorted(legend) == sorted(vanishing.ACTIVATIONS)
+    relu, leaky = styles["relu"], styles["leaky_relu"]
+    assert relu[0] != leaky[0] and relu[1] != leaky[1], (relu, leaky)
+    assert len({(s[0], s[1]) for s in styles.values()}) == len(styles)
+    # Negative control: the same curves drawn with one style are told apart by colour alone.
+    fig, ax = panel(lambda ax: [ax.semilogy(numbers["depths"], numbers["first_layer"][a], marker="o", label=a)
+                                for a in vanishing.ACTIVATIONS])
+    plain = line_styles(ax)
+    plt.close(fig)
+    assert len({(s[0], s[1]) for s in plain.values()}) == 1

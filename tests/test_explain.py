@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from mlp_ref.cli import explain as explain_cli
 from mlp_ref.cli.main import main
 from mlp_ref.explain import derivation as explain
+from mlp_ref.explain import hints
 from mlp_ref.explain import input as explain_input
 from mlp_ref.compare import compare
 from mlp_ref.functional import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -297,3 +298,163 @@ def test_hand_worked_table_catches_a_slip_in_the_third_digit():
     slip = {c.name: c.ok for c in explain_input.compare_mine(d, {"dW1": [[2.02, -2], [0, 0], [4, -4]]})}
     right = {c.name: c.ok for c in explain_input.compare_mine(d, {"dW1": [[2, -2], [0, 0], [4, -4]]})}
     assert slip == {"dW1": False} and right == {"dW1": True}
+
+
+# --- hints: a departure that equals a known slip is named, with its fix --------------------------------
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def slip_problem(f="sigmoid", g="identity", loss="mse", reduction="mean", batch=4):
+    """N = 4, m = 5, K = 3: N, K, N K and the 2 of the squared error apart; no matrix square by accident."""
+    p = explain.default_problem(f, g, loss, reduction, n_in=2, n_hidden=5, n_out=3, batch=batch, seed=3)
+    return p, explain.derive(p)
+
+
+def planted(f, g, loss, reduction, quantity, slip, batch=4):
+    """The test's own slip: a function of the forward values (checked against torch by derive) and torch's
+    gradients, never of the derivation's backward numbers."""
+    p, d = slip_problem(f, g, loss, reduction, batch)
+    fw = d.forward
+    return p, d, {quantity: np.asarray(slip(p, fw, d)).tolist()}
+
+
+def mse_row(p, fw, n, scale):
+    return scale * (fw["y_hat"][n] - p.y[n])[None, :]
+
+
+def dl_dz2_identity_g(p, fw):
+    return mse_row(p, fw, 0, 2 / 12) @ p.W2  # g = identity, mean over N K = 12
+
+
+SLIPS = [
+    ("sigmoid' as s", ("sigmoid", "identity", "mse", "mean"), "dz2/dz1 [n=0]",
+     lambda p, fw, d: np.diag(fw["z2"][0]), "missing_factor", "sigmoid' written as s instead of s(1-s)"),
+    ("sigmoid' at the output", ("sigmoid", "identity", "mse", "mean"), "dz2/dz1 [n=0]",
+     lambda p, fw, d: np.diag(_sig(fw["z2"][0]) * (1 - _sig(fw["z2"][0]))), "derivative_at_output",
+     "sigmoid' evaluated at the output z2 instead of the pre-activation z1"),
+    ("tanh' as 1 - z^2", ("tanh", "identity", "mse", "mean"), "dz2/dz1 [n=1]",
+     lambda p, fw, d: np.diag(1 - fw["z1"][1] ** 2), "derivative_at_output", "output's form at the pre-activation"),
+    ("f' skipped", ("sigmoid", "identity", "mse", "mean"), "dl/dz1 [n=0]",
+     lambda p, fw, d: dl_dz2_identity_g(p, fw), "missing_factor", "sigmoid's derivative left out"),
+    ("mse without its 2", ("sigmoid", "identity", "mse", "mean"), "dl/dy_hat [n=0]",
+     lambda p, fw, d: mse_row(p, fw, 0, 1 / 12), "missing_factor", "the 2 of the squared error"),
+    ("y - y_hat", ("sigmoid", "identity", "mse", "mean"), "dl/dy_hat [n=1]",
+     lambda p, fw, d: mse_row(p, fw, 1, -2 / 12), "sign_flip", "dl/dy_hat with its sign flipped"),
+    ("mean not divided", ("sigmoid", "identity", "mse", "mean"), "dl/dy_hat [n=0]",
+     lambda p, fw, d: mse_row(p, fw, 0, 2), "off_by_n_or_k", "divided by nothing, where the 'mean' reduction divides by N K = 12"),
+    ("mean over N only", ("sigmoid", "identity", "mse", "mean"), "dl/dy_hat [n=0]",
+     lambda p, fw, d: mse_row(p, fw, 0, 2 / 4), "off_by_n_or_k", "divided by N = 4, where"),
+    ("dW1 averaged", ("sigmoid", "identity", "mse", "sum"), "dW1",
+     lambda p, fw, d: d.gradients["dW1"]["torch"] / 4, "off_by_n_or_k", "N = 4"),
+    ("dW1 transposed", ("sigmoid", "identity", "mse", "mean"), "dW1",
+     lambda p, fw, d: d.gradients["dW1"]["torch"].T, "transposed", "the transpose of dW1"),
+    ("dz3/dz2 as W2^T", ("sigmoid", "identity", "mse", "mean"), "dz3/dz2 [n=0]",
+     lambda p, fw, d: p.W2.T, "transposed", "the transpose of dz3/dz2"),
+    ("row * Jacobian", ("sigmoid", "identity", "mse", "mean"), "dl/dz1 [n=0]",
+     lambda p, fw, d: dl_dz2_identity_g(p, fw) * np.diag(fw["z2"][0] * (1 - fw["z2"][0])),
+     "elementwise_for_matmul", "the element-wise product dl/dz2 * dz2/dz1"),
+    ("softmax as elementwise", ("relu", "softmax", "ce", "mean"), "dl/dz3 [n=0]",
+     lambda p, fw, d: (-np.eye(3)[p.y[0]] / fw["y_hat"][0] / 4 * fw["y_hat"][0] * (1 - fw["y_hat"][0]))[None, :],
+     "softmax_as_elementwise", "softmax's Jacobian taken as diagonal"),
+]
+
+
+@pytest.mark.parametrize("task, quantity, slip, rid, words", [s[1:] for s in SLIPS], ids=[s[0] for s in SLIPS])
+def test_each_planted_slip_gets_its_hint_and_no_other(task, quantity, slip, rid, words):
+    p, d, mine = planted(*task, quantity, slip)
+    comparisons, found = hints.check(d, mine)
+    assert [c.ok for c in comparisons] == [False], "the slip must depart from the derivation"
+    assert [h.id for h in found[quantity]] == [rid], [h.text() for h in found[quantity]]
+    h = found[quantity][0]
+    assert words in h.mistake and h.quantity == quantity and h.fix
+    assert h.text().startswith(f"hint: {quantity} matches ") and "; fix: " in h.text()
+
+
+def test_two_slips_that_give_the_same_number_are_both_told():
+    """With N = 2, dW1 / N is also dW1 without the 2 of the squared error: the hint names both."""
+    p, d, mine = planted("sigmoid", "identity", "mse", "sum", "dW1", lambda p, fw, d: d.gradients["dW1"]["torch"] / 2,
+                         batch=2)
+    assert [h.id for h in hints.check(d, mine)[1]["dW1"]] == ["missing_factor", "off_by_n_or_k"]
+
+
+@pytest.mark.parametrize("task", [("sigmoid", "identity", "mse", "mean"), ("relu", "softmax", "ce", "mean"),
+                                  ("tanh", "sigmoid", "bce", "sum")])
+def test_negative_control_right_numbers_get_no_hint(task):
+    """Every quantity, right: nothing departs and nothing is hinted. Torch's gradients, not the derivation's."""
+    p, d = slip_problem(*task)
+    mine = {name: np.asarray(v).tolist() for name, v in explain_input.chain(d).items() if " [n=" not in name}
+    mine.update({name: d.gradients[name]["torch"].tolist() for name in explain.GRADIENTS})
+    comparisons, found = hints.check(d, mine)
+    assert all(c.ok for c in comparisons) and found == {}
+
+
+def test_negative_control_a_departure_of_no_known_shape_gets_no_hint():
+    p, d = slip_problem()
+    wrong = d.gradients["dW1"]["torch"].copy()
+    wrong[1, 0] += 0.1
+    comparisons, found = hints.check(d, {"dW1": wrong.tolist()})
+    assert [c.ok for c in comparisons] == [False] and found == {}
+
+
+def test_the_cli_prints_the_hint_under_the_first_departure(tmp_path, capsys):
+    p, d, mine = planted("sigmoid", "identity", "mse", "mean", "dz2/dz1 [n=0]", SLIPS[0][3])
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({**explain_input.problem_to_dict(p), "mine": mine}))
+    assert main(["explain", "--input", str(path)]) == 1
+    out = capsys.readouterr().out.split("your numbers: first departure at dz2/dz1 [n=0]")[1]
+    assert "hint: dz2/dz1 [n=0] matches a derivation with sigmoid' written as s instead of s(1-s); " \
+           "fix: dz2/dz1 = diag(s (1 - s)) with s = sigmoid(z1)" in out
+    assert main(["explain", "--input", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)["mine"]
+    assert [h["id"] for h in report["hints"]["dz2/dz1 [n=0]"]] == ["missing_factor"]
+
+
+# --- the --write-input stub and flat rows -----------------------------------------------------------------
+def test_write_input_stub_holds_every_name_null_and_reads_as_nothing_filled(tmp_path, capsys):
+    path = tmp_path / "mine.json"
+    assert main(["explain", "--write-input", str(path), "--batch", "3"]) == 0
+    data = json.loads(path.read_text())
+    d = explain.derive(explain_input.problem_from_dict(data))
+    names = [*explain_input.FORWARD, *explain.GRADIENTS] + [f"{q} [n={n}]" for n in range(3) for q in explain_input.PER_SAMPLE]
+    assert set(data["mine"]) == set(names) | {"rtol", "atol"} and set(data["mine"].values()) == {None}
+    assert set(data["mine"]) - {"rtol", "atol"} == set(explain_input.chain(d))
+    capsys.readouterr()
+    assert main(["explain", "--input", str(path)]) == 0
+    assert "your numbers ('mine'): none filled in yet" in capsys.readouterr().out
+    data["mine"]["db2"] = d.gradients["db2"]["torch"].tolist()  # one filled in, the rest still null
+    path.write_text(json.dumps(data))
+    assert main(["explain", "--input", str(path)]) == 0
+    assert "your numbers: all 1 agree with the derivation" in capsys.readouterr().out
+
+
+def test_a_1_by_k_quantity_may_be_a_flat_list():
+    p, d = slip_problem()
+    row = d.samples[0]["dl/dy_hat"]
+    assert row.shape == (1, 3)
+    assert [c.ok for c in explain_input.compare_mine(d, {"dl/dy_hat [n=0]": row[0].tolist()})] == [True]
+    # Negative control: a flat list of the wrong length is a departure naming both shapes, not a match.
+    (c,) = explain_input.compare_mine(d, {"dl/dy_hat [n=0]": row[0, :2].tolist()})
+    assert not c.ok and c.problem == "shape mismatch: got (2,), expected (1, 3)"
+
+
+def test_a_batch_of_one_may_be_written_as_flat_rows():
+    nested = hand_worked()
+    flat = {**explain_input.problem_to_dict(nested), "x": [1.0, -1.0], "y": [1.0], "W2": [1.0, 1.0, 2.0]}
+    p = explain_input.problem_from_dict(flat)
+    assert p.x.shape == (1, 2) and p.y.shape == (1, 1) and p.W2.shape == (1, 3)
+    assert explain.derive(p).gradients["dW1"]["torch"].tolist() == [[2.0, -2.0], [0.0, 0.0], [4.0, -4.0]]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(x=[1.0, -1.0], y=[1.0, 2.0]), "y: expected 2-d array of shape (N=1, K=1), got 1-d array of shape (2,)"),
+    (lambda d: d.update(b1=[[0.0, 0.0, 0.5]]), "b1: expected 1-d array of shape (m=3), got 2-d array of shape (1, 3)"),
+    (lambda d: d.update(W1=[1.0, 0.0]), "W1: expected 2-d array of shape (m, D=2), got 1-d array of shape (2,)"),
+    (lambda d: d.update(W2=[1.0, 1.0]), "W2: expected 2-d array of shape (K, m=3), got 1-d array of shape (2,)"),
+])
+def test_other_shapes_are_still_refused_naming_key_expected_and_got(edit, message):
+    data = explain_input.problem_to_dict(hand_worked())
+    edit(data)
+    with pytest.raises(ValueError) as e:
+        explain_input.problem_from_dict(data)
+    assert message in str(e.value)

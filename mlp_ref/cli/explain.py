@@ -13,8 +13,9 @@ from mlp_ref import memory
 from mlp_ref.cli import combos, files
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
+from mlp_ref.explain import hints
 from mlp_ref.explain.derivation import FACTORS, GRADIENTS, NAMING, default_problem, derive
-from mlp_ref.explain.input import compare_mine, problem_from_dict, problem_to_dict
+from mlp_ref.explain.input import problem_from_dict, problem_to_dict, stub
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 # explain prints every matrix: a problem worth printing is far smaller than this.
@@ -124,10 +125,12 @@ def text(d, mine=None):
     return "\n".join(out)
 
 
-def mine_text(mine):
-    """The student's values against the derivation, in chain order, and the first departure."""
+def mine_text(report):
+    """The student's values against the derivation, in chain order, the first departure and its hint."""
+    mine, found = report
     if not mine:
-        return ["", "your numbers ('mine'): none given"]
+        return ["", "your numbers ('mine'): none filled in yet (each is null or absent); put your numbers in "
+                "place of null and run again"]
     out = ["", f"your numbers ('mine') vs the derivation, in chain order (allowed {mine[0].atol:g} + {mine[0].rtol:g}*|derivation|)",
            f"  {'quantity':<20} {'shape':<8} {'max |diff|':>10}  verdict"]
     for c in mine:
@@ -139,6 +142,7 @@ def mine_text(mine):
     else:
         out += [f"your numbers: first departure at {first.name}; everything you gave before it agrees",
                 first.describe("yours", "derivation")]
+        out += ["  " + h.text() for h in found.get(first.name, [])]
     return out
 
 
@@ -159,9 +163,10 @@ def to_json(d, mine=None):
             "gradients": {name: {way: arr(a) for way, a in ways.items()} for name, ways in d.gradients.items()},
             "checks": [c.to_dict() for c in d.checks],
             "mine": None if mine is None else {
-                "ok": all(c.ok for c in mine),
-                "first_departure": next((c.name for c in mine if not c.ok), None),
-                "comparisons": [c.to_dict() for c in mine]}}
+                "ok": all(c.ok for c in mine[0]),
+                "first_departure": next((c.name for c in mine[0] if not c.ok), None),
+                "comparisons": [c.to_dict() for c in mine[0]],
+                "hints": {name: [h._asdict() for h in found] for name, found in mine[1].items()}}}
 
 
 def load(args):
@@ -185,11 +190,12 @@ def run(args):
         if args.write_input is not None:
             return write_input(problem, args.write_input)
         d = derive(problem)
-        mine = None if mine is None else compare_mine(d, mine)
+        mine = None if mine is None else hints.check(d, mine)
     except (TypeError, ValueError) as e:
         return refuse("explain", e)
     print(dumps(to_json(d, mine)) if args.json else text(d, mine))
-    return 0 if d.ok and (mine is None or all(c.ok for c in mine)) else 1
+    return 0 if d.ok and (mine is None or all(c.ok for c in mine[0])) else 1
+
 
 
 def read_json(path, flag):
@@ -219,9 +225,9 @@ def read_json(path, flag):
 
 def write_input(problem, path):
     try:
-        files.write_atomic(path, json.dumps(problem_to_dict(problem), indent=1))
+        files.write_atomic(path, json.dumps({**problem_to_dict(problem), "mine": stub(problem)}, indent=1))
     except OSError as e:
         raise ValueError(f"--write-input: cannot write {path!r}: {e.strerror}") from None
-    print(f"mlp-ref explain: wrote {path}; edit it (add your own values under \"mine\" to check them), "
+    print(f"mlp-ref explain: wrote {path}; edit it (put your own values in place of the nulls under \"mine\" to check them), "
           f"then run mlp-ref explain --input {path}")
     return 0

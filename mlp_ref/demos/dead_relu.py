@@ -84,10 +84,13 @@ def table(numbers):
 
 
 def plot(numbers, ax):
+    # Horizontal bars: the condition labels are long, and stacked on the y axis they never collide.
     rows = numbers["rows"]
-    x = np.arange(len(rows))
-    ax.bar(x - 0.2, [r["inactive_after"] for r in rows], 0.4, label="inactive on all data")
-    ax.bar(x + 0.2, [r["zero_grad_rows"] / HIDDEN for r in rows], 0.4, label="zero dW1 row")
-    ax.set_xticks(x, [f"{r['condition']}\n{r['f']}" for r in rows], fontsize=6)
-    ax.set(ylabel="fraction of hidden units", title="dead relu: no gradient; leaky_relu: some")
-    ax.legend()
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, [r["inactive_after"] for r in rows], 0.4, label="inactive on all data")
+    ax.barh(y + 0.2, [r["zero_grad_rows"] / HIDDEN for r in rows], 0.4, label="zero dW1 row")
+    ax.set_yticks(y, [f"{r['condition']}, {r['f']}" for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.7)  # room for the legend, top right, where the first rows have no dead units
+    ax.set(xlabel="fraction of hidden units", title="dead relu: no gradient; leaky_relu: some")
+    ax.legend(loc="upper right", fontsize=8)

@@ -71,8 +71,15 @@ def table(numbers):
     return header, rows
 
 
+# relu and leaky_relu stacks give almost the same curve: relu wide with hollow markers under leaky_relu
+# dashed with crosses, so both stay visible where they coincide.
+STYLES = {"sigmoid": dict(linestyle="-", marker="^"), "tanh": dict(linestyle="-.", marker="s"),
+          "relu": dict(linestyle="-", marker="o", markersize=9, markerfacecolor="none", linewidth=3),
+          "leaky_relu": dict(linestyle="--", marker="x", markersize=7, linewidth=1.5)}
+
+
 def plot(numbers, ax):
     for act in ACTIVATIONS:
-        ax.semilogy(numbers["depths"], numbers["first_layer"][act], marker="o", label=act)
+        ax.semilogy(numbers["depths"], numbers["first_layer"][act], label=act, **STYLES[act])
     ax.set(xlabel="depth", ylabel="first-layer ||dW||", title="vanishing gradients")
     ax.legend()

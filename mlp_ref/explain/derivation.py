@@ -160,6 +160,27 @@ def torch_gradients(net, problem):
     return {f"d{k}": v for k, v in twin.grads().items()}
 
 
+def chain_products(p, forward, hidden=activation_jacobian, output=activation_jacobian, loss_row=loss_jacobian):
+    """Per sample the four factors and their products, and the gradients summed over the batch, from the
+    forward values (the derivation's names). hidden builds dz2/dz1, output dy_hat/dz3, loss_row dl/dy_hat:
+    parameters, so a planted slip (mlp_ref.explain.hints) runs through the same chain."""
+    samples, total, n_rows = [], {name: 0.0 for name in GRADIENTS}, p.x.shape[0]
+    for n in range(n_rows):
+        s = {"dl/dy_hat": loss_row(p.loss, p.reduction, forward["y_hat"][n], p.y[n], n_rows),
+             "dy_hat/dz3": output(p.g, forward["z3"][n], forward["y_hat"][n], p.negative_slope),
+             "dz3/dz2": p.W2,
+             "dz2/dz1": hidden(p.f, forward["z1"][n], forward["z2"][n], p.negative_slope)}
+        s["dl/dz3"] = s["dl/dy_hat"] @ s["dy_hat/dz3"]
+        s["dl/dz2"] = s["dl/dz3"] @ s["dz3/dz2"]
+        s["dl/dz1"] = s["dl/dz2"] @ s["dz2/dz1"]
+        s["dW2_n"] = s["dl/dz3"].T @ forward["z2"][n][None, :]
+        s["dW1_n"] = s["dl/dz1"].T @ p.x[n][None, :]
+        for name, part in (("db2", s["dl/dz3"][0]), ("dW2", s["dW2_n"]), ("db1", s["dl/dz1"][0]), ("dW1", s["dW1_n"])):
+            total[name] = total[name] + part
+        samples.append(s)
+    return samples, {name: np.asarray(v) for name, v in total.items()}
+
+
 # --- the derivation --------------------------------------------------------------------------
 @dataclass
 class Derivation:
@@ -199,24 +220,10 @@ def derive(problem, jacobian=activation_jacobian):
             raise ValueError(f"{name}: the forward and backward pass overflow float64 on these inputs "
                              f"(first non-finite quantity: {name}); use smaller values")
 
-    samples, total = [], {name: 0.0 for name in GRADIENTS}
-    for n in range(p.x.shape[0]):
-        s = {"dl/dy_hat": loss_jacobian(p.loss, p.reduction, c.y_hat[n], p.y[n], p.x.shape[0]),
-             "dy_hat/dz3": jacobian(p.g, c.z2[n], c.y_hat[n], p.negative_slope),
-             "dz3/dz2": p.W2,
-             "dz2/dz1": jacobian(p.f, c.z1[n], c.h[n], p.negative_slope)}
-        s["dl/dz3"] = s["dl/dy_hat"] @ s["dy_hat/dz3"]
-        s["dl/dz2"] = s["dl/dz3"] @ s["dz3/dz2"]
-        s["dl/dz1"] = s["dl/dz2"] @ s["dz2/dz1"]
-        s["dW2_n"] = s["dl/dz3"].T @ c.h[n][None, :]
-        s["dW1_n"] = s["dl/dz1"].T @ p.x[n][None, :]
-        for name, part in (("db2", s["dl/dz3"][0]), ("dW2", s["dW2_n"]), ("db1", s["dl/dz1"][0]), ("dW1", s["dW1_n"])):
-            total[name] = total[name] + part
-        samples.append(s)
-
+    samples, total = chain_products(p, forward, jacobian, jacobian)
     reference = {f"d{k}": v.copy() for k, v in net.grads.items()}
     autograd = torch_gradients(net, p)
-    gradients = {name: {"jacobian": np.asarray(total[name]), "reference": reference[name], "torch": autograd[name]}
+    gradients = {name: {"jacobian": total[name], "reference": reference[name], "torch": autograd[name]}
                  for name in GRADIENTS}
     d = Derivation(p, forward, samples, gradients)
     for n, (s, t) in enumerate(zip(samples, torch_jacobians(p, forward))):

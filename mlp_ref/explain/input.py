@@ -1,7 +1,7 @@
 """explain's JSON input: the problem a student types in, checked key by key, and their own numbers.
 
 Required keys x, y, W1, b1, W2, b2, f, g, loss; optional reduction, negative_slope, and `mine`: the
-student's hand-derived values, keyed by the names explain prints (z1, z2, z3, y_hat, loss; per sample
+student's hand-derived values (null: not filled yet), keyed by the names explain prints (z1, z2, z3, y_hat, loss; per sample
 "dl/dy_hat [n=0]", "dy_hat/dz3 [n=0]", "dz3/dz2 [n=0]", "dz2/dz1 [n=0]", "dl/dz3 [n=0]", "dW2_n [n=0]",
 "dl/dz2 [n=0]", "dl/dz1 [n=0]", "dW1_n [n=0]"; db2, dW2, db1, dW1), optionally with rtol and atol.
 Each is compared with the derivation in chain order, so the first departure is where the hand
@@ -42,13 +42,17 @@ def _jsonable(v):
     return v is None or isinstance(v, (str, bool, int, float, dict))
 
 
-def _matrix(key, value, shape, names):
+def _matrix(key, value, shape, names, one_row=False):
+    """value as a float64 array of `shape`. A flat list stands for one row, (1, K), where the shape has
+    one row, or may have (one_row: x as a batch of 1, W2 as one output); every other shape is refused."""
     numbers_only(key, value)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{key}: expected numbers in nested lists of shape {validate._shape_text(shape, names)}, "
                          f"got {str(value)[:60]}") from None
+    if arr.ndim == 1 and arr.size and len(shape) == 2 and (shape[0] == 1 or one_row) and shape[1] in (None, arr.size):
+        arr = arr[None, :]
     return validate.array(key, arr, shape=shape, dtype="float64", names=names)
 
 
@@ -71,14 +75,14 @@ def problem_from_dict(data):
     slope = numbers_only("negative_slope", data.get("negative_slope", 0.01))
     if isinstance(slope, list):
         raise ValueError(f"negative_slope: expected a number, got a list {str(slope)[:40]}")
-    x = _matrix("x", data["x"], (None, None), ("N", "D"))
+    x = _matrix("x", data["x"], (None, None), ("N", "D"), one_row=True)
     (n, d) = x.shape
     if n == 0 or d == 0:
         raise ValueError(f"x: expected at least one sample and one feature, got shape {x.shape}")
     W1 = _matrix("W1", data["W1"], (None, d), ("m", "D"))
     m = W1.shape[0]
     b1 = _matrix("b1", data["b1"], (m,), ("m",))
-    W2 = _matrix("W2", data["W2"], (None, m), ("K", "m"))
+    W2 = _matrix("W2", data["W2"], (None, m), ("K", "m"), one_row=True)
     k = W2.shape[0]
     b2 = _matrix("b2", data["b2"], (k,), ("K",))
     if loss == "ce":
@@ -104,36 +108,73 @@ def problem_to_dict(problem):
 
 def chain(d):
     """Every quantity of a Derivation in the order a student derives it: name -> array."""
-    out = {name: d.forward[name] for name in FORWARD}
-    for n, s in enumerate(d.samples):
+    return chain_of(d.forward, d.samples, {name: d.gradients[name]["jacobian"] for name in GRADIENTS})
+
+
+def chain_of(forward, samples, gradients):
+    """The chain order of chain() from the parts: forward values, per-sample factors, summed gradients."""
+    out = {name: forward[name] for name in FORWARD}
+    for n, s in enumerate(samples):
         out.update({f"{q} [n={n}]": s[q] for q in PER_SAMPLE})
-    out.update({name: d.gradients[name]["jacobian"] for name in GRADIENTS})
+    out.update({name: gradients[name] for name in GRADIENTS})
     return out
+
+
+def stub(problem):
+    """The `mine` object --write-input writes: every name a student may fill, each null ("not filled"),
+    and rtol/atol null (the hand-worked defaults)."""
+    n = problem.x.shape[0]
+    names = [*FORWARD, *(f"{q} [n={i}]" for i in range(n) for q in PER_SAMPLE), *GRADIENTS]
+    return {**{name: None for name in names}, "rtol": None, "atol": None}
+
+
+def read_mine(d, mine):
+    """(tolerance, {name: array}) of the values a student filled in, in chain order. null is "not
+    filled" (the --write-input stub); a flat list of K numbers is read as a (1, K) row where the
+    derivation's quantity is one; any other shape is kept as given, for the comparison to report."""
+    if not isinstance(mine, dict):
+        raise ValueError(f"mine: expected an object of your values keyed by quantity name, got {type(mine).__name__}")
+    tol = Tolerance(rtol=_number("mine['rtol']", _given(mine, "rtol", HAND.rtol)),
+                    atol=_number("mine['atol']", _given(mine, "atol", HAND.atol)))
+    quantities = chain(d)
+    unknown = sorted(set(mine) - set(quantities) - {"rtol", "atol"})
+    if unknown:
+        raise ValueError(f"mine: unknown quantity name(s) {unknown}; expected names from {list(quantities)}")
+    values = {}
+    for name, expected in quantities.items():
+        if mine.get(name) is None:
+            continue
+        numbers_only(f"mine[{name!r}]", mine[name])
+        try:
+            yours = np.array(mine[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"mine[{name!r}]: expected numbers of shape {np.shape(expected)}, "
+                             f"got {str(mine[name])[:60]}") from None
+        values[name] = _row(yours, np.shape(expected))
+    return tol, values
+
+
+def _given(mine, key, default):
+    return default if mine.get(key) is None else mine[key]
+
+
+def _row(value, shape):
+    """A flat list of K numbers as the (1, K) row it stands for; anything else unchanged."""
+    return value[None, :] if len(shape) == 2 and shape[0] == 1 and value.shape == shape[1:] else value
 
 
 def compare_mine(d, mine):
     """The student's values against the derivation, in chain order: a list of Comparisons
     (expected = the derivation, which explain has checked against torch). A wrong shape is a
     mismatch reported by the comparison (a transposed dW is the classic slip), not an error."""
-    if not isinstance(mine, dict):
-        raise ValueError(f"mine: expected an object of your values keyed by quantity name, got {type(mine).__name__}")
-    tol = Tolerance(rtol=_number("mine['rtol']", mine.get("rtol", HAND.rtol)),
-                    atol=_number("mine['atol']", mine.get("atol", HAND.atol)))
+    tol, values = read_mine(d, mine)
+    return compare_values(d, values, tol)
+
+
+def compare_values(d, values, tol):
+    """compare_mine on values already read by read_mine."""
     quantities = chain(d)
-    unknown = sorted(set(mine) - set(quantities) - {"rtol", "atol"})
-    if unknown:
-        raise ValueError(f"mine: unknown quantity name(s) {unknown}; expected names from {list(quantities)}")
-    out = []
-    for name, expected in quantities.items():
-        if name in mine:
-            numbers_only(f"mine[{name!r}]", mine[name])
-            try:
-                yours = np.array(mine[name], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"mine[{name!r}]: expected numbers of shape {np.shape(expected)}, "
-                                 f"got {str(mine[name])[:60]}") from None
-            out.append(compare(name, yours, np.asarray(expected, dtype=np.float64), tol))
-    return out
+    return [compare(name, yours, np.asarray(quantities[name], dtype=np.float64), tol) for name, yours in values.items()]
 
 
 def _number(arg, value):
