@@ -58,7 +58,7 @@ def _base(name, variant, why, svm=True, **extra):
 BASES = {
     "b2017_loops": _base("b2017_loops", "2017",
         "2-space 2017 file: affine, softmax and svm with per-sample loops; batch norm node by node with a tuple "
-        "of intermediates; layer_utils.py shipped with a student-added affine_bn_relu pair; Adam's t defaults to 1"),
+        "of intermediates; layer_utils.py shipped with a student-added affine_norm_relu pair; Adam's t defaults to 1"),
     "b2017_vectorized": _base("b2017_vectorized", "2017",
         "vectorised; batch norm cache (x_hat, gamma, inv_std); dropout mask kept boolean and scaled in both "
         "directions; no layer_utils.py and no cs231n/__init__.py: fc_net calls layers.py only, with batchnorm_backward_alt"),

@@ -21,8 +21,6 @@ def affine_norm_relu_forward(x, w, b, gamma, beta, norm_param, normalization):
   a, fc_cache = affine_forward(x, w, b)
   if normalization == 'batchnorm':
     an, norm_cache = batchnorm_forward(a, gamma, beta, norm_param)
-  else:
-    an, norm_cache = layernorm_forward(a, gamma, beta, norm_param)
   out, relu_cache = relu_forward(an)
   return out, (fc_cache, norm_cache, relu_cache)
 
@@ -32,7 +30,5 @@ def affine_norm_relu_backward(dout, cache, normalization):
   dan = relu_backward(dout, relu_cache)
   if normalization == 'batchnorm':
     da, dgamma, dbeta = batchnorm_backward(dan, norm_cache)
-  else:
-    da, dgamma, dbeta = layernorm_backward(dan, norm_cache)
   dx, dw, db = affine_backward(da, fc_cache)
   return dx, dw, db, dgamma, dbeta

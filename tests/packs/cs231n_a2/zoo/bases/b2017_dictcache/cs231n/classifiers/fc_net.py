@@ -62,8 +62,6 @@ class FullyConnectedNet(object):
         g, bt = self.params['gamma' + str(l)], self.params['beta' + str(l)]
         if self.normalization == 'batchnorm':
           z, cache['norm' + str(l)] = batchnorm_forward(z, g, bt, self.bn_params[l - 1])
-        else:
-          z, cache['norm' + str(l)] = layernorm_forward(z, g, bt, self.bn_params[l - 1])
         a, cache['relu' + str(l)] = relu_forward(z)
       if self.use_dropout:
         a, cache['drop' + str(l)] = dropout_forward(a, self.dropout_param)
@@ -84,8 +82,6 @@ class FullyConnectedNet(object):
         dz = relu_backward(da, cache['relu' + str(l)])
         if self.normalization == 'batchnorm':
           dz, dg, dbt = batchnorm_backward(dz, cache['norm' + str(l)])
-        else:
-          dz, dg, dbt = layernorm_backward(dz, cache['norm' + str(l)])
         grads['gamma' + str(l)], grads['beta' + str(l)] = dg, dbt
         da, grads['W' + str(l)], grads['b' + str(l)] = affine_backward(dz, cache['fc' + str(l)])
 

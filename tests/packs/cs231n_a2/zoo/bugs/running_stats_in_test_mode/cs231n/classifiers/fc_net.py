@@ -58,8 +58,6 @@ class FullyConnectedNet(object):
       norm_cache = None
       if self.normalization == 'batchnorm':
         out, norm_cache = batchnorm_forward(out, self.params[f'gamma{i}'], self.params[f'beta{i}'], self.bn_params[i - 1])
-      elif self.normalization == 'layernorm':
-        out, norm_cache = layernorm_forward(out, self.params[f'gamma{i}'], self.params[f'beta{i}'], self.bn_params[i - 1])
       out, relu_cache = relu_forward(out)
       drop_cache = None
       if self.use_dropout:
@@ -84,8 +82,6 @@ class FullyConnectedNet(object):
       dout = relu_backward(dout, relu_cache)
       if self.normalization == 'batchnorm':
         dout, grads[f'gamma{i}'], grads[f'beta{i}'] = batchnorm_backward_alt(dout, norm_cache)
-      elif self.normalization == 'layernorm':
-        dout, grads[f'gamma{i}'], grads[f'beta{i}'] = layernorm_backward(dout, norm_cache)
       dout, dW, db = affine_backward(dout, fc_cache)
       grads[f'W{i}'] = dW + self.reg * self.params[f'W{i}']
       grads[f'b{i}'] = db
