@@ -158,6 +158,7 @@ def staff_output(report):
 def results(report, assignment):
     """Gradescope's results.json for one graded Report."""
     scores = sections(report, assignment)
+    score_points(report, assignment)
     # status: Gradescope counts a test as passed when score >= max_score, so a failing 0-point row
     # would show as passed without it.
     tests = [{"name": f"{s.name.replace('_', ' ')}", "score": round(s.score, 6), "max_score": s.points,
@@ -221,3 +222,13 @@ def run(root, config_path):
 def total(report, assignment):
     """The report's score under the assignment's points (what Gradescope would show)."""
     return round(sum(s.score for s in sections(report, assignment)), 6)
+
+
+def score_points(report, assignment):
+    """The report with the assignment's verdict on it: its points, out of the total, and the sections that
+    carry none (a check failing there is a note). The points then decide `passed`; returns the report."""
+    free = tuple(config.SECTIONS[name] for name in ORDER if not getattr(assignment.sections.get(name), "points", 0))
+    report.assignment, report.points, report.max_points = assignment.name, total(report, assignment), \
+        assignment.total_points
+    report.free_sections = free + ("probe",)
+    return report
