@@ -171,7 +171,7 @@ def results(report, assignment):
     points = round(sum(s.score for s in scores), 6)
     note = f" Note: {report.note}." if getattr(report, "note", "") else ""
     return {"score": points, "execution_time": round(report.seconds, 2),
-            "output": f"{assignment.name}: {points:g} / {assignment.total_points:g} points.{note} "
+            "output": f"{assignment.name}: {text_report.number(points)} / {text_report.number(assignment.total_points)} points.{note} "
                       + text_report.tolerance_line(report.dtype),
             "output_format": "md", "stdout_visibility": assignment.stdout_visibility, "tests": tests,
             # Kept by Gradescope, shown to no one: what a later script over the class needs.

@@ -253,7 +253,10 @@ def _check_dict(c):
 def as_json(report):
     first = report.first_failure()
     return {"passed": report.passed, "path": report.path, "interface": report.interface, "problem": report.problem,
-            "score": report.score, "max_score": report.max_score, "outcome": report.outcome,
+            "score": report.score, "max_score": report.max_score,
+            # With a config, the points are the verdict (passed is points == max_points); None without one.
+            "assignment": report.assignment, "points": report.points, "max_points": report.max_points,
+            "only": list(report.only) or None, "summary": summary_line(report), "outcome": report.outcome,
             "containment": report.containment, "strict": report.strict, "seconds": round(report.seconds, 3),
             "dtype": report.dtype, "tolerance": {**GRADING[report.dtype]._asdict(), "bce_eps": BCE_EPS,
                                                  "model": tolerance_line(report.dtype)},
@@ -304,7 +307,7 @@ def csv_text(reports, extra=None):
     writer.writerow(CSV_FIELDS + tuple(extra))
     for i, r in enumerate(reports):
         first = r.first_failure()
-        writer.writerow([r.path, r.passed, f"{r.score:g}", f"{r.max_score:g}",
+        writer.writerow([r.path, r.passed, number(r.score), number(r.max_score),
                          r.diagnoses[0][0] if r.diagnoses else "", "" if first is None else first_failure_text(first)]
                         + [values[i] for values in extra.values()])
     return buf.getvalue()
