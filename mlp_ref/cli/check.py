@@ -1,5 +1,6 @@
 """`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV
 and a class report."""
+import argparse
 import os
 import sys
 import threading
@@ -14,6 +15,14 @@ from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
+
+
+class _Append(argparse.Action):
+    """append, tolerant of a non-list default (combos.given marks untyped flags with a sentinel)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        earlier = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, (earlier if isinstance(earlier, list) else []) + [values])
 
 
 def add_arguments(p):
@@ -43,7 +52,7 @@ def add_arguments(p):
     p.add_argument("-v", "--verbose", action="store_true", help="list every check, passing ones too")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop the report at the first section with a "
                    "failure that costs points")
-    p.add_argument("-k", "--only", metavar="SECTION", action="append", help="grade these sections alone (repeat, "
+    p.add_argument("-k", "--only", metavar="SECTION", action=_Append, help="grade these sections alone (repeat, "
                    "or a comma list): interface, losses, backward, end_to_end, edge, contract, robustness, probe; "
                    "e.g. -k losses before backward is written")
     p.add_argument("--report", metavar="FILE.md", help="folder: also write the class report (histogram, diagnoses, "

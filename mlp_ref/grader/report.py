@@ -174,7 +174,9 @@ def _notes(report):
     if report.points is None or not free:
         return []
     out = [f"notes (these fail but cost no points in {report.assignment}):"]
-    out += [f"  {c.name}: " + (failure_lines(c) or ["failed"])[0] for c in free[:5]]
+    for c in free[:5]:
+        lines = failure_lines(c) or ["failed"]
+        out += [f"  {c.name}: {lines[0]}"] + [f"    {x}" for x in lines[1:] if x.startswith("diagnosis")]
     return out + ([f"  ... and {len(free) - 5} more (-v lists them)"] if len(free) > 5 else [])
 
 
@@ -209,7 +211,8 @@ def text(report, mode="verbose", exitfirst=False):
             unlisted.append(f"{SECTION_TITLES[section]} {sum(bool(c.passed) for c in checks)}/"
                             f"{sum(c.passed is not None for c in checks)}")
             continue
-        if not verbose and not failing:
+        if not verbose and not any(report.costs_points(c) for c in failing):
+            # Failures that cost no points are told once, as notes under the points.
             passing.append(f"{section} {len(checks) - sum(c.passed is None for c in checks)}/"
                            f"{len(checks) - sum(c.passed is None for c in checks)}")
             continue
