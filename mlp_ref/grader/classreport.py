@@ -93,6 +93,15 @@ def markdown(summary, title="Class report"):
 
 def plot(summary, path):
     """The score histogram and the diagnosis bars, side by side, in a PNG (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(summary)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def figure(summary):
+    """The plot's matplotlib Figure: scores histogram (left), diagnosis bars (right)."""
     import matplotlib
     import matplotlib.ticker
 
@@ -111,8 +120,7 @@ def plot(summary, path):
     names = [d for d, _, _ in s.diagnoses][::-1]
     right.barh(names or ["(none)"], [k for _, k, _ in s.diagnoses][::-1] or [0])
     right.set(title="diagnoses", xlabel="students")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def flag_lines(report):
