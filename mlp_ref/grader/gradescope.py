@@ -199,7 +199,9 @@ def staff_output(report):
         text = notebook_lines(report.probe.text, module)
         out.append(escape(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else "")))
     headroom = report.headroom_graded()
-    if headroom is not None:
+    if headroom == float("inf"):
+        out.append("headroom: none, a graded quantity has the wrong shape or dtype (no allowance applies)")
+    elif headroom is not None:
         out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
     flags = getattr(report, "flags", [])
     out.append(f"integrity flags ({len(flags)}, for a human to review; they cost no points):")

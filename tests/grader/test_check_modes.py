@@ -116,3 +116,31 @@ def test_scores_print_in_at_most_two_decimals(score, shown):
 
     assert report.number(score) == shown
     assert classreport.csv_columns([], [score])["assignment_score"] == [shown]
+
+
+def test_a_shape_mismatch_is_said_as_such_not_as_inf_times_the_allowance(capsys):
+    from mlp_ref.grader import gradescope, report, submission
+
+    r = submission.grade_file(ZOO / "bug_transposed_gradient.py")
+    assert r.headroom_graded() == float("inf")  # control: the headroom the words replace
+    for text in (report.text(r, "short"), report.text(r, "verbose"), gradescope.staff_output(r)):
+        assert "inf of its allowance" not in text and "shape" in text
+
+
+def test_gradescope_shows_the_first_diagnosed_failure_not_a_shape_only_one():
+    """A section whose first failure shows only a shape and whose second is diagnosed: the visible test
+    leads with the diagnosis. Control: with no diagnosed failure, the first one is shown."""
+    from mlp_ref.grader import battery, config, gradescope, grade
+    from mlp_ref.grader.verdict import Check
+
+    cases = [c for c in battery.build() if c.section == "loss"][:2]
+    shape = Check(cases[0].describe, "loss", False, case=cases[0], message="dJdy_hat: shape mismatch")
+    named = Check(cases[1].describe, "loss", False, case=cases[1], diagnosis="half_mse", evidence="J is 1/2")
+    conf = config.parse({"assignment": {"name": "A", "total_points": 1}, "sections": {"losses": {"points": 1}}})
+    r = grade.Report("hw.py", checks=[Check("imports", "interface", True), shape, named], interface="homework")
+    out = next(t for t in gradescope.results(r, conf)["tests"] if t["name"] == "losses")["output"]
+    assert out.index(f"First failure: **{gradescope.escape(named.name)}**") < out.index("Also failing")
+    assert "half_mse" in out.split("Also failing")[0]
+    r.checks[2] = Check(cases[1].describe, "loss", False, case=cases[1], message="dJdy_hat: shape mismatch")
+    out = next(t for t in gradescope.results(r, conf)["tests"] if t["name"] == "losses")["output"]
+    assert f"First failure: **{gradescope.escape(shape.name)}**" in out
