@@ -101,7 +101,9 @@ def test_the_readme_config_is_a_valid_assignment(tmp_path):
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     text = readme.split("cat > assignment.toml <<'EOF'", 1)[1].split("\nEOF\n", 1)[0]
     a = _load(tmp_path, text.split("\n", 1)[1])
-    assert a.total_points == 10 and a.sections["end_to_end"].visibility == "after_due_date"
+    # Formative: every section (its points and its cause) is visible before the deadline.
+    assert a.total_points == 10 and {s.visibility for s in a.sections.values()} == {"visible"}
+    assert "after_due_date would hide it" in readme
 
 
 @pytest.mark.parametrize("out, words", [("x.txt", "--out: expected a file name ending .zip"),
