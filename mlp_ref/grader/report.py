@@ -147,7 +147,7 @@ def _check_lines(report, checks, told, everything):
             told.add(_signature(c))
             out += ["         " + line for line in lines]
     for c, n in repeats.values():
-        out.append(f"  {_mark(report, c)} {n} more check{'s' * (n > 1)} ({_as_above(c)})")
+        out.append(f"  {_mark(report, c)} {n} more {c.section} check{'s' * (n > 1)} ({_as_above(c)})")
     return out
 
 
