@@ -106,6 +106,7 @@ def answers_ready():
 
 
 NOT_COUNTED = "not counted: no case of the battery ran to the end"
+NOT_WRITTEN = "not counted yet: every case stopped at a function not implemented yet"
 NOT_RUN = "not run: the submission did not import, or implements neither interface"
 
 
@@ -218,7 +219,9 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
         if not any(c.passed or c.failure is not None for c in checks[1:-3]):
             # No case returned a value (an unfilled template raises everywhere): the interface and
             # contract checks have nothing to vouch for, so they score nothing either.
-            checks = [replace(c, passed=False, message=NOT_COUNTED) if i == 0 or i >= len(checks) - 3 else c
+            unwritten = all((c.error or {}).get("outcome") == "unwritten" for c in checks[1:-3] if c.passed is False)
+            why = NOT_WRITTEN if unwritten else NOT_COUNTED
+            checks = [replace(c, passed=False, message=why) if i == 0 or i >= len(checks) - 3 else c
                       for i, c in enumerate(checks)]
         report.checks = diagnose.diagnose(checks, {k: v for k, (v, _) in ans.items()})
         ran = any(c.passed or c.failure is not None for c in report.checks if c.case is not None

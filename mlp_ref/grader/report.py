@@ -203,7 +203,7 @@ def text(report, mode="verbose", exitfirst=False):
     out = [] if mode == "quiet" else [
         f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
         f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(report.dtype), ""]
-    passing, unlisted, stopped, shown = [], [], None, set()
+    passing, skipped, unlisted, stopped, shown = [], [], [], None, set()
     sections = list(_sections(report))
     for i, (section, checks) in enumerate(sections):
         failing = [c for c in checks if c.passed is False]
@@ -213,8 +213,8 @@ def text(report, mode="verbose", exitfirst=False):
             continue
         if not verbose and not any(report.costs_points(c) for c in failing):
             # Failures that cost no points are told once, as notes under the points.
-            passing.append(f"{section} {len(checks) - sum(c.passed is None for c in checks)}/"
-                           f"{len(checks) - sum(c.passed is None for c in checks)}")
+            n = sum(c.passed is not None for c in checks)
+            (passing if n else skipped).append(f"{section} {n}/{n}" if n else f"{section} ({checks[0].message})")
             continue
         shown.add(section)
         if mode != "quiet":
@@ -235,6 +235,8 @@ def text(report, mode="verbose", exitfirst=False):
         return "\n".join(out + _notes(report) + [summary_line(report)])
     if passing:
         out.append("all pass: " + ", ".join(passing))
+    if skipped:
+        out.append("skipped: " + ", ".join(skipped))
     if unlisted:
         out.append("reported, not graded (--strict grades them; -v lists them): " + ", ".join(unlisted))
     out += _footer(report, verbose, shown) + _notes(report)
