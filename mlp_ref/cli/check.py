@@ -1,5 +1,6 @@
 """`mlp-ref check`: grade one hand-written backprop against torch, or a folder of them into CSV
 and a class report."""
+import argparse
 import os
 import sys
 import threading
@@ -14,6 +15,14 @@ from mlp_ref.grader.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}
+
+
+class _Append(argparse.Action):
+    """append, tolerant of a non-list default (combos.given marks untyped flags with a sentinel)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        earlier = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, (earlier if isinstance(earlier, list) else []) + [values])
 
 
 def add_arguments(p):
@@ -38,7 +47,14 @@ def add_arguments(p):
                    "(default %(default)s)")
     p.add_argument("--case-timeout", type=ft.seconds(), default=d.case_timeout_s,
                    help="seconds for one case, at most --timeout (default %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="folder: no progress line on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the failures (each with its diagnosis) "
+                   "and the verdict; a folder: no progress line on stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every check, passing ones too")
+    p.add_argument("-x", "--exitfirst", action="store_true", help="stop the report at the first section with a "
+                   "failure that costs points")
+    p.add_argument("-k", "--only", metavar="SECTION", action=_Append, help="grade these sections alone (repeat, "
+                   "or a comma list): interface, losses, backward, end_to_end, edge, contract, robustness, probe; "
+                   "e.g. -k losses before backward is written")
     p.add_argument("--report", metavar="FILE.md", help="folder: also write the class report (histogram, diagnoses, "
                    "slowest, flagged) to FILE.md")
     p.add_argument("--plot", metavar="FILE.png", help="folder: draw the score histogram and diagnosis bars "
@@ -50,7 +66,7 @@ def add_arguments(p):
 def _grading(args, assignment):
     """How to grade: the command line's choices, the config's where the command line left the default."""
     limits = Limits(timeout_s=args.timeout, case_timeout_s=args.case_timeout, memory_mb=args.memory_mb)
-    grading = dict(limits=limits, strict=args.strict, seed=0, dtype=args.dtype)
+    grading = dict(limits=limits, strict=args.strict, seed=0, dtype=args.dtype, only=tuple(args.only or ()))
     if assignment is None:
         return grading
     grading.update(gradescope.grading(assignment), strict=args.strict or assignment.strict)
@@ -76,17 +92,20 @@ def run(args):
         return _folder(path, args, assignment, grading)
     # A lone process that has run no torch op yet can fork the child itself: no fork server to start.
     r = submission.grade_file(path, **grading, from_parent=threading.active_count() == 1 and not grade.answers_ready())
+    if assignment:
+        gradescope.score_points(r, assignment)
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
     failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(_results(r, assignment)))
     if args.json:
         print(dumps(dict(report.as_json(r), flags=classreport.flag_lines(r), note=r.note)))
     else:
-        print(submission.notebook_lines(report.text(r), r.module))
-        if r.flags:
-            print("integrity flags (for a human to review; no points lost):\n  "
-                  + "\n  ".join(classreport.flag_lines(r)))
-        if assignment:
-            print(f"{assignment.name}: {gradescope.total(r, assignment):g} / {assignment.total_points:g} points")
+        mode = "verbose" if args.verbose else "quiet" if args.quiet else "short"
+        lines = submission.notebook_lines(report.text(r, mode, args.exitfirst), r.module).splitlines()
+        if r.flags and not args.quiet:
+            # Above the verdict, which stays the last line.
+            lines[-1:-1] = ["integrity flags (for a human to review; no points lost):"] + \
+                ["  " + x for x in classreport.flag_lines(r)]
+        print("\n".join(lines))
     return refuse("check", failed) if failed else (0 if r.passed else 1)
 
 
@@ -126,6 +145,8 @@ def _folder(path, args, assignment, grading):
         return refuse("check", f"path: no .py or .ipynb files under {str(path)!r}")
     t0 = time.perf_counter()
     reports = submission.grade_folder(found, jobs=args.jobs, on_progress=_progress(args.quiet), **grading)
+    for r in reports if assignment else ():
+        gradescope.score_points(r, assignment)
     elapsed = time.perf_counter() - t0
     failed = []
     if args.gradescope:

@@ -186,10 +186,17 @@ def check(args, typed):
         raise ValueError(f"path: expected a submission .py or .ipynb file or a folder, got {args.path!r}, "
                          "which is not a .py file or a notebook (.ipynb)")
     if not path.is_dir():
-        for dest in ("csv", "jobs", "quiet", "report", "plot"):
+        for dest in ("csv", "jobs", "report", "plot"):
             if dest in typed:
                 raise ValueError(f"{_flag(dest)}: applies to a folder of submissions (a class), got the single "
                                  f"file {args.path!r}")
+    if args.only:
+        from mlp_ref.grader import config  # only here: the other checks must not pay its import
+
+        try:
+            args.only = config.sections_named([n.strip() for arg in args.only for n in arg.split(",") if n.strip()])
+        except ValueError as e:
+            raise ValueError(f"-k/--only: {e}") from None
     if args.case_timeout > args.timeout:
         raise ValueError(f"--case-timeout: expected at most --timeout ({args.timeout:g} s, the whole battery), "
                          f"got {args.case_timeout:g}")

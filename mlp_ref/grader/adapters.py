@@ -22,6 +22,20 @@ NUMPY_METHODS = ("forward", "loss", "zero_grad", "backward", "step")
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
+class NotWritten(NotImplementedError):
+    """A submission function that returned None where a value is due: a body still `pass`, not a crash."""
+
+    def __init__(self, function, what):
+        super().__init__(f"{function} returned None: expected {what}")
+        self.function = function
+
+
+def _written(out, function, what):
+    if out is None:
+        raise NotWritten(function, what)
+    return out
+
+
 def _init_args(cls):
     """The constructor's argument names (self dropped), and whether it takes **kwargs."""
     try:
@@ -128,14 +142,14 @@ class Homework:
         self.net.clear_grad_and_cache()
 
     def forward(self, x):
-        return self.net.forward(x)
+        return _written(self.net.forward(x), "forward", "y_hat")
 
     def loss(self, y, y_hat):
         fn = getattr(self.module, f"{self.case.loss}_loss", None)
         if not callable(fn):
             raise AttributeError(f"the submission defines no function {self.case.loss}_loss(y, y_hat): "
                                  f"only the cases with {self.case.loss} loss fail for it")
-        out = fn(y, y_hat)
+        out = _written(fn(y, y_hat), f"{self.case.loss}_loss", "a pair (J, dJdy_hat)")
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError(f"{self.case.loss}_loss returned {type(out).__name__}: expected a pair (J, dJdy_hat)")
         return out
@@ -180,10 +194,10 @@ class NumpyFiveStage:
         self.net.zero_grad()
 
     def forward(self, x):
-        return self.net.forward(x)
+        return _written(self.net.forward(x), "forward", "y_hat")
 
     def loss(self, y, y_hat):
-        return self.net.loss(y_hat, y), None
+        return _written(self.net.loss(y_hat, y), "loss", "J"), None
 
     def backward(self, dJdy_hat):
         self.net.zero_grad()

@@ -78,16 +78,22 @@ def _limit(opts):
 
 
 def _where(exc, path):
-    """The innermost frame of the traceback inside the submission: (line number, source line)."""
+    """The innermost frame of the traceback inside the submission: (line number, source line, function)."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if os.path.abspath(frame.filename) == path:
-            return frame.lineno, (frame.line or "").strip()
-    return None, None
+            return frame.lineno, (frame.line or "").strip(), frame.name
+    return None, None, None
 
 
 def error_info(exc, path, stage, step):
-    lineno, source = _where(exc, path)
-    if isinstance(exc, CaseTimeout):
+    lineno, source, function = _where(exc, path)
+    unwritten = None
+    if isinstance(exc, NotImplementedError):
+        # An unfilled template function, by its name: not a crash.
+        unwritten = getattr(exc, "function", None) or (function if function != "<module>" else None) or stage
+    if unwritten:
+        outcome = "unwritten"
+    elif isinstance(exc, CaseTimeout):
         outcome = "timeout"
     elif isinstance(exc, SystemExit):
         outcome = "exited"
@@ -97,7 +103,8 @@ def error_info(exc, path, stage, step):
         outcome = "crashed"
     message = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else str(exc)
     return {"type": type(exc).__name__, "message": message[:500], "stage": stage, "step": step,
-            "line": lineno, "source": source[:200] if source else None, "outcome": outcome}
+            "line": lineno, "source": source[:200] if source else None, "outcome": outcome,
+            "function": unwritten}
 
 
 def pack(a):

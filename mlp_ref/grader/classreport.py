@@ -14,6 +14,11 @@ def _clock(seconds):
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _number(x):
+    """A score in at most 2 decimals: 10, 5.56 (never 5.555556)."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def progress_line(done, total, elapsed, current):
     """'graded 12/50  elapsed 0:24  ETA 1:16  now: alice.py' (no ETA before the first one is done)."""
     eta = _clock(elapsed / done * (total - done)) if done else "?"
@@ -30,6 +35,7 @@ class ClassSummary:
     slowest: list = field(default_factory=list)     # (path, seconds)
     flagged: list = field(default_factory=list)     # (path, [Flag.describe() lines])
     elapsed: float = 0.0
+    passed: int = 0                                 # submissions that pass (with a config: full marks)
 
     @property
     def mean(self):
@@ -55,14 +61,15 @@ def summarise(reports, scores, max_score, elapsed=0.0):
     slowest = sorted(((r.path, r.seconds) for r in reports), key=lambda x: -x[1])[:SLOWEST]
     flagged = [(r.path, flag_lines(r)) for r in reports if getattr(r, "flags", [])]
     return ClassSummary(n, max_score, list(zip([r.path for r in reports], scores)), histogram, diagnoses, slowest,
-                        flagged, elapsed)
+                        flagged, elapsed, sum(bool(r.passed) for r in reports))
 
 
 def markdown(summary, title="Class report"):
     """The summary as Markdown (it reads as plain text on a terminal too)."""
     s = summary
     out = [f"# {title}", "", f"{s.n} submissions graded in {_clock(s.elapsed)}; mean score "
-           f"{s.mean:.2f} / {s.max_score:g}.", "", "## Scores", "", "```"]
+           f"{s.mean:.2f} / {_number(s.max_score)}; {s.passed}/{s.n} pass (full marks).",
+           "", "## Scores", "", "```"]
     top = max([c for _, _, c in s.histogram] + [1])
     for low, high, count in s.histogram:
         out.append(f"{low:6.2f} - {high:6.2f} | {'#' * round(BAR * count / top):<{BAR}} {count}")
@@ -86,7 +93,17 @@ def markdown(summary, title="Class report"):
 
 def plot(summary, path):
     """The score histogram and the diagnosis bars, side by side, in a PNG (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(summary)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def figure(summary):
+    """The plot's matplotlib Figure: scores histogram (left), diagnosis bars (right)."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -97,11 +114,13 @@ def plot(summary, path):
     left.bar([low for low, _, _ in s.histogram], [c for _, _, c in s.histogram], width=width, align="edge",
              edgecolor="black")
     left.set(title=f"scores ({s.n} submissions)", xlabel=f"score out of {s.max_score:g}", ylabel="submissions")
+    # Counts of students: whole numbers on both count axes.
+    left.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    right.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     names = [d for d, _, _ in s.diagnoses][::-1]
     right.barh(names or ["(none)"], [k for _, k, _ in s.diagnoses][::-1] or [0])
     right.set(title="diagnoses", xlabel="students")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def flag_lines(report):
@@ -117,7 +136,7 @@ def flag_text(report):
 
 def csv_columns(reports, scores=None):
     """The columns a folder run adds to the CSV: the assignment's score (with a config), flags, notes."""
-    columns = {} if scores is None else {"assignment_score": [f"{s:g}" for s in scores]}
+    columns = {} if scores is None else {"assignment_score": [_number(s) for s in scores]}
     columns["flags"] = [flag_text(r) for r in reports]
     columns["note"] = [getattr(r, "note", "") for r in reports]
     return columns

@@ -17,6 +17,22 @@ from mlp_ref.grader import battery
 # two the grader adds: the import check's "interface" and the battery-wide "contract" checks).
 SECTIONS = {"interface": "interface", "losses": "loss", "backward": "backward", "end_to_end": "end-to-end",
             "edge": "edge", "contract": "contract", "robustness": "robustness"}
+# Either spelling names a section on the command line (check -k losses, or -k loss); the probe too.
+SELECTABLE = {**SECTIONS, **{v: v for v in SECTIONS.values()}, "probe": "probe"}
+
+
+def sections_named(names):
+    """The grader's section names for names in either spelling, in the battery's order; ValueError for an
+    unknown one, naming the valid ones."""
+    wanted = []
+    for name in names:
+        if name not in SELECTABLE:
+            raise ValueError(f"unknown section {name!r}; expected one of {', '.join(SECTIONS)}, probe "
+                             f"(or {', '.join(v for v in SECTIONS.values() if v not in SECTIONS)})")
+        wanted.append(SELECTABLE[name])
+    return tuple(s for s in dict.fromkeys(SELECTABLE.values()) if s in wanted)
+
+
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 DTYPES = battery.DTYPES
 ASSIGNMENT_KEYS = {"name": str, "total_points": (int, float), "dtype": str, "strict": bool,

@@ -32,6 +32,13 @@ class Report:
     dtype: str = battery.DTYPES[0]
     probe: probes.Finding = field(default_factory=lambda: probes.Finding(None, ""))
     source: str = field(default="", repr=False)  # the text the scans read (grader.source.read)
+    only: tuple = ()              # the sections graded alone (check -k); empty: the whole battery
+    # Under an assignment's config (gradescope.score_points): its name, the points, and the grader
+    # sections that carry none (their failures are notes, not FAILs). points None: no config.
+    assignment: str = None
+    points: float = None
+    max_points: float = None
+    free_sections: tuple = ()
 
     @property
     def graded(self):
@@ -39,7 +46,14 @@ class Report:
 
     @property
     def passed(self):
+        """With a config, the points decide: full marks pass. Without, every graded check must pass."""
+        if self.points is not None:
+            return self.points >= self.max_points - 1e-9
         return all(c.passed for c in self.graded)
+
+    def costs_points(self, check):
+        """Whether a failure of this check can cost anything (under a config, its section has points)."""
+        return check.max_score > 0 and check.section not in self.free_sections
 
     @property
     def score(self):
@@ -56,7 +70,7 @@ class Report:
 
     def first_failure(self):
         # A reduction failure is shown first where N, K and N K differ, so its evidence can name the factor.
-        return next((c for c in diagnose.telling_order(self.graded) if not c.passed), None)
+        return next((c for c in diagnose.telling_order(self.graded) if not c.passed and self.costs_points(c)), None)
 
     @property
     def diagnoses(self):
@@ -92,6 +106,7 @@ def answers_ready():
 
 
 NOT_COUNTED = "not counted: no case of the battery ran to the end"
+NOT_WRITTEN = "not counted yet: every case stopped at a function not implemented yet"
 NOT_RUN = "not run: the submission did not import, or implements neither interface"
 
 
@@ -152,15 +167,25 @@ def _run(path, cases, limits, seed, dtype, from_parent):
     return box["run"], ans
 
 
+def select(cases, only):
+    """The cases of the named grader sections (with the float64 probes of those cases); all when only is empty."""
+    if not only:
+        return list(cases)
+    section = {c.id: c.section for c in cases}
+    return [c for c in cases if c.section in only or (c.section == "probe" and section.get(c.twin) in only)]
+
+
 def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.DTYPES[0], cases=None,
-          from_parent=False):
+          from_parent=False, only=()):
     """Run the battery on one submission and return its Report (never raises for what the submission does).
 
     dtype: the graded dtype (float32, torch's default, unless the assignment works in float64).
     from_parent: fork the child from this process (see sandbox.start_child); else from the fork server.
+    only: grader section names to grade alone (the import check always runs); empty: every section.
     """
     t0 = time.perf_counter()
-    cases = cases or battery.build(seed, dtype)
+    only = tuple(only or ())
+    cases = select(cases or battery.build(seed, dtype), only)
     run, ans = _run(path, cases, limits, seed, dtype, from_parent)
     report = Report(str(path), strict=strict, output_bytes=run.output_bytes, output_head=run.output_head, dtype=dtype,
                     source=read_source(path))
@@ -194,16 +219,24 @@ def grade(path, *, limits=sandbox.Limits(), strict=False, seed=0, dtype=battery.
         if not any(c.passed or c.failure is not None for c in checks[1:-3]):
             # No case returned a value (an unfilled template raises everywhere): the interface and
             # contract checks have nothing to vouch for, so they score nothing either.
-            checks = [replace(c, passed=False, message=NOT_COUNTED) if i == 0 or i >= len(checks) - 3 else c
+            unwritten = all((c.error or {}).get("outcome") == "unwritten" for c in checks[1:-3] if c.passed is False)
+            why = NOT_WRITTEN if unwritten else NOT_COUNTED
+            checks = [replace(c, passed=False, message=why) if i == 0 or i >= len(checks) - 3 else c
                       for i, c in enumerate(checks)]
         report.checks = diagnose.diagnose(checks, {k: v for k, (v, _) in ans.items()})
-        report.probe = probes.finding(report.checks, report.source)
+        ran = any(c.passed or c.failure is not None for c in report.checks if c.case is not None
+                  and c.section != "probe")
+        # Nothing returned a value (a blank template): the probe has nothing to say about float64.
+        report.probe = probes.finding(report.checks, report.source) if ran else probes.Finding(None, "")
     report.checks = _score_optional(report.checks, strict)
+    if only:
+        report.only = only
+        report.checks = [c for c in report.checks if c.section in ("interface", "probe") + only]
     for c in report.checks:
         if c.section == "probe":
             continue  # a float64 crash is the probe's finding, not something the sandbox contained
         outcome = (c.error or {}).get("outcome")
-        if outcome and outcome not in report.containment:
+        if outcome and outcome != "unwritten" and outcome not in report.containment:
             report.containment.append(outcome)
     report.seconds = time.perf_counter() - t0
     return report

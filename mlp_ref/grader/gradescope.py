@@ -5,6 +5,7 @@ leaves out is reported for 0 points. The battery runs in the assignment's dtype;
 (a float32 assignment's run in float64) is shown to staff only, in a hidden test that also holds the
 headroom, the integrity flags and the grader's own facts; it never carries points.
 """
+import re
 import threading
 import time
 import traceback
@@ -73,18 +74,62 @@ def unscorable(assignment, cases=None):
     return None
 
 
-def _first_failure_md(check, module):
+# CommonMark reads these as markup anywhere in a line; a backslash makes each one literal.
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&#])")
+# ... and these at a line's start: a list, a heading's rule, a quote, a numbered list.
+_LINE_START = re.compile(r"^([-+=>]|\d+(?=[.)]))")
+
+
+def escape(text):
+    """Plain text that renders as itself in Gradescope's Markdown (no emphasis from 3e-05*x + 20*noise,
+    no table from pipes, no code block from an indent)."""
+    lines = [_INLINE.sub(r"\\\1", line).strip() for line in str(text).splitlines()]
+    return "\n".join(_LINE_START.sub(_literal_start, line) for line in lines)
+
+
+def _literal_start(m):
+    mark = m.group(1)
+    return "\\" + mark if not mark[0].isdigit() else mark + "\\"
+
+
+def fence(lines):
+    """Lines in a fenced code block, its fence longer than any run of backticks inside (a quoted source
+    line may hold some)."""
+    longest = max([len(run) for x in lines for run in re.findall(r"`+", x)] + [2])
+    bar = "`" * (longest + 1)
+    return [bar, *lines, bar]
+
+
+def cause(report, checks):
+    """(the failure that explains a section, whether it lies outside the section): the section's first
+    diagnosed failure, or one that ran out of time or raised on a student's line; failing that, the first
+    such failure anywhere in the battery (a later section's cases are often 'not run' because of an
+    earlier one's endless loop); else the section's first failure."""
+    failed = [c for c in checks if c.passed is False]
+    here = next((c for c in failed if _explains(c)), None)
+    if here is not None or not failed:
+        return here, False
+    elsewhere = next((c for c in report.checks if c.passed is False and _explains(c)), None)
+    return (elsewhere, True) if elsewhere is not None else (failed[0], False)
+
+
+def _explains(check):
+    err = check.error or {}
+    return bool(check.diagnosis or err.get("line") or err.get("outcome") in ("timeout", "memory_limit", "unwritten"))
+
+
+def _first_failure_md(check, module, title="First failure"):
     lines = [notebook_lines(x, module) for x in text_report.failure_lines(check)]
     numbers = [x for x in lines if not x.startswith(("diagnosis", "note:"))]
-    out = [f"First failure: **{check.name}**"]
+    out = [f"{title}: **{escape(check.name)}**"]
     if numbers:
-        out += ["```", *numbers, "```"]
+        out += fence(numbers)
     for x in lines:
         if x.startswith("diagnosis ["):
             head, _, rest = x.partition("]: ")
-            out.append(f"**Diagnosis `{head[len('diagnosis ['):]}`**: {rest}")
+            out.append(f"**Diagnosis `{head[len('diagnosis ['):]}`**: {escape(rest)}")
         elif x.startswith("note:"):
-            out.append(f"*{x}*")
+            out.append(f"*{escape(x)}*")
     return out
 
 
@@ -101,8 +146,8 @@ def section_output(s, report, assignment):
     if report.interface is None and config.SECTIONS[s.name] != "interface":
         # One story, told once: nothing ran because the import failed.
         problem = notebook_lines(report.problem or "", getattr(report, "module", None))
-        return f"{head}: not run, because the submission did not import, or implements neither interface:\n```\n" \
-               f"{problem}\n```"
+        return "\n".join([f"{head}: not run, because the submission did not import, or implements neither "
+                          "interface:", *fence(problem.splitlines())])
     if len(s.passed) == len(s.graded):
         return head + ". All passed."
     failed = [c for c in s.graded if not c.passed]
@@ -111,10 +156,19 @@ def section_output(s, report, assignment):
     if pairs:
         out += [pairs, ""]
     module = getattr(report, "module", None)
-    out += _first_failure_md(failed[0], module)
+    first, elsewhere = cause(report, s.graded)
+    if elsewhere:
+        # This section's own failures show no cause (not run, or only a shape): the cause is told here.
+        own = (text_report.failure_lines(failed[0]) or [""])[0]
+        out += [f"First failure: **{escape(failed[0].name)}**: {escape(own)}", ""]
+        out += _first_failure_md(first, module, f"The cause, found in the {first.section} checks")
+    else:
+        out += _first_failure_md(first, module)
+        failed = [first] + [c for c in failed if c is not first]
     if len(failed) > 1:
         out += ["", "Also failing:"]
-        out += [f"- {c.name}" + (f" [`{c.diagnosis}`]" if c.diagnosis else "") for c in failed[1:MAX_LISTED + 1]]
+        out += [f"- {escape(c.name)}" + (f" [`{c.diagnosis}`]" if c.diagnosis else "")
+                for c in failed[1:MAX_LISTED + 1]]
         if len(failed) > MAX_LISTED + 1:
             out.append(f"- ... and {len(failed) - MAX_LISTED - 1} more")
     return "\n".join(out)
@@ -129,35 +183,38 @@ def _by_pair(checks):
             tally[c.case.f, c.case.g] = (ok + bool(c.passed), n + 1)
     if len(tally) < 2:
         return ""
-    return "Passing by f-g: " + ", ".join(f"{f}-{g} {ok}/{n}" for (f, g), (ok, n) in tally.items())
+    return escape("Passing by f-g: " + ", ".join(f"{f}-{g} {ok}/{n}" for (f, g), (ok, n) in tally.items()))
 
 
 def staff_output(report):
     """The hidden test: what was graded, the float64 probe, the headroom, the integrity flags, how the run went."""
     module = getattr(report, "module", None)
-    out = [f"graded file: `{report.path}`; interface: {report.interface or 'none'}; "
-           f"{report.seconds:.1f} s; outcome: {report.outcome}"]
+    out = [escape(f"graded file: {report.path}; interface: {report.interface or 'none'}; "
+                  f"{report.seconds:.1f} s; outcome: {report.outcome}")]
     if getattr(report, "note", ""):
-        out.append(f"note: {report.note}")
+        out.append(escape(f"note: {report.note}"))
     probe = [c for c in report.checks if c.section == "probe" and c.passed is not None]
     if probe or report.probe.text:
         counts = f"{sum(bool(c.passed) for c in probe)} / {len(probe)} pass" if probe else "not run"
         text = notebook_lines(report.probe.text, module)
-        out.append(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else ""))
+        out.append(escape(f"float64 probe (not scored): {counts}" + (f"; {text}" if text else "")))
     headroom = report.headroom_graded()
-    if headroom is not None:
+    if headroom == float("inf"):
+        out.append("headroom: none, a graded quantity has the wrong shape or dtype (no allowance applies)")
+    elif headroom is not None:
         out.append(f"headroom: the worst graded error is {headroom:.2g} of its allowance (above 1 fails)")
     flags = getattr(report, "flags", [])
     out.append(f"integrity flags ({len(flags)}, for a human to review; they cost no points):")
-    out += [f"- {f.describe(module.where(f.line) if module else None)}" for f in flags] or ["- none"]
+    out += [f"- {escape(f.describe(module.where(f.line) if module else None))}" for f in flags] or ["- none"]
     if report.output_head:
-        out += ["output (first lines):", "```", report.output_head[:800], "```"]
+        out += ["output (first lines):", *fence(report.output_head[:800].splitlines())]
     return "\n".join(out)
 
 
 def results(report, assignment):
     """Gradescope's results.json for one graded Report."""
     scores = sections(report, assignment)
+    score_points(report, assignment)
     # status: Gradescope counts a test as passed when score >= max_score, so a failing 0-point row
     # would show as passed without it.
     tests = [{"name": f"{s.name.replace('_', ' ')}", "score": round(s.score, 6), "max_score": s.points,
@@ -170,8 +227,9 @@ def results(report, assignment):
     points = round(sum(s.score for s in scores), 6)
     note = f" Note: {report.note}." if getattr(report, "note", "") else ""
     return {"score": points, "execution_time": round(report.seconds, 2),
-            "output": f"{assignment.name}: {points:g} / {assignment.total_points:g} points.{note} "
-                      + text_report.tolerance_line(report.dtype),
+            "output": escape(f"{assignment.name}: {text_report.number(points)} / "
+                             f"{text_report.number(assignment.total_points)} points.{note} "
+                             + text_report.tolerance_line(report.dtype)),
             "output_format": "md", "stdout_visibility": assignment.stdout_visibility, "tests": tests,
             # Kept by Gradescope, shown to no one: what a later script over the class needs.
             "extra_data": {"graded_file": report.path, "interface": report.interface, "outcome": report.outcome,
@@ -181,6 +239,7 @@ def results(report, assignment):
 
 def no_submission(message, assignment, seconds=0.0):
     """results.json for a submission with nothing to grade: score 0 and what to upload."""
+    message = escape(message)
     return {"score": 0.0, "execution_time": round(seconds, 2), "output": message, "output_format": "md",
             "stdout_visibility": assignment.stdout_visibility if assignment else "hidden",
             "tests": [{"name": "submission", "score": 0.0, "status": "failed",
@@ -221,3 +280,13 @@ def run(root, config_path):
 def total(report, assignment):
     """The report's score under the assignment's points (what Gradescope would show)."""
     return round(sum(s.score for s in sections(report, assignment)), 6)
+
+
+def score_points(report, assignment):
+    """The report with the assignment's verdict on it: its points, out of the total, and the sections that
+    carry none (a check failing there is a note). The points then decide `passed`; returns the report."""
+    free = tuple(config.SECTIONS[name] for name in ORDER if not getattr(assignment.sections.get(name), "points", 0))
+    report.assignment, report.points, report.max_points = assignment.name, total(report, assignment), \
+        assignment.total_points
+    report.free_sections = free + ("probe",)
+    return report

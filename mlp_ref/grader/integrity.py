@@ -58,21 +58,51 @@ def _module_kind(name):
 
 
 def _own_models(tree):
-    """Names that hold the submission's own objects: `self`, and x in `x = C(...)` for a class C the
-    file defines. Their .backward(dJdy_hat) is the homework's hand-written backward, not autograd."""
+    """Receivers that hold the submission's own objects, so their .backward(dout) is hand-written, not
+    autograd: `self`; a name or attribute assigned an instance of a class the file defines (`net = MLP()`,
+    `self.g_function = Sigmoid()`), or an item of a dict/list of them (`self.g = ACTIVATIONS[g]`).
+    An attribute is matched by its last name too (`self.g_function` set in __init__, used through `mlp.g_function`)."""
     classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
-    own = {"self"}
-    for n in ast.walk(tree):
-        if (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
-                and n.value.func.id in classes):
-            own |= {t.id for t in n.targets if isinstance(t, ast.Name)}
-    return own
+    own, attrs = {"self"}, set()
+
+    def is_own(value):
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            return value.func.id in classes
+        if isinstance(value, (ast.Dict, ast.List, ast.Tuple)):
+            items = value.values if isinstance(value, ast.Dict) else value.elts
+            return bool(items) and all(is_own(v) for v in items)
+        if isinstance(value, ast.Subscript):
+            return is_own(value.value)
+        return _dotted(value) in own if isinstance(value, (ast.Name, ast.Attribute)) else False
+
+    for _ in range(3):  # an assignment may use a name an earlier pass found
+        for n in ast.walk(tree):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AnnAssign) else []
+            if targets and n.value is not None and is_own(n.value):
+                for t in targets:
+                    name = _dotted(t)
+                    if name:
+                        own.add(name)
+                    if isinstance(t, ast.Attribute):
+                        attrs.add(t.attr)
+    return own, attrs
+
+
+def _tensor_like(receiver, own, attrs):
+    """Whether the object a .backward( is called on can be a tensor (not one of the submission's own)."""
+    name = _dotted(receiver)
+    if isinstance(receiver, ast.Subscript):
+        name = _dotted(receiver.value)
+        return not (name in own or (name or "").rsplit(".", 1)[-1] in attrs)
+    if name is None:
+        return True  # a call's result (`y_hat.sum().backward()`): a tensor's method chain
+    return not (name in own or ("." in name and name.rsplit(".", 1)[-1] in attrs))
 
 
 def _tree_flags(tree):
     found = []
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    own = _own_models(tree)
+    own, attrs = _own_models(tree)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             base = node.module if isinstance(node, ast.ImportFrom) else None
@@ -93,7 +123,7 @@ def _tree_flags(tree):
                 continue
             if node.attr in ATTRIBUTES:
                 token = ".backward(" if node.attr == "backward" else dotted
-                if node.attr == "backward" and (not _called(node, parents) or _dotted(node.value) in own):
+                if node.attr == "backward" and (not _called(node, parents) or not _tensor_like(node.value, own, attrs)):
                     continue
                 found.append((ATTRIBUTES[node.attr], token, node.lineno))
             if dotted == "sys.modules":

@@ -22,7 +22,7 @@ TORCH_AVOIDS = {
 }
 
 
-OUTCOME_WORDS = {"crashed": "raised", "timeout": "ran out of time", "exited": "exited",
+OUTCOME_WORDS = {"unwritten": "not implemented yet", "crashed": "raised", "timeout": "ran out of time", "exited": "exited",
                  "memory_limit": "ran out of memory", "import_error": "failed"}
 
 
@@ -35,6 +35,8 @@ def tolerance_line(dtype="float32"):
 
 def headroom_text(h):
     """The worst error as a fraction of its allowance, in words."""
+    if h == float("inf"):
+        return "a shape or dtype mismatch, so no allowance applies"
     return "headroom n/a" if h is None else f"worst error {h:.2g} of its allowance"
 
 
@@ -62,13 +64,18 @@ def failure_lines(check):
         earlier = [x.name for x in check.comparisons[:check.comparisons.index(c)]] if c in check.comparisons else []
         if earlier:
             lines.append("earlier ok: " + ", ".join(earlier))
+    elif err.get("outcome") == "unwritten":
+        lines.append(f"not implemented yet: {err.get('function')}"
+                     + (f" (line {err['line']}: {err.get('source') or ''})" if err.get("line")
+                        else " (it returns None)" if "returned None" in str(err.get("message")) else ""))
     elif err.get("type"):
         step = f" (step {err['step']})" if err.get("step") else ""
         lines.append(f"{OUTCOME_WORDS.get(err['outcome'], err['outcome'])} in {err.get('stage')}{step}: "
                      f"{err['type']}: {err.get('message', '')}")
         if err.get("line"):
             lines.append(f"line {err['line']}: {err.get('source') or ''}")
-    if check.message and not (err.get("type") and str(err.get("message")) in check.message):
+    if check.message and not (err.get("type") and str(err.get("message")) in check.message) \
+            and err.get("outcome") != "unwritten":
         lines.append(check.message)
     if check.note:
         lines.append("note: " + check.note)
@@ -88,49 +95,152 @@ def failure_lines(check):
 def _signature(check):
     """Failures that tell the same story: the same diagnosis on the same quantity, or the same error line."""
     err = check.error or {}
-    return (check.diagnosis, check.quantity, err.get("type"), err.get("line"), check.message if not err else "")
+    return (check.diagnosis, check.quantity, err.get("type"), err.get("line"), err.get("function"),
+            check.message if not err else "")
 
 
-def text(report):
-    told = set()
-    out = [f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
-           f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(report.dtype), ""]
+def number(x):
+    """A score or a point count in at most 2 decimals: 10, 5.56."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _as_above(c):
+    err = c.error or {}
+    what = ("not implemented yet: " + err["function"] if err.get("function")
+            else c.quantity or err.get("type") or ("autograd" if c.diagnosis == "autograd_used" else "not run"))
+    return (f"as above: {what}" + (f" [{c.diagnosis}]" if c.diagnosis else "")
+            + (f" at step {c.step}" if c.step and c.step > 1 else ""))
+
+
+def _graded(report, section):
+    return section not in OPTIONAL or report.strict
+
+
+def _section_line(report, section, checks):
+    n_ok, n_skip = sum(bool(c.passed) for c in checks), sum(c.passed is None for c in checks)
+    title = SECTION_TITLES[section] + ("" if _graded(report, section) else " (reported, not graded; --strict grades it)")
+    if report.points is not None and _graded(report, section) and section in report.free_sections:
+        title += " (no points in this assignment)"
+    h = report.headroom(section)
+    return (f"{title}: {n_ok}/{len(checks) - n_skip} pass" + (f", {n_skip} skipped" if n_skip else "")
+            + ("" if h is None else f"; {headroom_text(h)}"))
+
+
+def _mark(report, c):
+    if c.passed is False and not report.costs_points(c) and _graded(report, c.section):
+        return "note"  # fails, costs nothing under this assignment's points
+    return {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
+
+
+def _check_lines(report, checks, told, everything):
+    out, repeats = [], {}
+    for c in checks:
+        if not everything and c.passed is not False:
+            continue
+        if not everything and _signature(c) in told and c.case is not None:
+            # The short report names a repeated story once, with how many more checks tell it.
+            repeats.setdefault(_signature(c), [c, 0])[1] += 1
+            continue
+        out.append(f"  {_mark(report, c)} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
+        if c.passed is False:
+            lines = [_as_above(c)] if _signature(c) in told and c.case is not None else failure_lines(c)
+            told.add(_signature(c))
+            out += ["         " + line for line in lines]
+    for c, n in repeats.values():
+        out.append(f"  {_mark(report, c)} {n} more {c.section} check{'s' * (n > 1)} ({_as_above(c)})")
+    return out
+
+
+def _sections(report):
     for section in SECTION_ORDER:
         checks = diagnose.telling_order([c for c in report.checks if c.section == section])
-        if not checks:
-            continue
-        graded = section not in OPTIONAL or report.strict
-        n_ok, n_skip = sum(bool(c.passed) for c in checks), sum(c.passed is None for c in checks)
-        title = SECTION_TITLES[section] + ("" if graded else " (reported, not graded; --strict grades it)")
-        h = report.headroom(section)
-        out.append(f"{title}: {n_ok}/{len(checks) - n_skip} pass" + (f", {n_skip} skipped" if n_skip else "")
-                   + ("" if h is None else f"; {headroom_text(h)}"))
-        if section == "probe":
-            out.append(f"  {report.probe.text}")
-            if not report.strict:
-                # Ungraded: the finding says what to fix; the first failure shows it, the rest would repeat it.
-                checks = [c for c in checks if c.passed is False][:1]
-        for c in checks:
-            mark = {True: "ok  ", False: "FAIL", None: "skip"}[c.passed]
-            out.append(f"  {mark} {c.name}" + (f"  ({c.message})" if c.passed is None else ""))
-            if c.passed is False:
-                lines = failure_lines(c)
-                if _signature(c) in told and c.case is not None:
-                    lines = [f"as above: {c.quantity or (c.error or {}).get('type') or ('autograd' if c.diagnosis == 'autograd_used' else 'not run')}"
-                             + (f" [{c.diagnosis}]" if c.diagnosis else "")
-                             + (f" at step {c.step}" if c.step and c.step > 1 else "")]
-                told.add(_signature(c))
-                out += ["         " + line for line in lines]
-        out.append("")
-    if report.probe.text and not any(c.section == "probe" for c in report.checks):
-        out += [f"float64: {report.probe.text}", ""]
-    if report.diagnoses:
+        if checks:
+            yield section, checks
+
+
+def summary_line(report):
+    """The verdict in one line: with a config, the points decide; without, every graded check."""
+    checks = f"{sum(bool(c.passed) for c in report.graded)}/{len(report.graded)} graded checks pass"
+    only = f" (only {', '.join(report.only)}: -k)" if report.only else ""
+    verdict = "PASS" if report.passed else "FAIL"
+    if report.points is None:
+        return f"score {number(report.score)}/{number(report.max_score)}{only} -> {verdict}"
+    return f"{report.assignment}: {number(report.points)} / {number(report.max_points)} points ({checks}){only} -> {verdict}"
+
+
+def _notes(report):
+    """Failing checks that cost no points under the assignment: listed under the points, never as FAIL."""
+    free = [c for c in report.checks if c.passed is False and _graded(report, c.section) and not report.costs_points(c)]
+    if report.points is None or not free:
+        return []
+    out = [f"notes (these fail but cost no points in {report.assignment}):"]
+    for c in free[:5]:
+        lines = failure_lines(c) or ["failed"]
+        out += [f"  {c.name}: {lines[0]}"] + [f"    {x}" for x in lines[1:] if x.startswith("diagnosis")]
+    return out + ([f"  ... and {len(free) - 5} more (-v lists them)"] if len(free) > 5 else [])
+
+
+def _footer(report, verbose, shown):
+    out = []
+    if report.probe.text and "probe" not in shown:
+        out.append(f"float64: {report.probe.text}")
+    if verbose and report.diagnoses:
         out.append("diagnoses:")
         out += [f"  {d} ({n} check{'s' * (n > 1)}): {words}" for d, words, n in report.diagnoses]
     if report.containment:
         out.append("contained: " + ", ".join(report.containment))
-    out.append(f"headroom: {headroom_text(report.headroom_graded())}")
-    out.append(f"score {report.score:g}/{report.max_score:g} -> {'PASS' if report.passed else 'FAIL'}")
+    h = report.headroom_graded()
+    if h is not None and h != float("inf"):
+        out.append(f"headroom: {headroom_text(h)}")
+    return out
+
+
+def text(report, mode="verbose", exitfirst=False):
+    """The report as text. mode: "verbose" lists every check; "short" the failures by section, one line for
+    the sections that pass, the findings and the verdict; "quiet" the failures and the verdict alone.
+    exitfirst: stop after the first section with a failure that costs points."""
+    verbose, told = mode == "verbose", set()
+    out = [] if mode == "quiet" else [
+        f"mlp-ref check {report.path}: {report.interface or 'no'} interface, "
+        f"{len(report.graded)} graded checks in {report.seconds:.1f} s", tolerance_line(report.dtype), ""]
+    passing, skipped, unlisted, stopped, shown = [], [], [], None, set()
+    sections = list(_sections(report))
+    for i, (section, checks) in enumerate(sections):
+        failing = [c for c in checks if c.passed is False]
+        if not verbose and not _graded(report, section):
+            unlisted.append(f"{SECTION_TITLES[section]} {sum(bool(c.passed) for c in checks)}/"
+                            f"{sum(c.passed is not None for c in checks)}")
+            continue
+        if not verbose and not any(report.costs_points(c) for c in failing):
+            # Failures that cost no points are told once, as notes under the points.
+            n = sum(c.passed is not None for c in checks)
+            (passing if n else skipped).append(f"{section} {n}/{n}" if n else f"{section} ({checks[0].message})")
+            continue
+        shown.add(section)
+        if mode != "quiet":
+            out.append(_section_line(report, section, checks))
+        if section == "probe":
+            out.append(f"  {report.probe.text}")
+            if not report.strict:
+                # Ungraded: the finding says what to fix; the first failure shows it, the rest would repeat it.
+                checks = failing[:1]
+        out += _check_lines(report, checks, told, verbose)
+        out.append("")
+        if exitfirst and any(report.costs_points(c) for c in failing) and i + 1 < len(sections):
+            stopped = [s for s, _ in sections[i + 1:]]
+            break
+    if stopped:
+        out += [f"stopped at the first failing section (-x): not shown: {', '.join(stopped)}", ""]
+    if mode == "quiet":
+        return "\n".join(out + _notes(report) + [summary_line(report)])
+    if passing:
+        out.append("all pass: " + ", ".join(passing))
+    if skipped:
+        out.append("skipped: " + ", ".join(skipped))
+    if unlisted:
+        out.append("reported, not graded (--strict grades them; -v lists them): " + ", ".join(unlisted))
+    out += _footer(report, verbose, shown) + _notes(report)
+    out.append(summary_line(report))
     return "\n".join(out)
 
 
@@ -148,7 +258,10 @@ def _check_dict(c):
 def as_json(report):
     first = report.first_failure()
     return {"passed": report.passed, "path": report.path, "interface": report.interface, "problem": report.problem,
-            "score": report.score, "max_score": report.max_score, "outcome": report.outcome,
+            "score": report.score, "max_score": report.max_score,
+            # With a config, the points are the verdict (passed is points == max_points); None without one.
+            "assignment": report.assignment, "points": report.points, "max_points": report.max_points,
+            "only": list(report.only) or None, "summary": summary_line(report), "outcome": report.outcome,
             "containment": report.containment, "strict": report.strict, "seconds": round(report.seconds, 3),
             "dtype": report.dtype, "tolerance": {**GRADING[report.dtype]._asdict(), "bce_eps": BCE_EPS,
                                                  "model": tolerance_line(report.dtype)},
@@ -199,7 +312,7 @@ def csv_text(reports, extra=None):
     writer.writerow(CSV_FIELDS + tuple(extra))
     for i, r in enumerate(reports):
         first = r.first_failure()
-        writer.writerow([r.path, r.passed, f"{r.score:g}", f"{r.max_score:g}",
+        writer.writerow([r.path, r.passed, number(r.score), number(r.max_score),
                          r.diagnoses[0][0] if r.diagnoses else "", "" if first is None else first_failure_text(first)]
                         + [values[i] for values in extra.values()])
     return buf.getvalue()

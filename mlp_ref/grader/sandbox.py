@@ -45,7 +45,8 @@ MAX_RESULTS = 128 * 2 ** 20  # everything one child may send back; the rest is r
 # Uids given to children when the grader is root: unlikely to belong to anyone, one per child.
 CHILD_UIDS = range(3_000_000, 3_000_000 + 2 ** 24)
 INT_FIELDS = ("bytes", "output_bytes", "autograd_calls", "line", "step")
-STR_FIELDS = ("event", "case", "type", "message", "problem", "source", "stage", "skipped", "interface", "outcome")
+STR_FIELDS = ("event", "case", "type", "message", "problem", "source", "stage", "skipped", "interface", "outcome",
+              "function")
 
 
 @dataclass

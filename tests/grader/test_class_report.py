@@ -97,3 +97,23 @@ def test_quiet_turns_the_progress_line_off(tmp_path, capsys):
 def test_a_class_report_for_one_file_is_refused(tmp_path, capsys, flag):
     assert cli.main(["check", str(ZOO / "correct_vectorised.py"), flag, str(tmp_path / "x")]) == 2
     assert f"{flag}: applies to a folder of submissions (a class)" in capsys.readouterr().err
+
+
+def test_the_plot_counts_students_in_whole_numbers():
+    """Two students: the count axes tick at whole numbers only. Control: matplotlib's default ticks for the
+    same bars are fractional, so the check can fail."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    reports = [_fake("a.py", "half_mse"), _fake("b.py", "half_mse")]
+    fig = classreport.figure(classreport.summarise(reports, [5.0, 10.0], 10))
+    fig.canvas.draw()
+    left, right = fig.axes
+    for ticks in (left.get_yticks(), right.get_xticks()):
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    plt.close(fig)
+    control, ax = plt.subplots()
+    ax.bar([0, 1], [1, 2])
+    control.canvas.draw()
+    assert not all(float(t).is_integer() for t in ax.get_yticks())
+    plt.close(control)

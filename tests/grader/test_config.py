@@ -101,7 +101,9 @@ def test_the_readme_config_is_a_valid_assignment(tmp_path):
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     text = readme.split("cat > assignment.toml <<'EOF'", 1)[1].split("\nEOF\n", 1)[0]
     a = _load(tmp_path, text.split("\n", 1)[1])
-    assert a.total_points == 10 and a.sections["end_to_end"].visibility == "after_due_date"
+    # Formative: every section (its points and its cause) is visible before the deadline.
+    assert a.total_points == 10 and {s.visibility for s in a.sections.values()} == {"visible"}
+    assert "after_due_date would hide it" in readme
 
 
 @pytest.mark.parametrize("out, words", [("x.txt", "--out: expected a file name ending .zip"),
@@ -114,5 +116,5 @@ def test_the_zip_path_is_checked_before_any_build(tmp_path, capsys, out, words):
 def test_folder_only_flags_on_one_file_are_refused_not_ignored(tmp_path, capsys):
     sub = tmp_path / "mlp.py"
     sub.write_text("x = 1\n")
-    assert cli.main(["check", str(sub), "--quiet"]) == 2
-    assert "--quiet: applies to a folder of submissions" in capsys.readouterr().err
+    assert cli.main(["check", str(sub), "--jobs", "2"]) == 2
+    assert "--jobs: applies to a folder of submissions" in capsys.readouterr().err

@@ -208,7 +208,26 @@ def test_blank_templates_are_recognised_and_say_what_to_fill_in(name, interface,
     r = template_reports[name]
     assert r.interface == interface and r.passed is False
     text = report.text(r)
-    assert "NotImplementedError: forward" in text and "line " in text
+    # Each unwritten function by its name, with its line; nothing reads as a crash or a finding about numbers.
+    assert "not implemented yet: forward (line " in text
+    for absent in ("crashed", "raised in", "contained:", "runs in float64", "errors are real", "headroom"):
+        assert absent not in text, absent
+    assert r.containment == [] and r.probe.text == ""
+
+
+def test_a_template_half_filled_with_pass_reads_not_implemented_by_name(tmp_path):
+    """A body of `pass` returns None: that function is not implemented yet, named, not a TypeError crash.
+    Control: the functions already written are graded as usual (the losses here pass)."""
+    sub = tmp_path / "half.py"
+    sub.write_text((TEMPLATES / "homework_mlp.py").read_text()
+                   .replace('raise NotImplementedError("forward")', "pass")
+                   .replace('raise NotImplementedError("mse_loss")',
+                            "return ((y_hat - y) ** 2).mean(), 2 * (y_hat - y) / y.numel()"))
+    r = grade.grade(sub)
+    text = report.text(r, "short")
+    assert "not implemented yet: forward (it returns None)" in text and "TypeError" not in text
+    assert "not implemented yet: bce_loss" in text and "contained:" not in text
+    assert all(c.passed for c in r.checks if c.section == "loss" and c.case.loss == "mse")
 
 
 def test_numpy_interface_skips_what_it_cannot_express(template_reports):

@@ -80,7 +80,11 @@ def test_a_float64_tensor_loss_value_in_a_float32_case_keeps_the_note(tmp_path):
 def test_the_unfilled_template_scores_zero(tmp_path, template):
     r = graded(tmp_path, (TEMPLATE_DIR / template).read_text())
     assert r.score == 0 and not r.passed
-    assert any("not counted: no case of the battery ran" in c.message for c in r.checks)
+    # Nothing is written yet, so nothing is counted, and the reason says so.
+    assert any(c.message == grade.NOT_WRITTEN for c in r.checks)
+    # Control: a file whose every case raises (not unwritten) is told that no case ran to the end.
+    crashes = graded(tmp_path, (TEMPLATE_DIR / template).read_text().replace("NotImplementedError", "ValueError"))
+    assert crashes.score == 0 and any(c.message == grade.NOT_COUNTED for c in crashes.checks)
 
 
 def test_a_latin1_file_without_an_encoding_line_fails_as_python_does(tmp_path):

@@ -120,3 +120,24 @@ def test_the_scans_parse_one_thread_at_a_time(monkeypatch):
     integrity.scan((ZOO / "correct_vectorised.py").read_text() + "x = 'torch.autograd'\n")
     probe.scan((ZOO / "correct_default_dtype_helpers.py").read_text())
     assert len(seen) >= 3 and all(seen), seen  # the two trees and a literal, each under the lock
+
+
+def test_backward_on_the_submissions_own_objects_is_not_autograd_on_a_tensor_it_is():
+    """An activation object's own backward (`self.g_function.backward(dJdy_hat, z3)`, the instance of a
+    class the file defines, set directly or picked from a table of them) is hand-written: no flag.
+    Negative controls: a tensor's .backward() (a loss, a call's result, torch.autograd.backward) is flagged."""
+    source = ("class Sigmoid:\n    def backward(self, dout, z):\n        return dout\n"
+              "ACTS = {'sigmoid': Sigmoid()}\n"
+              "class MLP:\n"
+              "    def __init__(self, g):\n"
+              "        self.g_function = Sigmoid()\n"
+              "        self.f_function = ACTS[g]\n"
+              "    def backward(self, dJdy_hat, z3):\n"
+              "        d = self.g_function.backward(dJdy_hat, z3)\n"
+              "        return self.f_function.backward(d, z3)\n"
+              "net = MLP('sigmoid')\nnet.backward(1, 2)\nnet.g_function.backward(1, 2)\n")
+    assert integrity.scan(source) == []
+    tensors = ["loss.backward()", "y_hat.sum().backward()", "torch.autograd.backward(loss)", "self.loss.backward()"]
+    flags = integrity.scan(source + "\n".join(tensors) + "\n")
+    first = len(source.splitlines()) + 1
+    assert [(f.kind, f.line) for f in flags] == [("autograd", first + i) for i in range(len(tensors))]

@@ -65,7 +65,7 @@ EXPECTED = {
     "hostile_print_storm.py": {"passed": False, "contained": "output_flood"},
     "hostile_write_verdict.py": {"passed": False, "diagnosis": "wrong_sign"},
     "hostile_forge_results.py": {"passed": False, "contained": "import_error"},
-    "hostile_raises.py": {"passed": False, "contained": "crashed"},
+    "hostile_raises.py": {"passed": False, "unwritten": "backward"},  # not implemented yet: no crash contained
     "broken_syntax.py": {"passed": False, "contained": "import_error"},
     "broken_import.py": {"passed": False, "contained": "import_error"},
     "neither_interface.py": {"passed": False, "contained": "import_error"},
@@ -215,10 +215,11 @@ FLOAT64_LINES = {
 ZOO_RTOL_OWN = {"correct_bce_eps_fused.py": {"float64": 1e-4}}
 
 # Where a broken file fails to import; the grader's message must give this line.
-ERROR_LINES = {"broken_syntax.py": 64, "broken_import.py": 6}
+ERROR_LINES = {"broken_syntax.py": 64, "broken_import.py": 6, "hostile_raises.py": 66}
 
 # Words the grader's failure message must contain, so a student knows what to fix.
 MESSAGE_MENTIONS = {
+    "hostile_raises.py": ("not implemented yet: backward",),
     "broken_syntax.py": ("SyntaxError", "64"),
     "broken_import.py": ("mlp_helpers", "6"),
     "neither_interface.py": ("MLP",),
