@@ -22,6 +22,8 @@ body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(
   max-width: 72rem; padding: 1rem; }
 h1 { font-size: 1.35rem; margin: 0 0 .3rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+h1, h2, h3, td, th, a, code, summary { overflow-wrap: anywhere; }
+.scroll { max-width: 100%; overflow-x: auto; }
 .muted, caption { color: var(--muted); } caption { text-align: left; font-size: .85rem; padding: .2rem 0; }
 code, .num { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .88em; }
 .ok { color: var(--ok); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
@@ -36,7 +38,7 @@ table.data td.r, table.data th.r { text-align: right; }
 .mat td { position: relative; min-width: 4.2rem; padding: .15rem .3rem; text-align: right; border-radius: 3px;
   font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .8rem; outline-offset: 1px; }
 .mat td.off { color: var(--muted); opacity: .45; }
-.mat td.departs { outline: 2px solid var(--bad); }
+.mat td.departs { outline: 2px solid var(--bad); padding-left: .9rem; }
 .mat td.departs::before { content: "\\2717"; position: absolute; left: 2px; top: 0; color: var(--bad);
   font-size: .7rem; }
 .mat td:focus { outline: 2px solid var(--fg); }
@@ -53,7 +55,8 @@ math { font-size: 1.1em; } .eq { margin: .3rem 0; } .eq math { text-align: left;
 pre.text { white-space: pre-wrap; word-break: break-word; margin: .2rem 0; font-size: .82rem; }
 details > summary { cursor: pointer; } a { color: rgb(var(--neg)); }
 @media print { body { max-width: none; color: #000; background: #fff; } .tip { display: none !important; }
-  .card { background: none; border: 1px solid #999; } details { display: block; } a { color: #000; }
+  .card { background: none; border: 1px solid #999; } a { color: #000; }
+  details::details-content { content-visibility: visible; display: block; height: auto; }
   h2 { break-after: avoid; } .mat, table.data, svg { break-inside: avoid; } }
 @media (max-width: 40rem) { body { padding: .5rem; font-size: 14px; } .mat td { min-width: 3.4rem; } }
 """
@@ -68,11 +71,11 @@ SHELL = """<!doctype html>
 
 # A matrix: a heat-mapped table, the exact value on hover or keyboard focus (each cell is a tab stop).
 MATRIX = """{% macro matrix(m) -%}
-<table class="mat" data-name="{{ m.name }}" data-shape="{{ m.shape }}"{% if m.diagonal %} data-diagonal="1"{% endif %}>
+<div class="scroll"><table class="mat" data-name="{{ m.name }}" data-shape="{{ m.shape }}"{% if m.diagonal %} data-diagonal="1"{% endif %}>
 <caption>{{ m.label }} <span class="num">{{ m.shape }}</span>{% if m.diagonal %}, diagonal{% endif %}{% if m.note %}; {{ m.note }}{% endif %}</caption>
 <thead><tr><th scope="col"><span hidden>row</span></th>{% for j in m.cols %}<th scope="col">{{ j }}</th>{% endfor %}</tr></thead>
 <tbody>{% for row in m.rows %}<tr><th scope="row">{{ loop.index0 }}</th>{% for c in row %}<td tabindex="0" style="{{ c.style }}" data-value="{{ c.exact }}"{% if c.cls %} class="{{ c.cls }}"{% endif %} aria-label="{{ m.label }} [{{ c.where }}] = {{ c.exact }}{% if c.extra %}; {{ c.extra }}{% endif %}">{{ c.short }}<span class="tip" aria-hidden="true">{{ c.exact }}{% if c.extra %} ({{ c.extra }}){% endif %}</span></td>{% endfor %}</tr>{% endfor %}</tbody>
-</table>
+</table></div>
 {%- endmacro %}"""
 
 _env = Environment(loader=DictLoader({"shell.html": SHELL, "matrix.html": MATRIX}),
@@ -133,14 +136,19 @@ def matrix(name, label, a, *, note="", departs=None, extras=None, scale=None, si
 
 
 # --- MathML from a plain formula ---------------------------------------------------------------------
-_TOKEN = re.compile(r"\s*(?:(?P<frac>d[A-Za-z_0-9]+/d[A-Za-z_0-9]+)|(?P<name>[A-Za-z][A-Za-z_0-9]*)"
-                    r"|(?P<num>\d+(?:\.\d+)?)|(?P<sup>\^[A-Za-z0-9]+)|(?P<op>[=+\-*(),\[\]]|sum_n|\u2211))")
+_TOKEN = re.compile(r"\s*(?:(?P<frac>d[A-Za-z_0-9]+/d[A-Za-z_0-9]+)|(?P<op>[=+\-*(),\[\]]|sum_n\b|\u2211)"
+                    r"|(?P<name>[A-Za-z][A-Za-z_0-9]*)|(?P<num>\d+(?:\.\d+)?)|(?P<sup>\^[A-Za-z0-9]+))")
 _OPS = {"*": "\u2299", "-": "\u2212"}
 _GREEK = {"mu": "\u03bc", "sigma": "\u03c3", "gamma": "\u03b3", "beta": "\u03b2", "eps": "\u03b5"}
 
 
 def _ident(name):
-    """z1 -> z with subscript 1; y_hat -> y with a hat; W2 -> W sub 2; gamma -> the letter."""
+    """z1 -> z with subscript 1; y_hat -> y with a hat; W2 -> W sub 2; gamma -> the letter; a gradient
+    dW1 -> dl/dW1 (dW1_n: sample n's term of it)."""
+    grad = re.fullmatch(r"d([Wb]\d+|gamma|beta)(_n)?", name)
+    if grad:
+        frac = Markup("<mfrac><mrow><mo>\u2202</mo><mi>l</mi></mrow>{}</mfrac>").format(_partial("d" + grad.group(1)))
+        return Markup("<msub><mrow>{}</mrow><mi>n</mi></msub>").format(frac) if grad.group(2) else frac
     m = re.fullmatch(r"([A-Za-z]+?)(_hat)?(\d*)(_n)?", name)
     if not m:
         return Markup("<mi>{}</mi>").format(name)

@@ -21,12 +21,13 @@ score <span class="num">{{ r.score }}</span> / <span class="num">{{ r.max_score 
 {{ r.interface }} interface, {{ r.n_graded }} graded checks in {{ r.seconds }} s{% if r.outcome != 'completed' %}; outcome <strong class="bad">{{ r.outcome }}</strong>{% endif %}.
 <br><span class="muted">{{ r.tolerance }}</span></p>
 <table class="data"><caption>checks by section</caption>
-<thead><tr><th scope="col">section</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col">headroom</th></tr></thead>
-<tbody>{% for s in r.sections %}<tr><th scope="row">{{ s.title }}</th><td class="r num">{{ s.ok }}</td><td class="r num">{{ s.total }}</td><td>{{ s.headroom }}</td></tr>{% endfor %}</tbody></table>
+<thead><tr><th scope="col">section</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col"><span hidden>share passed</span></th><th scope="col">headroom</th></tr></thead>
+<tbody>{% for s in r.sections %}<tr><th scope="row">{{ s.title }}</th><td class="r num">{{ s.ok }}</td><td class="r num">{{ s.total }}</td>
+<td><svg width="100" height="12" role="img" aria-label="{{ s.ok }} of {{ s.total }} pass"><rect class="box" x="0" y="1" width="100" height="10"/><rect class="bar" x="0" y="1" width="{{ '%.1f' % (100 * s.ok / s.total if s.total else 0) }}" height="10"/></svg></td><td>{{ s.headroom }}</td></tr>{% endfor %}</tbody></table>
 {% if r.heat %}
 <h{{ level + 1 }}>Where the first disagreeing tensor departs</h{{ level + 1 }}>
 <p>{{ r.heat.where }}</p>
-<div class="row">{{ matrix(r.heat.diff) }}{{ matrix(r.heat.ratio) }}</div>
+<div class="row heat" data-check="{{ r.heat.check }}" data-step="{{ r.heat.step }}">{{ matrix(r.heat.diff) }}{{ matrix(r.heat.ratio) }}</div>
 <p class="muted">{{ r.heat.note }}</p>
 {% endif %}
 {% for s in r.failing %}
@@ -65,6 +66,7 @@ def heat(check, dtype):
     over = ~(ratio <= 1)
     where = "" if check.step is None else f"step {check.step}, "
     return dict(
+        check=check.name, step=check.step if check.step is not None else "",
         where=f"{check.name}: {where}{c.name} {tuple(c.shape)} {c.dtype}; {c.n_mismatched} / {c.n_total} mismatched; "
               f"worst |submission - torch| = {c.max_abs:.3g} at {c.worst_index}",
         diff=matrix(f"diff.{c.name}", f"|submission - torch| for {c.name}", diff, departs=over, signed=False),
