@@ -44,9 +44,9 @@ PAGE = """{% extends "shell.html" %}{% block body %}
 {% else %}<p>No diagnoses: every submission passed or failed with no named diagnosis.</p>{% endif %}
 {% for table in rate_tables %}
 <h2 id="rates-{{ loop.index0 }}">Pass rates {{ table.by }}</h2>
-<table class="data rates"><thead><tr><th scope="col">{{ table.column }}</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col" class="r">rate</th><th scope="col"><span hidden>bar</span></th></tr></thead>
+<table class="data rates"><thead><tr><th scope="col">{{ table.column }}</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col" class="r">rate</th><th scope="col" class="barcol"><span hidden>bar</span></th></tr></thead>
 <tbody>{% for r in table.rows %}<tr><th scope="row">{{ r.label }}</th><td class="r num">{{ r.passed }}</td><td class="r num">{{ r.total }}</td><td class="r num">{{ '%.0f' % (100 * r.fraction) }}%</td>
-<td><svg width="120" height="12" role="img" aria-label="{{ '%.0f' % (100 * r.fraction) }}%"><rect class="box" x="0" y="1" width="120" height="10"/><rect class="bar" x="0" y="1" width="{{ '%.1f' % (120 * r.fraction) }}" height="10"/></svg></td></tr>{% endfor %}</tbody></table>
+<td class="barcol"><svg width="120" height="12" role="img" aria-label="{{ '%.0f' % (100 * r.fraction) }}%"><rect class="box" x="0" y="1" width="120" height="10"/><rect class="bar" x="0" y="1" width="{{ '%.1f' % (120 * r.fraction) }}" height="10"/></svg></td></tr>{% endfor %}</tbody></table>
 {% endfor %}
 <h2 id="students">Students</h2>
 <table class="data"><thead><tr><th scope="col">submission</th><th scope="col" class="r">score</th><th scope="col">verdict</th><th scope="col">first diagnosis</th></tr></thead>
@@ -79,7 +79,8 @@ def page(summary, report_list, *, title="Class report", scores=None, points=None
                 for r, score, p in zip(report_list, scores, points)]
     histogram = bars([(f"{low:.3g}", count, f"{count} scored {low:.3g} to {high:.3g}")
                       for low, high, count in summary.histogram],
-                     title=f"scores ({summary.n} submissions)", xlabel=f"score out of {summary.max_score:g}")
+                     title=f"scores ({summary.n} submissions)", xlabel=f"score out of {summary.max_score:g}",
+                     last_edge=f"{summary.max_score:.3g}")
     diagnosis_chart = bars([(d, k, f"{d}: {k} student{'s' * (k != 1)}") for d, k, _ in summary.diagnoses],
                            title="diagnoses", xlabel="students", horizontal=True)
     tables = rates if rates is not None else [("by section", "section", section_rates(report_list))]

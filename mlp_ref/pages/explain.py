@@ -120,7 +120,7 @@ PAGE = """{% extends "shell.html" %}{% from "matrix.html" import matrix %}{% blo
 </header>
 <main>
 <h2 id="network">The network</h2>
-<figure class="card">{{ svg }}<figcaption>Each box is a forward value with its shape (N rows, one per sample); a backward arrow is labelled with the Jacobian factor it multiplies in.</figcaption></figure>
+<figure class="card"><div class="scroll wide">{{ svg }}</div><figcaption>Each box is a forward value with its shape (N rows, one per sample); a backward arrow is labelled with the Jacobian factor it multiplies in.</figcaption></figure>
 <h2 id="equations">The equations</h2>
 <div class="card">{% for eq in forward_eqs %}<div class="eq">{{ eq }}</div>{% endfor %}</div>
 <h2 id="forward">Inputs, parameters and the forward pass</h2>
@@ -189,7 +189,7 @@ def page(d, mine=None, values=None, chain=None):
              else "explain")
     return render(PAGE, title=title, naming=naming_line, ok=d.ok,
                   failures=", ".join(c.name for c in d.failures()), tol=tol, svg=diagram(d),
-                  forward_eqs=[mathml(eqs[k], display=True) for k in d.forward if k in eqs],
-                  product_eqs=[mathml(eqs[k], display=True) for k in (d.samples[0] if d.samples else {}) if k in eqs],
+                  forward_eqs=[mathml(eqs[k]) for k in d.forward if k in eqs],
+                  product_eqs=[mathml(eqs[k]) for k in (d.samples[0] if d.samples else {}) if k in eqs],
                   forward=forward, samples=samples, factor_checks=factor_checks, gradients=gradients,
                   mine=None if mine is None else mine_section(d, mine, values or {}, chain or {}))

@@ -22,7 +22,8 @@ body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(
   max-width: 72rem; padding: 1rem; }
 h1 { font-size: 1.35rem; margin: 0 0 .3rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
-h1, h2, h3, td, th, a, code, summary { overflow-wrap: anywhere; }
+h1, h2, h3, a, summary { overflow-wrap: anywhere; } td, th { overflow-wrap: break-word; }
+.num, td.r, th.r, th[scope=col] { white-space: nowrap; }
 .scroll { max-width: 100%; overflow-x: auto; }
 .muted, caption { color: var(--muted); } caption { text-align: left; font-size: .85rem; padding: .2rem 0; }
 code, .num { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .88em; }
@@ -50,7 +51,7 @@ svg text { fill: var(--fg); font: 12px system-ui, sans-serif; } svg .muted { fil
 svg .edge { stroke: var(--fg); fill: none; } svg .back { stroke: var(--bad); fill: none; }
 svg .box { fill: var(--card); stroke: var(--line); } svg .bar { fill: rgb(var(--neg)); }
 svg .bar:hover, svg .bar:focus { fill: rgb(var(--pos)); outline: none; }
-svg.diagram { max-width: 100%; height: auto; }
+svg.diagram { max-width: 100%; height: auto; } .wide svg.diagram { min-width: 36rem; }
 math { font-size: 1.1em; } .eq { margin: .3rem 0; } .eq math { text-align: left; }
 pre.text { white-space: pre-wrap; word-break: break-word; margin: .2rem 0; font-size: .82rem; }
 details > summary { cursor: pointer; } a { color: rgb(var(--neg)); }
@@ -58,7 +59,8 @@ details > summary { cursor: pointer; } a { color: rgb(var(--neg)); }
   .card { background: none; border: 1px solid #999; } a { color: #000; }
   details::details-content { content-visibility: visible; display: block; height: auto; }
   h2 { break-after: avoid; } .mat, table.data, svg { break-inside: avoid; } }
-@media (max-width: 40rem) { body { padding: .5rem; font-size: 14px; } .mat td { min-width: 3.4rem; } }
+@media (max-width: 40rem) { body { padding: .5rem; font-size: 14px; } .mat td { min-width: 3.4rem; }
+  .barcol { display: none; } }
 """
 
 SHELL = """<!doctype html>
@@ -153,8 +155,9 @@ def _ident(name):
     if not m:
         return Markup("<mi>{}</mi>").format(name)
     base, hat, digits, per_sample = m.groups()
-    core = Markup("<mi>{}</mi>").format(_GREEK.get(base, base))
-    if hat:
+    # y_hat as the one character y-circumflex: an accent over a separate <mi> sits badly in Chromium.
+    core = Markup("<mi>{}</mi>").format("\u0177" if hat and base == "y" else _GREEK.get(base, base))
+    if hat and base != "y":
         core = Markup('<mover accent="true">{}<mo>^</mo></mover>').format(core)
     sub = digits + ("n" if per_sample else "")
     return Markup("<msub>{}<mn>{}</mn></msub>").format(core, sub) if sub else core
@@ -185,7 +188,11 @@ def mathml(formula, display=False):
             parts.append(Markup("<mn>{}</mn>").format(text))
         elif kind == "sup":
             base = parts.pop() if parts else Markup("<mrow></mrow>")
-            parts.append(Markup("<msup>{}<mi>{}</mi></msup>").format(base, text[1:]))
+            if base.startswith("<msub>"):  # W1^T: one msubsup, the T above the 1
+                parts.append(Markup("<msubsup>{}<mi>{}</mi></msubsup>").format(
+                    Markup(base[len("<msub>"):-len("</msub>")]), text[1:]))
+            else:
+                parts.append(Markup("<msup>{}<mi>{}</mi></msup>").format(base, text[1:]))
         elif text in ("sum_n", "\u2211"):
             parts.append(Markup('<munder><mo>\u2211</mo><mi>n</mi></munder>'))
         else:
@@ -195,9 +202,10 @@ def mathml(formula, display=False):
 
 
 # --- SVG charts ----------------------------------------------------------------------------------
-def bars(rows, *, title, xlabel, horizontal=False, width=460, unit=""):
+def bars(rows, *, title, xlabel, horizontal=False, width=460, last_edge=None):
     """A small bar chart as inline SVG. rows: (label, value, tip) with value >= 0; each bar is a tab stop
-    whose <title> gives the exact value (a tooltip on hover, read out on focus)."""
+    whose <title> gives the exact value (a tooltip on hover, read out on focus). last_edge: a histogram's
+    right end; then each label marks its bar's left edge, not its middle."""
     rows = list(rows) or [("(none)", 0, "none")]
     top = max([v for _, v, _ in rows] + [1])
     if horizontal:
@@ -213,7 +221,7 @@ def bars(rows, *, title, xlabel, horizontal=False, width=460, unit=""):
                          .format(label_w - 6, y + 15, label, label_w, y + 3, max(v * scale, 1), bar_h - 6, tip,
                                  label_w + v * scale + 4, y + 15, _num(v)))
     else:
-        height, base, left = 220, 180, 34
+        height, base, left = 220, 180, 24
         bar_w = (width - left - 10) / len(rows)
         scale = (base - 30) / top
         items = [Markup('<line class="edge" x1="{}" y1="{}" x2="{}" y2="{}"/>').format(left, base, width - 8, base)]
@@ -223,7 +231,11 @@ def bars(rows, *, title, xlabel, horizontal=False, width=460, unit=""):
                                 '<title>{}</title></rect><text x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text>'
                                 '<text class="muted" x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
                          .format(x + 1, base - v * scale, bar_w - 2, v * scale, tip, x + bar_w / 2,
-                                 base - v * scale - 4, _num(v) if v else "", x + bar_w / 2, base + 14, label))
+                                 base - v * scale - 4, _num(v) if v else "",
+                                 x if last_edge is not None else x + bar_w / 2, base + 14, label))
+        if last_edge is not None:
+            items.append(Markup('<text class="muted" x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
+                         .format(left + len(rows) * bar_w, base + 14, last_edge))
     return Markup('<svg class="diagram" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
                   '<title>{t}</title><text x="4" y="14">{t}</text>{items}'
                   '<text class="muted" x="{w2}" y="{h2}" text-anchor="middle">{x}</text></svg>').format(

@@ -21,9 +21,9 @@ score <span class="num">{{ r.score }}</span> / <span class="num">{{ r.max_score 
 {{ r.interface }} interface, {{ r.n_graded }} graded checks in {{ r.seconds }} s{% if r.outcome != 'completed' %}; outcome <strong class="bad">{{ r.outcome }}</strong>{% endif %}.
 <br><span class="muted">{{ r.tolerance }}</span></p>
 <table class="data"><caption>checks by section</caption>
-<thead><tr><th scope="col">section</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col"><span hidden>share passed</span></th><th scope="col">headroom</th></tr></thead>
+<thead><tr><th scope="col">section</th><th scope="col" class="r">pass</th><th scope="col" class="r">of</th><th scope="col" class="barcol"><span hidden>share passed</span></th><th scope="col">headroom</th></tr></thead>
 <tbody>{% for s in r.sections %}<tr><th scope="row">{{ s.title }}</th><td class="r num">{{ s.ok }}</td><td class="r num">{{ s.total }}</td>
-<td><svg width="100" height="12" role="img" aria-label="{{ s.ok }} of {{ s.total }} pass"><rect class="box" x="0" y="1" width="100" height="10"/><rect class="bar" x="0" y="1" width="{{ '%.1f' % (100 * s.ok / s.total if s.total else 0) }}" height="10"/></svg></td><td>{{ s.headroom }}</td></tr>{% endfor %}</tbody></table>
+<td class="barcol"><svg width="100" height="12" role="img" aria-label="{{ s.ok }} of {{ s.total }} pass"><rect class="box" x="0" y="1" width="100" height="10"/><rect class="bar" x="0" y="1" width="{{ '%.1f' % (100 * s.ok / s.total if s.total else 0) }}" height="10"/></svg></td><td>{{ s.headroom }}</td></tr>{% endfor %}</tbody></table>
 {% if r.heat %}
 <h{{ level + 1 }}>Where the first disagreeing tensor departs</h{{ level + 1 }}>
 <p>{{ r.heat.where }}</p>

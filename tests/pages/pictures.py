@@ -76,9 +76,20 @@ def slipped_input(root):
 
 
 def build(root):
-    """Every page into `root`, with the JSON each was drawn from: {name: (page path, parsed JSON)}."""
-    root = Path(root)
+    """Every page into `root`, with the JSON each was drawn from: {name: (page path, parsed JSON)}. The
+    commands run in `root` with relative paths, so the pages name no folder of this machine."""
+    root = Path(root).resolve()
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        return _build(root)
+    finally:
+        os.chdir(here)
+
+
+def _build(root):
     pages = {}
+    shutil.copy(ZOO / "bug_transposed_gradient.py", root / "mlp.py")
     explain_args = ["explain", "--f", "sigmoid", "--g", "sigmoid", "--loss", "bce"]
     code, out = _cli(explain_args + ["--html", str(root / "explain.html"), "--json"])
     assert code == 0, out
@@ -87,14 +98,12 @@ def build(root):
     code, out = _cli(["explain", "--input", str(mine), "--html", str(root / "explain_mine.html"), "--json"])
     assert code == 1, out  # the student's numbers depart
     pages["explain_mine"] = (root / "explain_mine.html", json.loads(out))
-    code, out = _cli(["check", str(ZOO / "bug_transposed_gradient.py"), "--html", str(root / "student.html"),
-                      "--json"])
+    code, out = _cli(["check", "mlp.py", "--html", "student.html", "--json"])
     assert code == 1, out
     pages["student"] = (root / "student.html", json.loads(out))
     folder = class_folder(root)
     with contextlib.redirect_stderr(io.StringIO()):
-        code, out = _cli(["check", str(folder), "--html", str(root / "class.html"), "--json", "--quiet",
-                          "--jobs", "2"])
+        code, out = _cli(["check", folder.name, "--html", "class.html", "--json", "--quiet", "--jobs", "2"])
     assert code == 1, out
     pages["class"] = (root / "class.html", json.loads(out))
     return pages
@@ -137,8 +146,8 @@ def pictures(out, root):
     pages = build(root)
     with sync_playwright() as p:
         browser = launch(p)
-        for name, anchor in (("explain_mine", None), ("student", None), ("class", None)):
-            page, _ = open_offline(browser, pages[name][0], size=(980, 640))
+        for name, height in (("explain_mine", 640), ("student", 860), ("class", 640)):
+            page, _ = open_offline(browser, pages[name][0], size=(980, height))
             page.screenshot(path=str(out / f"{name}.png"))
             page.context.close()
         browser.close()

@@ -217,20 +217,25 @@ def test_every_table_has_headers(opened):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_screenshots_at_desktop_and_phone_width(browser, built, screenshots, name):
-    """For people to look at; the phone width must not scroll sideways."""
-    for size, tag, dark in ((pictures.DESKTOP, "desktop", False), (pictures.PHONE, "phone", False),
-                            (pictures.DESKTOP, "desktop-dark", True)):
-        page, log = pictures.open_offline(browser, built[name][0], size, dark=dark)
-        path = screenshots / f"{name}-{tag}.png"
-        page.screenshot(path=str(path))
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
-        page.context.close()
-        assert path.stat().st_size > 1000 and log["errors"] == []
-        assert overflow <= 0, f"{name} at {size[0]} px scrolls sideways by {overflow} px"
-        level = sum(int(x) for x in background[background.index("(") + 1:-1].split(",")[:3]) / 3
-        assert (level < 80) if dark else (level > 200), background
+def test_screenshots_at_desktop_and_phone_width_light_and_dark(opened, screenshots, name):
+    """For people to look at; at the phone width the page must not scroll sideways."""
+    page, log = opened[name]
+    try:
+        for size, tag, scheme in ((pictures.DESKTOP, "desktop", "light"), (pictures.DESKTOP, "desktop-dark", "dark"),
+                                  (pictures.PHONE, "phone", "light")):
+            page.set_viewport_size({"width": size[0], "height": size[1]})
+            page.emulate_media(color_scheme=scheme)
+            path = screenshots / f"{name}-{tag}.png"
+            page.screenshot(path=str(path))
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+            assert path.stat().st_size > 1000 and log["errors"] == []
+            assert overflow <= 0, f"{name} at {size[0]} px scrolls sideways by {overflow} px"
+            level = sum(int(x) for x in background[background.index("(") + 1:-1].split(",")[:3]) / 3
+            assert (level < 80) if scheme == "dark" else (level > 200), background
+    finally:
+        page.set_viewport_size({"width": pictures.DESKTOP[0], "height": pictures.DESKTOP[1]})
+        page.emulate_media(color_scheme="light")
 
 
 def test_printed_the_tips_are_hidden_and_every_report_is_open(browser, built):
