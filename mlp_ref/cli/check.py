@@ -80,7 +80,8 @@ def run(args):
     r = submission.grade_file(path, **grading, from_parent=threading.active_count() == 1 and not grade.answers_ready())
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
     failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(_results(r, assignment)))
-    failed = failed or (args.html and _write("--html", args.html, _page(r, assignment)))
+    html_failed = args.html and _write("--html", args.html, _page(r, assignment))
+    failed = failed or html_failed
     if args.json:
         print(dumps(dict(report.as_json(r), flags=classreport.flag_lines(r), note=r.note)))
     else:

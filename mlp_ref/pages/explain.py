@@ -165,9 +165,9 @@ def page(d, mine=None, values=None, chain=None):
     naming = getattr(d, "naming", NAMING)
     naming_line = ("naming: this derivation's " + ", ".join(f"{a} = reference {b}" for a, b in naming.items())
                    + "  (reference: z1, h = f(z1), z2, y_hat = g(z2))")
-    params = [("x", p.x), ("y (class indices)" if p.loss == "ce" else "y", p.y)] + \
-        [(k, getattr(p, k)) for k in ("W1", "b1", "W2", "b2") if hasattr(p, k)]
-    forward = [matrix(f"input.{k.split(' ')[0]}", k, v) for k, v in params]
+    # Every array of the problem, in its own order (x, y, then the parameters: W1.. or gamma, beta, ..).
+    params = [(k, v) for k, v in vars(p).items() if isinstance(v, np.ndarray)]
+    forward = [matrix(f"input.{k}", "y (class indices)" if k == "y" and p.loss == "ce" else k, v) for k, v in params]
     forward += [matrix(f"forward.{k}", k, v) for k, v in d.forward.items() if k != "x"]
     samples = []
     for n, s in enumerate(d.samples):

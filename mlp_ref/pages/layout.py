@@ -23,13 +23,13 @@ body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(
 h1 { font-size: 1.35rem; margin: 0 0 .3rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
 h1, h2, h3, a, summary { overflow-wrap: anywhere; } td, th { overflow-wrap: break-word; }
-.num, td.r, th.r, th[scope=col] { white-space: nowrap; }
+.num, td.r, th.r { white-space: nowrap; }
 .scroll { max-width: 100%; overflow-x: auto; }
 .muted, caption { color: var(--muted); } caption { text-align: left; font-size: .85rem; padding: .2rem 0; }
 code, .num { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .88em; }
 .ok { color: var(--ok); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 .card { background: var(--card); border-radius: 6px; padding: .6rem .8rem; margin: .5rem 0; overflow-x: auto; }
-table.data { border-collapse: collapse; margin: .3rem 0; }
+table.data { border-collapse: collapse; margin: .3rem 0; display: block; max-width: 100%; overflow-x: auto; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .2rem .5rem; text-align: left;
   vertical-align: top; }
 table.data td.r, table.data th.r { text-align: right; }
