@@ -178,9 +178,16 @@ def page(d, mine=None, values=None, chain=None):
     factor_checks = [dict(name=c.name, shape=str(tuple(c.shape)), diff=f"{c.max_abs:.2e}", ok=c.ok) for c in d.checks
                      if "[n=" in c.name]
     gradients = []
+    given = {c.name: c for c in mine[0]} if mine is not None else {}
     for name, ways in d.gradients.items():
-        gradients.append(dict(eq=mathml(eqs.get(name, name)),
-                              ways=[matrix(f"gradients.{name}.{w}", WAY_TITLES.get(w, w), a) for w, a in ways.items()],
+        drawn = [matrix(f"gradients.{name}.{w}", WAY_TITLES.get(w, w), a) for w, a in ways.items()]
+        if name in given and name in (values or {}):
+            # The student's own gradient as a fourth column, its departing cells marked.
+            yours = np.asarray(values[name], dtype=np.float64)
+            mask = _departures(yours, np.asarray((chain or {}).get(name), dtype=np.float64), given[name])
+            drawn.append(matrix(f"yours.{name}", "yours", yours, departs=mask,
+                                note="agrees" if given[name].ok else "departs"))
+        gradients.append(dict(eq=mathml(eqs.get(name, name)), ways=drawn,
                               agreement=[dict(label=WAY_TITLES.get(w, w), diff=f"{by_name[f'{name} {w}'].max_abs:.2e}",
                                               ok=by_name[f"{name} {w}"].ok)
                                          for w in ways if f"{name} {w}" in by_name]))

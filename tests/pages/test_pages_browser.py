@@ -216,6 +216,20 @@ def test_every_table_has_headers(opened):
             .every(t => t.querySelector('thead th, th[scope]'))"""), name
 
 
+def shade(css_colour):
+    """'dark' or 'light' for an opaque rgb() colour, else None (a transparent background is neither)."""
+    if not css_colour.startswith("rgb("):
+        return None
+    level = sum(int(x) for x in css_colour[4:-1].split(",")) / 3
+    return "dark" if level < 80 else "light" if level > 200 else None
+
+
+def closed_heights(page):
+    """The height of each collapsed <details> holding a student's report (a summary line, unless printed open)."""
+    return page.evaluate("""() => [...document.querySelectorAll('details:not([open])')]
+        .filter(d => d.querySelector('section.student')).map(d => d.getBoundingClientRect().height)""")
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_screenshots_at_desktop_and_phone_width_light_and_dark(opened, screenshots, name):
     """For people to look at; at the phone width the page must not scroll sideways."""
@@ -231,8 +245,7 @@ def test_screenshots_at_desktop_and_phone_width_light_and_dark(opened, screensho
             background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
             assert path.stat().st_size > 1000 and log["errors"] == []
             assert overflow <= 0, f"{name} at {size[0]} px scrolls sideways by {overflow} px"
-            level = sum(int(x) for x in background[background.index("(") + 1:-1].split(",")[:3]) / 3
-            assert (level < 80) if scheme == "dark" else (level > 200), background
+            assert shade(background) == scheme, background
     finally:
         page.set_viewport_size({"width": pictures.DESKTOP[0], "height": pictures.DESKTOP[1]})
         page.emulate_media(color_scheme="light")
@@ -243,8 +256,23 @@ def test_printed_the_tips_are_hidden_and_every_report_is_open(browser, built):
     page.emulate_media(media="print")
     shown = page.evaluate("""() => [...document.querySelectorAll('.tip')].some(t =>
         getComputedStyle(t).display !== 'none')""")
-    closed = page.evaluate("""() => [...document.querySelectorAll('details:not([open]) section.student')]
-        .map(s => s.getBoundingClientRect().height)""")
+    closed = closed_heights(page)
     pdf = page.pdf()
     page.context.close()
     assert not shown and len(closed) == 3 and min(closed) > 100 and len(pdf) > 10000
+
+
+def test_the_layout_checks_can_fail_negative_control(browser, tmp_path):
+    """A page with no dark colours, a box wider than a phone and closed details that stay closed in print
+    fails each check above: the measurements see what they claim to."""
+    plain = tmp_path / "plain.html"
+    plain.write_text('<!doctype html><meta name="viewport" content="width=device-width"><body>'
+                     '<div style="width: 900px">wide</div><details><summary>s</summary>'
+                     '<section class="student">' + "<p>line</p>" * 20 + "</section></details></body>")
+    page, _ = pictures.open_offline(browser, plain, pictures.PHONE, dark=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    page.emulate_media(media="print")
+    closed = closed_heights(page)
+    page.context.close()
+    assert overflow > 0 and shade(background) is None and len(closed) == 1 and closed[0] < 40
