@@ -58,8 +58,9 @@ def _cli(argv):
 
 
 def slipped_input(root):
-    """An explain input whose 'mine' is the derivation's own numbers except dz2/dz1 [n=0], written with
-    sigmoid' as s instead of s (1 - s): a known slip, so the page marks it and names the hint."""
+    """An explain input whose 'mine' is the derivation's own numbers (z1, z2, dl/dy_hat [n=0], dW1) except
+    dz2/dz1 [n=0], written with sigmoid' as s instead of s (1 - s): a known slip, so the page marks it and
+    names the hint."""
     path = Path(root) / "mine.json"
     code, _ = _cli(["explain", "--f", "sigmoid", "--g", "sigmoid", "--loss", "bce", "--write-input", str(path)])
     assert code == 0
@@ -70,7 +71,8 @@ def slipped_input(root):
     z2 = derivation["forward"]["z2"][0]
     data["mine"].update({"z1": derivation["forward"]["z1"], "z2": derivation["forward"]["z2"],
                          "dl/dy_hat [n=0]": n0["dl/dy_hat"],
-                         "dz2/dz1 [n=0]": [[v if i == j else 0.0 for j in range(len(z2))] for i, v in enumerate(z2)]})
+                         "dz2/dz1 [n=0]": [[v if i == j else 0.0 for j in range(len(z2))] for i, v in enumerate(z2)],
+                         "dW1": derivation["gradients"]["dW1"]["jacobian"]})
     path.write_text(json.dumps(data))
     return path
 

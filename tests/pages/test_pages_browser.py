@@ -85,7 +85,7 @@ def test_svg_and_mathml_render_with_a_size(opened, name):
 def test_every_matrix_of_explain_holds_the_json_reports_numbers(opened, built, name):
     page, _ = opened[name]
     report = built[name][1]
-    found = {k: v for k, v in matrices(page).items() if not k.startswith(("mine.", "chain."))}
+    found = {k: v for k, v in matrices(page).items() if not k.startswith(("mine.", "chain.", "yours."))}
     names = {k.split(".")[0] for k in found}
     assert {"input", "forward", "samples[0]", "samples[1]", "gradients"} <= names
     for key, values in found.items():
@@ -122,6 +122,13 @@ def test_the_students_departure_is_marked_with_its_hint(opened, built):
     assert sum(marked) == comparison["n_mismatched"] == 3
     # Nothing the student got right is marked.
     assert page.locator("td.departs").count() == 3
+    given = json.loads(built["explain_mine"][0].with_name("mine.json").read_text())["mine"]
+    drawn = matrices(page)
+    assert drawn[f"mine.{first}"] == given[first]
+    assert drawn[f"chain.{first}"] == built["explain_mine"][1]["samples"][0]["dz2/dz1"]
+    # A gradient the student gave sits beside the three ways, unmarked where it agrees.
+    assert drawn["yours.dW1"] == given["dW1"]
+    assert page.locator('table.mat[data-name="yours.dW1"] td.departs').count() == 0
     hint = page.locator(".departure .hint").inner_text()
     assert "sigmoid' written as s instead of s(1-s)" in hint
     assert page.locator(".departure h3").inner_text() == f"{first} departs"
