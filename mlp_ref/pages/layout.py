@@ -2,14 +2,15 @@
 (light and dark, print), heat-mapped matrices, MathML from plain formulas, and small SVG charts.
 
 Untrusted text (a submission's messages, output, file names) reaches a page only through Jinja2's
-autoescape or markupsafe.escape: nothing here marks a string safe that it did not build itself.
+autoescape or Markup.format, which escapes its arguments: nothing here marks a string safe that it did
+not build itself.
 """
 import math
 import re
 
 import numpy as np
 from jinja2 import DictLoader, Environment, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 CSS = """
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fdfdfc; --muted: #5d5d5d; --line: #c9c9c9;
@@ -131,7 +132,8 @@ def matrix(name, label, a, *, note="", departs=None, extras=None, scale=None, si
                                        ("departs" if mask is not None and mask[i, j] else "")) if x)
             where = f"{i}, {j}" if a.ndim == 2 else f"{j}"
             cells.append(dict(exact=exact(v), short=short(v), style=_shade(v, top, signed), cls=cls, where=where,
-                              extra=None if extras is None else extras[i][j]))
+                              extra=extras[i][j] if extras is not None else
+                              ("departs" if mask is not None and mask[i, j] else None)))
         rows.append(cells)
     return dict(name=name, label=label, shape=str(tuple(a.shape)), diagonal=diagonal, note=note, rows=rows,
                 cols=range(grid.shape[1]))
@@ -246,4 +248,4 @@ def _num(v):
     return f"{v:g}" if float(v) == math.floor(v) else f"{v:.2f}"
 
 
-__all__ = ["Markup", "escape", "add_template", "render", "matrix", "mathml", "bars", "exact", "short", "MATRIX"]
+__all__ = ["Markup", "add_template", "render", "matrix", "mathml", "bars", "exact", "short", "MATRIX"]

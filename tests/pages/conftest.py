@@ -1,6 +1,7 @@
 """The browser tests' set-up: the pages built once per session by the project's own commands, and one
 headless Chromium for all of them. Without a browser (or the playwright package) they skip, saying which."""
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def browser():
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("no browser driver: the playwright package is not installed (pip install 'mlp_ref[browser]')")
     if pictures.chromium() is None:
-        pytest.skip("no browser: Chromium is not installed (apt-get install chromium, or set MLP_REF_CHROMIUM)")
+        named = os.environ.get("MLP_REF_CHROMIUM")
+        pytest.skip(f"no browser: MLP_REF_CHROMIUM names {named!r}, which does not exist" if named else
+                    "no browser: Chromium is not installed (apt-get install chromium, or set MLP_REF_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
