@@ -5,11 +5,11 @@ BIN    := $(VENV)/bin
 # The thread variables (OPENBLAS_THREAD_TIMEOUT, OMP_WAIT_POLICY) are set by mlp_ref.env, which every
 # Python entry point imports before numpy or torch.
 
-.PHONY: run test bench clean
+.PHONY: run test bench pictures clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,browser]'
 	touch $@
 
 run: $(BIN)/.installed
@@ -28,6 +28,10 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m mlp_ref.bench --json bench-results/paired.json
 	@echo "diagnostic: the same paired check with numpy's OpenBLAS on 1 thread (no waiting for a second thread)"
 	$(BIN)/python -m mlp_ref.bench --sizes small medium --no-scaling --hazard-rounds 0 --numpy-threads 1
+
+# The README's pictures of the three pages, drawn by mlp-ref and a headless Chromium (apt-get install chromium).
+pictures: $(BIN)/.installed
+	$(BIN)/python tests/pages/pictures.py docs/pictures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks build *.egg-info

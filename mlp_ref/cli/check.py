@@ -57,6 +57,8 @@ def add_arguments(p):
                    "e.g. -k losses before backward is written")
     p.add_argument("--report", metavar="FILE.md", help="folder: also write the class report (histogram, diagnoses, "
                    "slowest, flagged) to FILE.md")
+    p.add_argument("--html", metavar="FILE.html", help="also write the report as one self-contained page (a folder: "
+                   "the class page, each student's report inside it)")
     p.add_argument("--plot", metavar="FILE.png", help="folder: draw the score histogram and diagnosis bars "
                    "(needs matplotlib: the 'plot' extra)")
     p.add_argument("--memory-mb", type=ft.integer(64, 2 ** 20, "a size in MiB"), default=d.memory_mb,
@@ -96,6 +98,8 @@ def run(args):
         gradescope.score_points(r, assignment)
     # Written here, after the child is gone: a submission cannot write or overwrite its own verdict.
     failed = args.gradescope and _write("--gradescope", args.gradescope, dumps(_results(r, assignment)))
+    html_failed = args.html and _write("--html", args.html, _page(r, assignment))
+    failed = failed or html_failed
     if args.json:
         print(dumps(dict(report.as_json(r), flags=classreport.flag_lines(r), note=r.note)))
     else:
@@ -111,6 +115,23 @@ def run(args):
 
 def _results(r, assignment):
     return gradescope.results(r, assignment) if assignment else report.gradescope(r)
+
+
+def _points(r, assignment):
+    return assignment and f"{gradescope.total(r, assignment):g} / {assignment.total_points:g} points, {assignment.name}"
+
+
+def _page(r, assignment):
+    from mlp_ref.pages import student  # only here: the other outputs need no Jinja2
+
+    return student.page(r, points=_points(r, assignment), flags=classreport.flag_lines(r))
+
+
+def _class_page(summary, reports, scores, assignment, path):
+    from mlp_ref.pages import classpage
+
+    return classpage.page(summary, reports, title=f"Class report: {assignment.name if assignment else path}",
+                          scores=scores, points=[_points(r, assignment) for r in reports])
 
 
 def _progress(quiet):
@@ -169,7 +190,8 @@ def _folder(path, args, assignment, grading):
     report_failed = args.report and _write("--report", args.report, text)
     if args.plot:
         classreport.plot(summary, args.plot)
-    failed = [f for f in failed + [csv_failed, report_failed] if f]
+    html_failed = args.html and _write("--html", args.html, _class_page(summary, reports, scores, assignment, path))
+    failed = [f for f in failed + [csv_failed, report_failed, html_failed] if f]
     if (not args.csv or csv_failed) and not args.json:
         sys.stdout.write(rows)
     passed = all(r.passed for r in reports)

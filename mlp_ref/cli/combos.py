@@ -128,6 +128,10 @@ def explain(args, typed):
         if args.json:
             raise ValueError("--json: --write-input writes the problem and prints no report; expected one or the other")
         files.check_output("--write-input", args.write_input, inputs=(args.input,))
+    if args.html is not None:
+        if args.write_input is not None:
+            raise ValueError("--html: --write-input writes the problem and draws no page; expected one or the other")
+        files.check_output("--html", args.html, inputs=(args.input,))
     if args.input is None:
         _activation_pair(args.g, args.loss)
         _slope_used(args, typed, args.f)
@@ -203,7 +207,8 @@ def check(args, typed):
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ValueError("--plot: needs matplotlib, which is not installed; pip install 'mlp_ref[plot]'")
     outputs = [(flag, getattr(args, dest)) for flag, dest in (("--gradescope", "gradescope"), ("--csv", "csv"),
-                                                              ("--report", "report"), ("--plot", "plot"))
+                                                              ("--report", "report"), ("--plot", "plot"),
+                                                              ("--html", "html"))
                if getattr(args, dest) is not None]
     for flag, out in outputs:
         if path.is_dir():

@@ -15,7 +15,8 @@ from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
 from mlp_ref.explain import hints
 from mlp_ref.explain.derivation import FACTORS, GRADIENTS, NAMING, default_problem, derive
-from mlp_ref.explain.input import problem_from_dict, problem_to_dict, stub
+from mlp_ref.explain.input import chain as input_chain
+from mlp_ref.explain.input import problem_from_dict, problem_to_dict, read_mine, stub
 
 WAYS = (("jacobian", "Jacobian product"), ("reference", "reference MLP"), ("torch", "torch autograd"))
 # explain prints every matrix: a problem worth printing is far smaller than this.
@@ -41,6 +42,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=ft.seed(), default=0, help="parameter and data seed (default %(default)s)")
     p.add_argument("--negative-slope", type=ft.real(), default=0.01, help="leaky_relu slope (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print the derivation as JSON with a top-level boolean 'ok'")
+    p.add_argument("--html", metavar="FILE.html", help="also write the derivation as one self-contained page "
+                   "(diagram, MathML equations, heat-mapped matrices; your departures marked)")
     p.add_argument("--max-memory", type=ft.parse_bytes, metavar="SIZE",
                    help="refuse a problem estimated to need more (e.g. 4G; default: half the available memory)")
 
@@ -190,10 +193,14 @@ def run(args):
         if args.write_input is not None:
             return write_input(problem, args.write_input)
         d = derive(problem)
-        mine = None if mine is None else hints.check(d, mine)
+        given, mine = mine, None if mine is None else hints.check(d, mine)
     except (TypeError, ValueError) as e:
         return refuse("explain", e)
     print(dumps(to_json(d, mine)) if args.json else text(d, mine))
+    if args.html is not None:
+        failed = write_html(args.html, d, given, mine)
+        if failed:
+            return refuse("explain", failed)
     return 0 if d.ok and (mine is None or all(c.ok for c in mine[0])) else 1
 
 
@@ -221,6 +228,20 @@ def read_json(path, flag):
         raise ValueError(f"{flag}: {path!r} is not valid JSON: {e}") from None
     except RecursionError:
         raise ValueError(f"{flag}: {path!r} nests too deeply for a problem of matrices") from None
+
+
+def write_html(path, d, given, mine):
+    """None, or the one line saying why the page could not be written (the report reached stdout)."""
+    from mlp_ref.pages import explain as page  # only here: the text and JSON paths need no Jinja2
+
+    values = chain = None
+    if mine is not None:
+        values, chain = read_mine(d, given)[1], input_chain(d)
+    try:
+        files.write_atomic(path, page.page(d, mine, values, chain))
+    except OSError as e:
+        return f"--html: could not write {path!r}: {e.strerror or e}"
+    return None
 
 
 def write_input(problem, path):
