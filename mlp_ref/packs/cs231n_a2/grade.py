@@ -1,0 +1,219 @@
+"""Grade one cs231n-a2 submission: the child's run, torch's answers, one status per unit.
+
+The cases that need no submission's output (every unit but dropout and the model's dropout
+configuration) have torch's answers computed once per seed and variant, while the child runs.
+"""
+import functools
+import threading
+import time
+
+import numpy as np
+
+from mlp_ref.compare import compare
+from mlp_ref.grader import sandbox
+from mlp_ref.grader.verdict import arrays_of
+from mlp_ref.packs.cs231n_a2 import bugs, cases, dropout, oracle, submission, variants
+from mlp_ref.packs.cs231n_a2.interface import MODEL_CONFIGS, MODULE, OWN, SECTION_OF, UNITS
+from mlp_ref.packs.report import PackReport, Unit
+from mlp_ref.tolerances import GRADING
+
+RUNNER = "mlp_ref.packs.cs231n_a2.runner:run"
+OPTIONAL = ("svm_loss",)
+OPTIM = ("sgd", "sgd_momentum", "rmsprop", "adam")  # in some years' assignments only: n/a when absent
+LAYERNORM = ("layernorm_forward", "layernorm_backward", "FullyConnectedNet[layernorm]",
+             "FullyConnectedNet[layernorm]" + OWN)
+FUNCTION_OF = {f"FullyConnectedNet[{c}]{o}": "FullyConnectedNet" for c in MODEL_CONFIGS for o in ("", OWN)}
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed(seed, variant):
+    return {c.id: oracle.answers(c) for c in cases.build(seed, variants.VARIANTS[variant]) if c.group in oracle.ANSWERS}
+
+
+def fixed_answers(seed, variant):
+    """torch's answers for the cases whose truth does not depend on the submission (one computation per folder)."""
+    with _lock:
+        return _fixed(seed, variant)
+
+
+def _errors(event):
+    """The per-unit errors of a child event, keeping only well-formed ones."""
+    errors = (event or {}).get("errors")
+    if not isinstance(errors, dict):
+        return {}
+    return {str(k): v for k, v in errors.items() if isinstance(v, dict)
+            and sandbox.valid_event(dict(v, event="error"))}
+
+
+def _error_unit(name, error):
+    outcome = error.get("outcome")
+    where = f"\n{error['source']} (line {error['line']})" if error.get("line") else ""
+    status = "timeout" if outcome == "timeout" else "crash"
+    return Unit(name, SECTION_OF[name], status, message=f"{error.get('type')}: {error.get('message')}{where}")
+
+
+def _compare_answer(unit, case, arrays, answer, noise, keys, floor=0.0):
+    """(first failing key, message) over `keys` in order, or (None, "").
+
+    floor: added to every element's allowance (the model's: see _model_check)."""
+    tol = GRADING["float64"]
+    for key in keys:
+        expected = np.asarray(answer[key], dtype=np.float64)
+        actual = arrays.get(key)
+        if actual is None:
+            return key, f"{case.id}: {key.split('@')[0]} was not returned"
+        c = compare(key.split("@")[0], actual, expected, tol, allowed=tol.allowed(expected, noise.get(key)) + floor,
+                    model=tol.describe())
+        if not c.ok:
+            what = key.split("@")[0]
+            kind = "changed by the call" if what in case.inputs or key == "X@model" else "disagrees with torch"
+            return key, f"{case.id}: {what} {kind}\n" + c.describe("submission", "torch")
+    return None, ""
+
+
+def _unit_keys(unit, answer, group):
+    """The answer keys a unit is graded on: its outputs first, then its inputs (unchanged)."""
+    if group == "model":
+        mine = list(answer)
+    else:
+        # w: the course's own sgd updates w in place (w -= lr * dw) and the Solver stores next_w anyway.
+        mine = [k for k in answer if k.endswith("@" + unit) and not (group in OPTIM and k.startswith("w@"))]
+    return sorted(mine, key=lambda k: k.split("@")[0] in ("x", "w", "b", "dout", "gamma", "beta", "dw", "X"))
+
+
+def _model_check(unit, case, arrays, variant):
+    """(failing key or None, message, answer) for a FullyConnectedNet configuration."""
+    s, config = cases.MODEL_SHAPE, case.inputs["config"]
+    for k, v in case.inputs["params"].items():
+        shape = arrays.get(f"shape.{k}")
+        if shape is None:
+            return "shape", f"model.params has no {k!r} (FullyConnectedNet({config}) should make it)", None
+        if tuple(int(n) for n in shape) != v.shape:
+            return "shape." + k, f"model.params[{k!r}] has shape {tuple(int(n) for n in shape)}, expected {v.shape}", None
+    masks = ()
+    if config == "dropout":
+        masks, problem = dropout.model_masks(arrays, len(s["hidden"]), case.inputs["keep"])
+        if masks is None:
+            return "dropout", problem, None
+    answer, noise = oracle.with_noise(oracle.model, case, masks, case.inputs["keep"], len(s["hidden"]))
+    # A gradient that is 0 in exact arithmetic (b before batch norm) is a sum of the model's larger terms:
+    # its rounding scales with the model's gradients, not with itself.
+    top = max(float(np.max(np.abs(v))) for k, v in answer.items() if k.startswith("grad."))
+    key, message = _compare_answer(unit, case, arrays, answer, noise, _unit_keys(unit, answer, "model"),
+                                   floor=GRADING["float64"].scale * top)
+    return key, message, answer
+
+
+def _judge(unit, unit_cases, events, run, variant, fixed, limits):
+    """One Unit from its cases' events."""
+    for case in unit_cases:
+        event = events.get(case.id)
+        if event is None:
+            ending = run.ending or "crashed"
+            status = "timeout" if ending == "timeout" else "crash"
+            how = {"timeout": f"killed after the {limits.timeout_s:g} s time limit"}.get(
+                ending, f"the process ended ({ending}, status {run.returncode}) before this unit ran")
+            return Unit(unit, SECTION_OF[unit], status, message=how)
+        if event.get("skipped"):
+            return Unit(unit, SECTION_OF[unit], "timeout", message=str(event["skipped"]))
+        errors = _errors(event)
+        if unit in errors:
+            return _error_unit(unit, errors[unit])
+        try:
+            arrays = arrays_of(event)
+        except ValueError as e:
+            return Unit(unit, SECTION_OF[unit], "crash", message=f"results unreadable: {e}")
+        if case.group == "dropout":
+            bug, message = (dropout.forward if unit == "dropout_forward" else dropout.backward)(arrays, case)
+            if message:
+                return _failed(unit, bug, f"{case.id}: {message}")
+            continue
+        if case.group == "model":
+            key, message, answer = _model_check(unit, case, arrays, variant)
+            if key:
+                bug = "gamma_beta_wrong_width" if key.startswith("shape.gamma") or key.startswith("shape.beta") else (
+                    bugs.diagnose(unit, case, arrays, key, answer) if answer else None)
+                return _failed(unit, bug, message)
+            continue
+        answer, noise = fixed[case.id]
+        keys = _unit_keys(unit, answer, case.group)
+        if not any(k in arrays for k in keys) and unit.endswith("backward"):
+            return Unit(unit, SECTION_OF[unit], "crash",
+                        message=f"{case.id}: not run: its forward ({unit.rsplit('_', 1)[0]}_forward) gave no cache")
+        key, message = _compare_answer(unit, case, arrays, answer, noise, keys)
+        if key:
+            return _failed(unit, bugs.diagnose(unit, case, arrays, key, answer), message)
+    return Unit(unit, SECTION_OF[unit], "pass")
+
+
+def _failed(unit, bug, message):
+    what, fix = bugs.WORDS.get(bug, ("", ""))
+    return Unit(unit, SECTION_OF[unit], "fail", bug, message + (f"\n{what}" if what else ""), fix)
+
+
+def grade(path, *, limits=sandbox.Limits(), seed=0, variant=None, only=None, from_parent=False):
+    """The PackReport of the submission at `path` (a folder holding cs231n/, or a zip of one).
+
+    variant: a name in variants.VARIANTS, or None to detect it; only: grade these units alone.
+    from_parent: fork the child from this process (a lone command-line run, before torch has run).
+    """
+    t0 = time.perf_counter()
+    units = tuple(u for u in UNITS if only is None or u in only)
+    report = PackReport(str(path), "cs231n-a2")
+    with submission.unpacked(path) as (root, problem):
+        if root is None:
+            report.problem = problem or f"no {submission.PACKAGE}/ package found in {path}"
+            name, why = (variant, "given") if variant else (variants.DEFAULT, "nothing to detect it from")
+            report.variant, report.variant_why = name, why
+            report.units = [Unit(u, SECTION_OF[u], "missing", message=report.problem) for u in units]
+            report.seconds = time.perf_counter() - t0
+            return report
+        name, why = (variant, "given with --variant") if variant else variants.detect(root)
+        report.variant, report.variant_why = name, why
+        v = variants.get(name)
+        todo = [c for c in cases.build(seed, v) if set(c.units) & set(units)]
+        pending = sandbox.start_child(root, [c.id for c in todo], limits, seed, from_parent=from_parent,
+                                      runner=RUNNER, extra={"variant": name})
+        fixed = fixed_answers(seed, name)
+        run = sandbox.finish(pending)
+    report.output_head = run.output_head
+    events = {e["case"]: e for e in run.of("case") if isinstance(e.get("case"), str)}
+    iface = run.of("interface")
+    present = set(iface[0].get("tracked") or ()) if iface else set()
+    import_errors = _errors(iface[0]) if iface else {}
+    if not iface:
+        report.problem = f"the package's process ended before it was imported ({run.ending}, status {run.returncode})"
+    for unit in units:
+        report.units.append(_unit(unit, v, todo, events, run, fixed, limits, iface, present, import_errors,
+                                  report.problem))
+    _explain_own(report)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _unit(unit, v, todo, events, run, fixed, limits, iface, present, import_errors, problem):
+    function = FUNCTION_OF.get(unit, unit)
+    if unit in LAYERNORM and not v.layernorm and (function == "FullyConnectedNet" or function not in present):
+        return Unit(unit, SECTION_OF[unit], "n/a", message=f"not in the {v.years} assignment")
+    if not iface:
+        return Unit(unit, SECTION_OF[unit], "timeout" if run.ending == "timeout" else "crash", message=problem)
+    if function != "FullyConnectedNet" and function not in present:
+        if MODULE[unit] in import_errors:
+            return _error_unit(unit, import_errors[MODULE[unit]])
+        if unit in OPTIONAL:
+            return Unit(unit, SECTION_OF[unit], "n/a", message="not in this package (in some years' assignments only)")
+        return Unit(unit, SECTION_OF[unit], "missing", message=f"{unit} is not defined in cs231n/{MODULE[unit]}.py")
+    return _judge(unit, [c for c in todo if unit in c.units], events, run, v, fixed, limits)
+
+
+def _explain_own(report):
+    """A model that fails only with the student's own layers: say where to look."""
+    status = {u.name: u for u in report.units}
+    for i, u in enumerate(report.units):
+        base = status.get(u.name[: -len(OWN)]) if u.name.endswith(OWN) else None
+        if base is not None and base.status == "pass" and u.status == "fail":
+            failing = [x.name for x in report.units if x.section != "fc_net" and x.status != "pass" and x.status != "n/a"]
+            hint = ("passes with the reference layers: the difference is in your layers"
+                    + (f" ({', '.join(failing)})" if failing else ""))
+            report.units[i] = Unit(u.name, u.section, u.status, u.diagnosis, u.message + "\n" + hint, u.fix)
