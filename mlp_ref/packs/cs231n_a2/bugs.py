@@ -8,6 +8,7 @@ diagnoses are read from the mask itself (grade_dropout.py).
 import numpy as np
 
 from mlp_ref import functional as F
+from mlp_ref.packs.cs231n_a2 import oracle
 from mlp_ref.packs.cs231n_a2 import reference as R
 from mlp_ref.packs.cs231n_a2.interface import BN_MOMENTUM, EPS, OPTIM_DEFAULTS
 from mlp_ref.tolerances import GRADING
@@ -30,8 +31,9 @@ WORDS = {
     "eps_missing": ("eps is missing", "divide by np.sqrt(var + eps) with eps = bn_param.get('eps', 1e-5)"),
     "unbiased_variance": ("the variance divides by N - 1", "use the biased variance, x.var(axis=0) (ddof=0), in the "
                           "normalization and the running average"),
-    "running_stats_in_test_mode": ("test mode changed the running statistics", "update running_mean/running_var in "
-                                   "train mode only"),
+    "running_stats_in_test_mode": ("test mode mishandles the running statistics (updates them, or normalizes with "
+                                   "the test batch's own statistics instead)", "in test mode normalize with "
+                                   "running_mean and running_var, and update them in train mode only"),
     "momentum_reversed": ("the running average keeps (1 - momentum) of the old value", "running = momentum * running "
                           "+ (1 - momentum) * batch"),
     "layernorm_wrong_axis": ("layer norm normalizes over the batch axis", "take mean and variance over each row "
@@ -60,6 +62,12 @@ WORDS = {
     "l2_missing_layer": ("the L2 term leaves out a layer's weights", "add 0.5 * reg * np.sum(W * W) for every W "
                          "(the last affine layer too), and reg * W to each dW"),
     "l2_missing_half": ("the L2 term lacks its 0.5", "loss += 0.5 * reg * np.sum(W * W), so that dW += reg * W"),
+    "gamma_grad_keepdims": ("dgamma/dbeta have shape (1, D)", "sum without keepdims: dgamma = np.sum(dout * x_hat, "
+                            "axis=0), shape (D,) like gamma"),
+    "optim_state_not_saved": ("the optimizer's state in config was not updated", "write the new moments back: "
+                              "config['m'], config['v'] (config['velocity'], config['cache']) = the new values"),
+    "norm_after_relu": ("the norm comes after the ReLU", "the order is affine - norm - relu: normalize the affine "
+                        "output, then apply ReLU"),
     "gamma_beta_wrong_width": ("gamma/beta have the wrong width", "gamma_i and beta_i have the width of hidden "
                                "layer i: np.ones(hidden_dims[i]), np.zeros(hidden_dims[i])"),
 }
@@ -89,6 +97,7 @@ def _bn_mutants(case):
     if bn["mode"] == "test":
         for bug, s in (("eps_outside_sqrt", 1 / (np.sqrt(rv) + EPS)), ("eps_missing", 1 / np.sqrt(rv))):
             out[bug] = {"out@batchnorm_forward": g * (x - rm) * s + b}
+        out["running_stats_in_test_mode"] = {"out@batchnorm_forward": _norm(x, g, b, 0, lambda v: 1 / np.sqrt(v + EPS))}
         return out
     m = BN_MOMENTUM
     out["eps_outside_sqrt"] = {"out@batchnorm_forward": _norm(x, g, b, 0, lambda v: 1 / (np.sqrt(v) + EPS))}
@@ -157,12 +166,15 @@ def _layer_mutants(case):
     return {}
 
 
-def model_mutants(case, answer):
-    """The L2 mistakes, on torch's answer for the model: a layer's term left out, or the 0.5."""
+def model_mutants(case, answer, masks=()):
+    """The model's mistakes, on torch's answer: an L2 term left out or without its 0.5; ReLU before the norm."""
     i = case.inputs
     reg = i["reg"]
     ws = sorted(k for k in i["params"] if k.startswith("W"))
     out = {}
+    if i["config"] in ("batchnorm", "layernorm"):
+        wrong = oracle.model(case, masks, i["keep"], len(i["shape"]["hidden"]), norm_first=False)
+        out["norm_after_relu"] = {k: v for k, v in wrong.items() if k == "loss" or k.startswith("grad.")}
     if reg:
         total = sum(0.5 * reg * np.sum(i["params"][k] ** 2) for k in ws)
         out["l2_missing_half"] = {"loss": answer["loss"] + total,
@@ -178,10 +190,11 @@ MUTANTS = {"affine": _layer_mutants, "relu": _layer_mutants, "softmax_loss": _la
            "sgd": _optim_mutants, "sgd_momentum": _optim_mutants, "rmsprop": _optim_mutants, "adam": _optim_mutants}
 
 
-def diagnose(unit, case, arrays, failed, answer):
+def diagnose(unit, case, arrays, failed, answer, masks=()):
     """The diagnosis id for a unit that failed on quantity `failed` (its key), or None.
 
-    arrays: what the child returned for the case; answer: torch's answers for it.
+    arrays: what the child returned for the case; answer: torch's answers for it; masks: the model's
+    dropout masks, for a model case.
     """
     if "@" in failed and failed.split("@")[0] in case.inputs and failed.split("@")[0] not in ("out",):
         return "relu_mutates_dout" if failed == "dout@relu_backward" else "input_mutated"
@@ -194,7 +207,16 @@ def diagnose(unit, case, arrays, failed, answer):
         return "transposed_dw"
     if case.group == "batchnorm" and case.inputs["bn_param"]["mode"] == "test" and failed.startswith("running_"):
         return "running_stats_in_test_mode"
-    mutants = MUTANTS.get(case.group, lambda c: {})(case) if case.group != "model" else model_mutants(case, answer)
+    actual = arrays.get(failed)
+    if failed.split("@")[0] in ("dgamma", "dbeta") and actual is not None and actual.shape != answer[failed].shape \
+            and actual.size == answer[failed].size and matches(actual.reshape(answer[failed].shape), answer[failed]):
+        return "gamma_grad_keepdims"
+    state = failed.split("@")[0]
+    config = case.inputs.get("config") if case.group in OPTIM_DEFAULTS else None
+    if isinstance(config, dict) and state in config and matches(actual, np.asarray(config[state], np.float64)):
+        return "optim_state_not_saved"
+    mutants = (MUTANTS.get(case.group, lambda c: {})(case) if case.group != "model"
+               else model_mutants(case, answer, masks))
     for bug, outputs in mutants.items():
         if any(k.split("@")[-1] == unit or "@" not in k for k in outputs) and \
                 all(matches(arrays.get(k), v) for k, v in outputs.items()) and failed in outputs:

@@ -22,6 +22,9 @@ GROUP_UNITS = {"affine": ("affine_forward", "affine_backward"), "relu": ("relu_f
 # The model: N, input_dim, hidden_dims, num_classes; reg for the [reg] configuration.
 MODEL_SHAPE = dict(n=5, d=6, hidden=(7, 6), c=4)
 MODEL_REG = 0.3
+# Dropout inside the model: wide enough (2400 and 2000 units) that its keep rate and sharing show.
+DROPOUT_MODEL_SHAPE = dict(n=40, d=6, hidden=(60, 50), c=4)
+MODEL_KEEP = 0.6
 DROPOUT_KEEP = (0.3, 0.75)
 DROPOUT_SHAPE = (100, 100)
 
@@ -109,24 +112,30 @@ def build(seed=0, variant=None):
                "adam": {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.95, "epsilon": 1e-8, "m": m0, "v": s0, "t": 4}}
     for name, config in configs.items():
         add(f"{name}/given", name, w=w, dw=dw, config=config)
-        add(f"{name}/defaults", name, w=w, dw=dw, config=None)
+        if not (name == "adam" and variant is not None and variant.adam_t is None):
+            add(f"{name}/defaults", name, w=w, dw=dw, config=None)
 
-    s = MODEL_SHAPE
-    dims = (s["d"],) + s["hidden"] + (s["c"],)
-    params = {}
-    for i in range(len(dims) - 1):
-        params[f"W{i + 1}"] = rng.standard_normal((dims[i], dims[i + 1])) / np.sqrt(dims[i])
-        params[f"b{i + 1}"] = 0.1 * rng.standard_normal(dims[i + 1])
-        if i < len(dims) - 2:
-            params[f"gamma{i + 1}"] = rng.uniform(0.5, 2.0, dims[i + 1])
-            params[f"beta{i + 1}"] = 0.1 * rng.standard_normal(dims[i + 1])
-    X, y = rng.standard_normal((s["n"], 2, 3)), rng.integers(0, s["c"], s["n"])
-    for config in MODEL_CONFIGS:
-        keys = [k for k in params if config in ("batchnorm", "layernorm") or not k.startswith(("gamma", "beta"))]
-        for own in ("", OWN):
+    def model_inputs(s):
+        dims = (s["d"],) + s["hidden"] + (s["c"],)
+        params = {}
+        for i in range(len(dims) - 1):
+            params[f"W{i + 1}"] = rng.standard_normal((dims[i], dims[i + 1])) / np.sqrt(dims[i])
+            params[f"b{i + 1}"] = 0.1 * rng.standard_normal(dims[i + 1])
+            if i < len(dims) - 2:
+                params[f"gamma{i + 1}"] = rng.uniform(0.5, 2.0, dims[i + 1])
+                params[f"beta{i + 1}"] = 0.1 * rng.standard_normal(dims[i + 1])
+        return params, rng.standard_normal((s["n"], 2, 3)), rng.integers(0, s["c"], s["n"])
+
+    small, large = model_inputs(MODEL_SHAPE), model_inputs(DROPOUT_MODEL_SHAPE)
+    # The student's own layers last: a layer that hangs costs the cases after it (see runner.MAX_TIMEOUTS).
+    for own in ("", OWN):
+        for config in MODEL_CONFIGS:
+            params, X, y = large if config == "dropout" else small
+            keys = [k for k in params if config in ("batchnorm", "layernorm") or not k.startswith(("gamma", "beta"))]
             add(f"model/{config}{'/own' if own else ''}", "model", (f"FullyConnectedNet[{config}]{own}",),
                 config=config, own=bool(own), X=X, y=y, params={k: params[k] for k in keys},
-                reg=MODEL_REG if config == "reg" else 0.0, keep=0.6)
+                shape=DROPOUT_MODEL_SHAPE if config == "dropout" else MODEL_SHAPE,
+                reg=MODEL_REG if config == "reg" else 0.0, keep=MODEL_KEEP)
     return out
 
 

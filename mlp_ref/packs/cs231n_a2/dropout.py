@@ -35,22 +35,41 @@ def forward(arrays, case):
         return ("dropout_scaled_in_test" if scaled else None), "test mode: out differs from x"
     a = got["out.a"]
     kept = a != 0
+    bug, message = mask_problem(kept, keep)
+    if message:
+        return bug, "train mode: " + message
     if not np.all(close(a[kept], x[kept] / keep)):
         plain = np.all(close(a[kept], x[kept]))
         return ("dropout_not_inverted" if plain else None), (
             f"train mode: kept elements are {'x' if plain else 'not x / keep'}, expected x / keep (keep = {keep:g})")
-    n = kept.size
-    rate, bound = kept.mean(), SIGMAS * np.sqrt(keep * (1 - keep) / n) + 1 / n
-    if abs(rate - keep) > bound:
-        return "dropout_mask_distribution", (f"train mode keeps {rate:.3f} of the units, expected {keep:g} "
-                                             f"(+- {bound:.3f}, {SIGMAS:g} binomial standard deviations)")
-    if np.all(kept == kept[:1]) or np.all(kept == kept[:, :1]):
-        return "dropout_mask_shared", "train mode: every " + ("row" if np.all(kept == kept[:1]) else "column") + \
-            " of the mask is the same"
     if not np.array_equal(a, got["out.b"]):
         return "dropout_seed_ignored", "train mode: two calls with seed 0 differ"
     if np.array_equal(a, got["out.c"]):
         return None, "train mode: seeds 0 and 1 give the same mask"
+    return None, ""
+
+
+def _constant_along(kept, live, axis):
+    """Whether the mask bit is the same for every live element along `axis` (a mask shared that way)."""
+    lo = np.where(live, kept, True).all(axis=axis)   # every live bit kept
+    hi = ~np.where(live, kept, False).any(axis=axis)  # every live bit dropped
+    return bool(np.all(lo | hi)) and live.sum() > live.shape[1 - axis]
+
+
+def mask_problem(kept, keep, live=None):
+    """(diagnosis, message) when a boolean keep mask of shape (N, H) cannot be a correct one, else (None, "").
+    live: the elements whose bit can be read (x != 0); all by default."""
+    live = np.ones_like(kept) if live is None else live
+    # Sharing first: a shared mask has far fewer independent bits than the binomial bound assumes.
+    if _constant_along(kept, live, 0):
+        return "dropout_mask_shared", "every sample (row) has the same mask"
+    if _constant_along(kept, live, 1):
+        return "dropout_mask_shared", "every feature (column) of a sample has the same mask bit"
+    n = int(live.sum())
+    rate, bound = kept[live].mean(), SIGMAS * np.sqrt(keep * (1 - keep) / n) + 1 / n
+    if abs(rate - keep) > bound:
+        return "dropout_mask_distribution", (f"keeps {rate:.3f} of {n} units, expected {keep:g} "
+                                             f"(+- {bound:.3f}, {SIGMAS:g} binomial standard deviations)")
     return None, ""
 
 
@@ -72,17 +91,24 @@ def backward(arrays, case):
 
 
 def model_masks(arrays, n_layers, keep):
-    """The keep masks the model drew, from its recorded dropout calls; (masks, problem)."""
+    """The keep masks the model drew, from its recorded dropout calls: (masks, None, "") or
+    (None, diagnosis or None, problem)."""
     masks = []
     for i in range(n_layers):
         x, out = arrays.get(f"drop{i}.x"), arrays.get(f"drop{i}.out")
         if x is None or out is None:
-            return None, (f"the model made {i} dropout_forward call(s) in train mode, expected {n_layers} "
-                          "(one after each hidden ReLU, through dropout_forward)")
-        if out.shape != x.shape:
-            return None, f"dropout call {i}: out has shape {out.shape}, x {x.shape}"
-        mask = (out != 0) | (x == 0)  # where x is 0 (a ReLU's zero), the mask bit changes nothing
+            return None, None, (f"the model made {i} dropout_forward call(s) in train mode, expected {n_layers} "
+                                "(one after each hidden ReLU, through dropout_forward)")
+        if out.shape != x.shape or out.ndim != 2:
+            return None, None, f"dropout call {i}: out has shape {out.shape}, x {x.shape}"
+        live = x != 0  # where x is 0 (a ReLU's zero) the mask bit changes nothing and cannot be read
+        bug, problem = mask_problem(out != 0, keep, live) if live.any() else (None, "")
+        if problem:
+            return None, bug, f"dropout call {i}: {problem}"
+        mask = (out != 0) | ~live
         if not np.all(close(out, x * mask / keep)):
-            return None, f"dropout call {i}: out is not 0 or x / keep elementwise (keep = {keep:g})"
+            plain = np.all(close(out, x * mask))
+            return None, "dropout_not_inverted" if plain else None, \
+                f"dropout call {i}: out is not 0 or x / keep elementwise (keep = {keep:g})"
         masks.append(mask.astype(np.float64))
-    return masks, ""
+    return masks, None, ""

@@ -83,26 +83,32 @@ def _unit_keys(unit, answer, group):
 
 
 def _model_check(unit, case, arrays, variant):
-    """(failing key or None, message, answer) for a FullyConnectedNet configuration."""
-    s, config = cases.MODEL_SHAPE, case.inputs["config"]
+    """(failing key or None, message, diagnosis or None) for a FullyConnectedNet configuration."""
+    s, config = case.inputs["shape"], case.inputs["config"]
     for k, v in case.inputs["params"].items():
         shape = arrays.get(f"shape.{k}")
         if shape is None:
             return "shape", f"model.params has no {k!r} (FullyConnectedNet({config}) should make it)", None
         if tuple(int(n) for n in shape) != v.shape:
-            return "shape." + k, f"model.params[{k!r}] has shape {tuple(int(n) for n in shape)}, expected {v.shape}", None
+            bug = "gamma_beta_wrong_width" if k.startswith(("gamma", "beta")) else None
+            return "shape." + k, f"model.params[{k!r}] has shape {tuple(int(n) for n in shape)}, expected {v.shape}", bug
     masks = ()
     if config == "dropout":
-        masks, problem = dropout.model_masks(arrays, len(s["hidden"]), case.inputs["keep"])
+        masks, bug, problem = dropout.model_masks(arrays, len(s["hidden"]), case.inputs["keep"])
         if masks is None:
-            return "dropout", problem, None
+            return "dropout", f"{case.id}: {problem}", bug
     answer, noise = oracle.with_noise(oracle.model, case, masks, case.inputs["keep"], len(s["hidden"]))
     # A gradient that is 0 in exact arithmetic (b before batch norm) is a sum of the model's larger terms:
     # its rounding scales with the model's gradients, not with itself.
     top = max(float(np.max(np.abs(v))) for k, v in answer.items() if k.startswith("grad."))
     key, message = _compare_answer(unit, case, arrays, answer, noise, _unit_keys(unit, answer, "model"),
                                    floor=GRADING["float64"].scale * top)
-    return key, message, answer
+    if key is None:
+        return None, "", None
+    if key in arrays and np.shape(arrays[key]) != np.shape(answer[key]) and key.startswith("grad.") \
+            and np.size(arrays[key]) == np.size(answer[key]) and key[5:].startswith(("gamma", "beta")):
+        return key, message, "gamma_grad_keepdims"
+    return key, message, bugs.diagnose(unit, case, arrays, key, answer, masks=masks)
 
 
 def _judge(unit, unit_cases, events, run, variant, fixed, limits):
@@ -117,6 +123,10 @@ def _judge(unit, unit_cases, events, run, variant, fixed, limits):
             return Unit(unit, SECTION_OF[unit], status, message=how)
         if event.get("skipped"):
             return Unit(unit, SECTION_OF[unit], "timeout", message=str(event["skipped"]))
+        flood = event.get("output_bytes")
+        if isinstance(flood, int) and flood > limits.output_cap:
+            return Unit(unit, SECTION_OF[unit], "crash", message=f"{case.id}: printed {flood} bytes during this "
+                        f"case, past the {limits.output_cap}-byte output limit (a print left in a loop?)")
         errors = _errors(event)
         if unit in errors:
             return _error_unit(unit, errors[unit])
@@ -130,10 +140,8 @@ def _judge(unit, unit_cases, events, run, variant, fixed, limits):
                 return _failed(unit, bug, f"{case.id}: {message}")
             continue
         if case.group == "model":
-            key, message, answer = _model_check(unit, case, arrays, variant)
+            key, message, bug = _model_check(unit, case, arrays, variant)
             if key:
-                bug = "gamma_beta_wrong_width" if key.startswith("shape.gamma") or key.startswith("shape.beta") else (
-                    bugs.diagnose(unit, case, arrays, key, answer) if answer else None)
                 return _failed(unit, bug, message)
             continue
         answer, noise = fixed[case.id]
@@ -207,13 +215,31 @@ def _unit(unit, v, todo, events, run, fixed, limits, iface, present, import_erro
     return _judge(unit, [c for c in todo if unit in c.units], events, run, v, fixed, limits)
 
 
+# The layer units each model configuration calls, its own first: a model that fails with the student's
+# own layers but passes with the reference's takes the diagnosis of the first of these that fails.
+_BASE = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss")
+CONFIG_LAYERS = {"plain": _BASE, "reg": _BASE,
+                 "batchnorm": ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt") + _BASE,
+                 "layernorm": ("layernorm_forward", "layernorm_backward") + _BASE,
+                 "dropout": ("dropout_forward", "dropout_backward") + _BASE}
+
+
 def _explain_own(report):
-    """A model that fails only with the student's own layers: say where to look."""
+    """A model that fails only with the student's own layers: name the failing layer it calls."""
     status = {u.name: u for u in report.units}
     for i, u in enumerate(report.units):
         base = status.get(u.name[: -len(OWN)]) if u.name.endswith(OWN) else None
-        if base is not None and base.status == "pass" and u.status == "fail":
-            failing = [x.name for x in report.units if x.section != "fc_net" and x.status != "pass" and x.status != "n/a"]
-            hint = ("passes with the reference layers: the difference is in your layers"
-                    + (f" ({', '.join(failing)})" if failing else ""))
-            report.units[i] = Unit(u.name, u.section, u.status, u.diagnosis, u.message + "\n" + hint, u.fix)
+        if base is None or base.status != "pass" or u.status not in ("fail", "crash"):
+            continue
+        config = u.name[len("FullyConnectedNet["): u.name.index("]")]
+        failing = [status[n] for n in CONFIG_LAYERS[config] if n in status and status[n].status in ("fail", "crash")]
+        if u.status == "crash" and not any(x.diagnosis for x in failing):
+            continue
+        # A model that raised because a layer it calls is wrong (a transposed dw no longer adds to W)
+        # fails with that layer's diagnosis.
+        hint = "passes with the reference layers: the difference is in your layers" + (
+            f" ({', '.join(x.name for x in failing)} fail{'s' * (len(failing) == 1)})" if failing else "")
+        inherited = next((x for x in failing if x.diagnosis), None)
+        bug = u.diagnosis or (inherited.diagnosis if inherited else None)
+        report.units[i] = Unit(u.name, u.section, "fail", bug, u.message + "\n" + hint,
+                               u.fix or (inherited.fix if inherited and bug == inherited.diagnosis else ""))

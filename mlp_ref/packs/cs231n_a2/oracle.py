@@ -154,11 +154,12 @@ def optimizer(case):
     return ans
 
 
-def model(case, masks=(), keep=1.0, layers=2):
+def model(case, masks=(), keep=1.0, layers=2, norm_first=True):
     """FullyConnectedNet's loss (softmax + 0.5 reg sum W^2), every gradient, and its test-mode scores.
 
     masks: one (N, H) keep mask per hidden layer, in order, for the dropout configuration (the model's
-    own, read from its run); keep: their keep probability.
+    own, read from its run); keep: their keep probability. norm_first=False: ReLU before the norm (a
+    mistake's shape, for the diagnoses).
     """
     i, config = case.inputs, case.inputs["config"]
     p = {k: _t(v, True) for k, v in i["params"].items()}
@@ -168,9 +169,12 @@ def model(case, masks=(), keep=1.0, layers=2):
         h = X.reshape(X.shape[0], -1)
         for layer in range(1, layers + 1):
             h = h @ p[f"W{layer}"] + p[f"b{layer}"]
+            if not norm_first:
+                h = torch.relu(h)
             if config in ("batchnorm", "layernorm"):
                 h, _, _ = _norm(h, p[f"gamma{layer}"], p[f"beta{layer}"], 0 if config == "batchnorm" else 1)
-            h = torch.relu(h)
+            if norm_first:
+                h = torch.relu(h)
             if config == "dropout" and train:
                 h = h * _t(masks[layer - 1]) / keep
         return h @ p[f"W{layers + 1}"] + p[f"b{layers + 1}"]

@@ -7,7 +7,8 @@ submission's. It is loaded twice: as written, and with the grader's reference la
 `cs231n.layers` (and in place of every layer name fc_net.py and layer_utils.py hold), so
 FullyConnectedNet is also graded on its own composition. Course helpers the folder lacks
 (fast_layers, im2col, data_utils, ...) are stood in for by empty modules whose every name raises when
-called, so units that do not use them still grade.
+called, so units that do not use them still grade; a missing layer_utils gets the course's affine_relu
+pair, built on the package's own layers.
 
 A backward is fed the student's own forward cache. Every input is recorded again after each call
 ("name@unit"), so the grader can see one changed. One JSON line per case; nothing is judged here.
@@ -36,6 +37,24 @@ STAND_IN_TOP = ("past", "future", "imageio", "matplotlib", "pyximport", "IPython
                 "sklearn", "scipy", "six", "cython", "Cython")
 
 
+class OutputFlood(BaseException):
+    """Raised from print() once one case's output passes the cap: a BaseException, like the case timeout,
+    so `except Exception` in a submission lets it by, and the flood costs the unit, not the run's time."""
+
+
+class CaseOutput(child.CappedStream):
+    """The child's capped stdout/stderr, also counting each case's own bytes."""
+
+    case_bytes = 0
+
+    def write(self, text):
+        n = super().write(text)
+        self.case_bytes += len(str(text))
+        if self.case_bytes > self.cap:
+            raise OutputFlood(f"printed more than {self.cap} bytes during one case")
+        return n
+
+
 def _unavailable(*args, **kwargs):
     raise NotImplementedError("a course helper the submission does not include (stood in for by the grader)")
 
@@ -61,7 +80,20 @@ class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return module
 
     def exec_module(self, module):
-        pass
+        if module.__name__ == PACKAGE + ".layer_utils":
+            # The course ships the affine_relu pair; fc_net files call it. Built from the package's own
+            # layers module (the reference's, when the reference stands in).
+            layers = importlib.import_module(PACKAGE + ".layers")
+
+            def affine_relu_forward(x, w, b):
+                a, fc_cache = layers.affine_forward(x, w, b)
+                out, relu_cache = layers.relu_forward(a)
+                return out, (fc_cache, relu_cache)
+
+            def affine_relu_backward(dout, cache):
+                fc_cache, relu_cache = cache
+                return layers.affine_backward(layers.relu_backward(dout, relu_cache), fc_cache)
+            module.affine_relu_forward, module.affine_relu_backward = affine_relu_forward, affine_relu_backward
 
 
 def _purge():
@@ -114,7 +146,7 @@ class Calls:
     """One case's calls: each unit's outputs kept as float64 copies, each unit's error kept apart."""
 
     def __init__(self, path):
-        self.path, self.arrays, self.errors = path, {}, {}
+        self.path, self.arrays, self.errors, self.done = path, {}, {}, set()
 
     def keep(self, name, value):
         self.arrays[name] = np.array(value, dtype=np.float64)
@@ -123,11 +155,14 @@ class Calls:
         """fn() under the unit's name; False when it raised (recorded), True otherwise."""
         try:
             fn()
+            self.done.add(unit)
             return True
         except child.CaseTimeout:
             raise
         except BaseException as exc:  # noqa: B036  (whatever the submission raises fails this unit alone)
             self.errors[unit] = error_info(exc, self.path, unit)
+            if isinstance(exc, OutputFlood):
+                self.errors[unit]["outcome"] = "output_flood"
             return False
 
 
@@ -239,7 +274,7 @@ def _model(case, calls, modules, variant):
             vars(m)["dropout_forward"] = recording(vars(m)["dropout_forward"])
 
     def go():
-        s = cases_module.MODEL_SHAPE
+        s = case.inputs["shape"]
         kwargs = variant.model_kwargs(case.inputs["config"], case.inputs["keep"])
         model = getattr(fc, MODEL_CLASS)(list(s["hidden"]), input_dim=s["d"], num_classes=s["c"],
                                          reg=case.inputs["reg"], weight_scale=1e-2, dtype=np.float64, seed=0, **kwargs)
@@ -270,7 +305,7 @@ def run(path, source, fd, opts):
     def emit(**event):
         child._write_all(fd, (child.json.dumps(event) + "\n").encode())
 
-    capped = child.CappedStream(os.dup(1), int(opts["output_cap"]), lambda n: emit(event="output_flood", bytes=n))
+    capped = CaseOutput(os.dup(1), int(opts["output_cap"]), lambda n: emit(event="output_flood", bytes=n))
     sys.stdout = sys.stderr = capped
     variant = variants.VARIANTS[opts["variant"]]
     todo = cases_module.by_id(opts["seed"], variant)
@@ -313,7 +348,8 @@ def run(path, source, fd, opts):
         if timeouts >= child.MAX_TIMEOUTS:
             emit(event="case", case=case_id, skipped=f"not run: {timeouts} earlier cases ran out of time")
             continue
-        calls, calls0 = Calls(path), guard.check()
+        calls, calls0, printed = Calls(path), guard.check(), capped.bytes
+        capped.case_bytes = 0
         signal.setitimer(signal.ITIMER_REAL, float(opts["case_timeout_s"]))
         try:
             if case.group == "model":
@@ -322,11 +358,13 @@ def run(path, source, fd, opts):
                 _layer_group(case, calls, fns)
         except BaseException as exc:  # noqa: B036  (the case's time ran out, or something escaped a unit)
             info = error_info(exc, path, "case")
+            # The unit that was running when time ran out, and those after it; not those that finished.
             for unit in case.units:
-                calls.errors.setdefault(unit, info)
+                if unit not in calls.done:
+                    calls.errors.setdefault(unit, info)
             timeouts += info["outcome"] == "timeout"
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         emit(event="case", case=case_id, arrays={k: child.pack(v) for k, v in calls.arrays.items()},
-             errors=calls.errors, autograd_calls=guard.check() - calls0)
+             errors=calls.errors, autograd_calls=guard.check() - calls0, output_bytes=capped.bytes - printed)
     emit(event="done", output_bytes=capped.bytes)

@@ -17,6 +17,7 @@ class Variant:
     dropout_kw: str        # FullyConnectedNet's dropout keyword
     norm_kw: str           # 'normalization' (None | 'batchnorm' | 'layernorm') or 'use_batchnorm' (bool)
     layernorm: bool        # layer norm is part of the assignment
+    adam_t: object = 0     # Adam's default t; None where the years' files differ (0 in some, 1 in others)
 
     def keep(self, p):
         """The keep probability dropout_param['p'] = p means."""
@@ -32,8 +33,8 @@ class Variant:
 
 
 VARIANTS = {
-    "2017": Variant("2017", "2016-2017", False, "dropout", "use_batchnorm", False),
-    "2018": Variant("2018", "2018-2020", True, "dropout", "normalization", True),
+    "2017": Variant("2017", "2016-2017", False, "dropout", "use_batchnorm", False, None),
+    "2019": Variant("2019", "2018-2020", True, "dropout", "normalization", True),
     "2021": Variant("2021", "2021 on", True, "dropout_keep_ratio", "normalization", True),
 }
 DESCRIBE = {v.name: f"the {v.years} assignment: dropout p is the {'keep' if v.p_is_keep else 'drop'} probability, "
@@ -75,7 +76,7 @@ def detect(package_root):
         if "use_batchnorm" in args:
             return "2017", "FullyConnectedNet takes use_batchnorm= (and dropout= as the drop probability)"
         if "normalization" in args and "dropout" in args:
-            return "2018", "FullyConnectedNet takes dropout= and normalization="
+            return "2019", "FullyConnectedNet takes dropout= and normalization="
     layers = _read(root / "layers.py") or ""
     if "def layernorm_forward" in layers:
         return DEFAULT, "FullyConnectedNet's keywords not found; layers.py defines layernorm_forward"
