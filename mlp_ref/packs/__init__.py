@@ -75,3 +75,26 @@ def get(name):
         raise TypeError(f"entry point {name!r} in group {ENTRY_POINT_GROUP!r}: expected a "
                         f"mlp_ref.packs.Pack (or a module with PACK), got {type(pack).__name__}")
     return pack
+
+
+def grade_many(pack, paths, *, jobs=1, on_each=None, **kwargs):
+    """pack.grade on each path, `jobs` at a time, in order. Whatever goes wrong grading one submission
+    fails that one alone (every unit "crash", the error as its message). on_each(report) as each ends."""
+    import concurrent.futures
+
+    from mlp_ref.packs.report import PackReport, Unit
+
+    def one(path):
+        try:
+            report = pack.grade(path, **kwargs)
+        except Exception as e:  # noqa: BLE001  (one unreadable submission must not stop the class)
+            problem = f"grading failed: {type(e).__name__}: {e}"[:500]
+            report = PackReport(str(path), pack.name, problem=problem,
+                                units=[Unit(u, s, "crash", message=problem) for s, us in pack.sections.items()
+                                       for u in us])
+        if on_each is not None:
+            on_each(report)
+        return report
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, paths))

@@ -29,7 +29,7 @@ from mlp_ref.grader import child
 from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
 from mlp_ref.packs.cs231n_a2 import reference, variants
-from mlp_ref.packs.cs231n_a2.interface import MODEL_CLASS, MODEL_MODULE, MODULE, UNITS
+from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, UNITS
 
 PACKAGE = "cs231n"
 # Third-party modules the course's helper files import that a grader need not have.
@@ -194,6 +194,9 @@ def _layer_group(case, calls, fns):
             keep(f"dout@{unit}", dout)
         if unit in fns and "cache" in st:
             calls.run(unit, go)
+        elif unit in fns:
+            calls.errors[unit] = {"type": "NotRun", "message": f"not run: {FORWARD_OF[unit]} gave no cache to feed it",
+                                  "stage": unit, "outcome": "crashed"}
 
     if g == "affine":
         forward("affine_forward", lambda k: fns["affine_forward"](k["x"], k["w"], k["b"]), ("x", "w", "b"))
