@@ -157,13 +157,24 @@ def _failed(unit, bug, message):
     return Unit(unit, SECTION_OF[unit], "fail", bug, message + (f"\n{what}" if what else ""), fix)
 
 
-def grade(path, *, limits=sandbox.Limits(), seed=0, variant=None, only=None, from_parent=False):
+def _can_fork_here():
+    """Whether the child may fork from this process: one thread, and no torch op run yet (its thread pools
+    do not survive a fork), neither this pack's answers nor the homework's."""
+    from mlp_ref.grader import grade as homework
+
+    return threading.active_count() == 1 and _fixed.cache_info().currsize == 0 and not homework.answers_ready()
+
+
+def grade(path, *, limits=sandbox.Limits(), seed=0, variant=None, only=None, from_parent=None):
     """The PackReport of the submission at `path` (a folder holding cs231n/, or a zip of one).
 
     variant: a name in variants.VARIANTS, or None to detect it; only: grade these units alone.
-    from_parent: fork the child from this process (a lone command-line run, before torch has run).
+    from_parent: fork the child from this process (saves starting the fork server, seconds, for a lone
+    command-line run) or from the fork server; None: from this process where that is safe.
     """
     t0 = time.perf_counter()
+    if from_parent is None:
+        from_parent = _can_fork_here()
     units = tuple(u for u in UNITS if only is None or u in only)
     report = PackReport(str(path), "cs231n-a2")
     with submission.unpacked(path) as (root, problem):
