@@ -62,3 +62,30 @@ def test_an_installed_pack_cannot_take_a_built_in_name(installed):
 def test_an_entry_point_that_is_not_a_pack_is_refused(installed):
     with pytest.raises(TypeError, match="expected a mlp_ref.packs.Pack"):
         packs.get("broken")
+
+
+def test_the_smallest_pack_in_the_docs_runs_through_the_command_line(monkeypatch, tmp_path, capsys):
+    """docs/packs.md's example pack, installed through the entry-point group, grades a right and a wrong ReLU."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from mlp_ref.cli.main import main
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "packs.md").read_text()
+    source = re.search(r"```python\n# my_course/hw3_pack.py\n(.*?)```", docs, re.S).group(1)
+    module = types.ModuleType("hw3_pack_from_docs")
+    exec(compile(source, "docs/packs.md", "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, "hw3_pack_from_docs", module)
+    ep = importlib.metadata.EntryPoint("my-course-hw3", "hw3_pack_from_docs", packs.ENTRY_POINT_GROUP)
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **kw: [ep] if kw.get("group") == packs.ENTRY_POINT_GROUP else real(**kw))
+    (tmp_path / "right").mkdir()
+    (tmp_path / "right" / "hw3.py").write_text("import numpy as np\ndef relu(x):\n    return np.maximum(x, 0)\n")
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "wrong" / "hw3.py").write_text("import numpy as np\ndef relu(x):\n    return np.abs(x)\n")
+    assert main(["check", "--assignment", "my-course-hw3", "--json", str(tmp_path / "right")]) == 0
+    assert '"passed": true' in capsys.readouterr().out
+    assert main(["check", "--assignment", "my-course-hw3", str(tmp_path / "wrong")]) == 1
+    assert "relu(x) != max(x, 0)" in capsys.readouterr().out
