@@ -72,14 +72,14 @@ def _compare_answer(unit, case, arrays, answer, noise, keys, floor=0.0):
     return None, ""
 
 
-def _unit_keys(unit, answer, group):
+def _unit_keys(unit, answer, case):
     """The answer keys a unit is graded on: its outputs first, then its inputs (unchanged)."""
-    if group == "model":
+    if case.group == "model":
         mine = list(answer)
     else:
         # w: the course's own sgd updates w in place (w -= lr * dw) and the Solver stores next_w anyway.
-        mine = [k for k in answer if k.endswith("@" + unit) and not (group in OPTIM and k.startswith("w@"))]
-    return sorted(mine, key=lambda k: k.split("@")[0] in ("x", "w", "b", "dout", "gamma", "beta", "dw", "X"))
+        mine = [k for k in answer if k.endswith("@" + unit) and not (case.group in OPTIM and k.startswith("w@"))]
+    return sorted(mine, key=lambda k: "@" in k and k.split("@")[0] in case.inputs)
 
 
 def _model_check(unit, case, arrays, variant):
@@ -101,7 +101,7 @@ def _model_check(unit, case, arrays, variant):
     # A gradient that is 0 in exact arithmetic (b before batch norm) is a sum of the model's larger terms:
     # its rounding scales with the model's gradients, not with itself.
     top = max(float(np.max(np.abs(v))) for k, v in answer.items() if k.startswith("grad."))
-    key, message = _compare_answer(unit, case, arrays, answer, noise, _unit_keys(unit, answer, "model"),
+    key, message = _compare_answer(unit, case, arrays, answer, noise, _unit_keys(unit, answer, case),
                                    floor=GRADING["float64"].scale * top)
     if key is None:
         return None, "", None
@@ -145,7 +145,7 @@ def _judge(unit, unit_cases, events, run, variant, fixed, limits):
                 return _failed(unit, bug, message)
             continue
         answer, noise = fixed[case.id]
-        keys = _unit_keys(unit, answer, case.group)
+        keys = _unit_keys(unit, answer, case)
         key, message = _compare_answer(unit, case, arrays, answer, noise, keys)
         if key:
             return _failed(unit, bugs.diagnose(unit, case, arrays, key, answer), message)
