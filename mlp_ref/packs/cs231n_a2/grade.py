@@ -18,8 +18,8 @@ from mlp_ref.packs.report import PackReport, Unit
 from mlp_ref.tolerances import GRADING
 
 RUNNER = "mlp_ref.packs.cs231n_a2.runner:run"
-OPTIONAL = ("svm_loss",)
-OPTIM = ("sgd", "sgd_momentum", "rmsprop", "adam")  # in some years' assignments only: n/a when absent
+OPTIONAL = ("svm_loss",)  # in some years' assignments only: n/a when absent
+OPTIM = ("sgd", "sgd_momentum", "rmsprop", "adam")
 LAYERNORM = ("layernorm_forward", "layernorm_backward", "FullyConnectedNet[layernorm]",
              "FullyConnectedNet[layernorm]" + OWN)
 FUNCTION_OF = {f"FullyConnectedNet[{c}]{o}": "FullyConnectedNet" for c in MODEL_CONFIGS for o in ("", OWN)}
@@ -82,7 +82,7 @@ def _unit_keys(unit, answer, case):
     return sorted(mine, key=lambda k: "@" in k and k.split("@")[0] in case.inputs)
 
 
-def _model_check(unit, case, arrays, variant):
+def _model_check(unit, case, arrays):
     """(failing key or None, message, diagnosis or None) for a FullyConnectedNet configuration."""
     s, config = case.inputs["shape"], case.inputs["config"]
     for k, v in case.inputs["params"].items():
@@ -111,7 +111,7 @@ def _model_check(unit, case, arrays, variant):
     return key, message, bugs.diagnose(unit, case, arrays, key, answer, masks=masks)
 
 
-def _judge(unit, unit_cases, events, run, variant, fixed, limits):
+def _judge(unit, unit_cases, events, run, fixed, limits):
     """One Unit from its cases' events."""
     for case in unit_cases:
         event = events.get(case.id)
@@ -140,7 +140,7 @@ def _judge(unit, unit_cases, events, run, variant, fixed, limits):
                 return _failed(unit, bug, f"{case.id}: {message}")
             continue
         if case.group == "model":
-            key, message, bug = _model_check(unit, case, arrays, variant)
+            key, message, bug = _model_check(unit, case, arrays)
             if key:
                 return _failed(unit, bug, message)
             continue
@@ -220,7 +220,7 @@ def _unit(unit, v, todo, events, run, fixed, limits, iface, present, import_erro
         if unit in OPTIONAL:
             return Unit(unit, SECTION_OF[unit], "n/a", message="not in this package (in some years' assignments only)")
         return Unit(unit, SECTION_OF[unit], "missing", message=f"{unit} is not defined in cs231n/{MODULE[unit]}.py")
-    return _judge(unit, [c for c in todo if unit in c.units], events, run, v, fixed, limits)
+    return _judge(unit, [c for c in todo if unit in c.units], events, run, fixed, limits)
 
 
 # The layer units each model configuration calls, its own first: a model that fails with the student's

@@ -217,11 +217,14 @@ def _model(case, calls, modules, variant):
     seen = []
 
     def recording(fn):
+        fn = getattr(fn, "recorded", fn)  # the model's modules serve several cases: wrap the original once
+
         def dropout_forward(x, dropout_param):
             out, cache = fn(x, dropout_param)
             if dropout_param.get("mode") == "train":
                 seen.append((np.array(x, dtype=np.float64), np.array(out, dtype=np.float64)))
             return out, cache
+        dropout_forward.recorded = fn
         return dropout_forward
 
     for m in [fc, modules.get("layer_utils")]:
