@@ -301,6 +301,10 @@ def check_dropout_backward(pkg, variant):
     why = first(mutated(dout=(dout, d0)), differs("dx (train)", dx, d0 * (np.asarray(out) / x)))
     if why:
         return why
+    # Without a seed the backward must still use the forward's mask (a redrawn one would differ).
+    out, cache = pkg.layers.dropout_forward(x, {"mode": "train", "p": p})
+    if (why := differs("dx (train, unseeded)", pkg.layers.dropout_backward(d0.copy(), cache), d0 * (np.asarray(out) / x))):
+        return why
     _, test_cache = pkg.layers.dropout_forward(x, {"mode": "test", "p": p})
     return differs("dx (test)", pkg.layers.dropout_backward(d0.copy(), test_cache), d0)
 

@@ -90,6 +90,9 @@ BASES = {
     "b2021_inplace": _base("b2021_inplace", "2021",
         "in-place idioms that stay correct: out[out < 0] = 0 on a copy, running statistics updated with *= and "
         "+=, `out += beta` on a fresh array; Adam's and SGD's course-given in-place `w -=`"),
+    "b2021_regen": _base("b2021_regen", "2021",
+        "dropout keeps the generator's state, not the mask, and the backward draws the same mask again; "
+        "running statistics updated in place; no classifiers/__init__.py"),
     "b2023_nosvm": _base("b2023_nosvm", "2021",
         "no svm_loss; node-by-node batch norm, layer norm through batchnorm_backward_alt on the transpose",
         svm=False),
@@ -186,6 +189,12 @@ BUGS = {
     "dropout_mask_shared": _bug("dropout_mask_shared", "b2021_dictcache", L,
         {"dropout_forward": "dropout_mask_shared", "FullyConnectedNet[dropout]": "dropout_mask_shared"},
         "rand(*x.shape[1:]): one mask of shape (D,) broadcast over every sample of the batch"),
+    "dropout_mask_regenerated": _bug("dropout_mask_regenerated", "b2021_regen", L,
+        {"dropout_backward": "dropout_mask_regenerated"},
+        "the backward reseeds with dropout_param's seed to redraw the mask instead of restoring the saved "
+        "state: right only when a seed was given, a fresh random mask otherwise",
+        unreachable={"FullyConnectedNet[dropout]": "judged with a seed, which makes the redrawn mask the same",
+                     "dropout_forward": "unchanged"}),
     "momentum_sign": _bug("momentum_sign", "b2017_loops", O, {"sgd_momentum": "momentum_sign"},
         "v = mu v - lr dw, then w - v: the step goes uphill"),
     "rmsprop_eps_inside_sqrt": _bug("rmsprop_eps_inside_sqrt", "b2019_graph", O,
@@ -218,11 +227,11 @@ BUGS = {
         "seen in real submissions: sums with keepdims=True return dgamma and dbeta as (1, D), which the "
         "notebook's rel_error broadcasts and accepts; the alt backward and layer norm (through the alt) are untouched"),
     "optim_state_not_saved": _bug("optim_state_not_saved", "b2019_einsum", O, {"adam": "optim_state_not_saved"},
-        "seen in real submissions: m and v computed in locals and never written back to config, so the first "
-        "step is right and the second starts from stale moments"),
+        "seen in real submissions (moments kept in locals or reset each call): m and v never written back to "
+        "config, so the first step is right and the second starts from stale moments"),
     "norm_after_relu": _bug("norm_after_relu", "b2017_dictcache", F,
         {"FullyConnectedNet[batchnorm]": "norm_after_relu"},
-        "seen in real submissions: affine - relu - batchnorm instead of affine - batchnorm - relu, forward and "
+        "a layer-order mistake: affine - relu - batchnorm instead of affine - batchnorm - relu, forward and "
         "backward consistently"),
 }
 
@@ -255,8 +264,9 @@ HOSTILE = {
 
 ENTRIES = {**BASES, **{f"bug:{k}": v for k, v in BUGS.items()}, **{f"hostile:{k}": v for k, v in HOSTILE.items()}}
 
-# The pack's diagnosis ids this zoo exercises (the first block named by the pack's design, the second
-# found in real submissions).
+# The pack's diagnosis ids this zoo exercises: the pack's design named the first block; the second adds
+# mistakes met in the study of public submissions (gamma_grad_keepdims, optim_state_not_saved) and two
+# plausible ones (norm_after_relu, dropout_mask_regenerated).
 DIAGNOSES = (
     "transposed_dw", "db_not_summed", "relu_mutates_dout", "relu_ge_zero", "softmax_not_stabilized",
     "loss_not_averaged", "eps_outside_sqrt", "eps_missing", "unbiased_variance", "running_stats_in_test_mode",
@@ -265,5 +275,5 @@ DIAGNOSES = (
     "rmsprop_eps_inside_sqrt", "adam_t_before_increment", "adam_no_bias_correction",
     "adam_bias_correction_no_power", "l2_missing_layer", "l2_missing_half", "gamma_beta_wrong_width",
     "input_mutated",
-    "gamma_grad_keepdims", "optim_state_not_saved", "norm_after_relu",
+    "gamma_grad_keepdims", "optim_state_not_saved", "norm_after_relu", "dropout_mask_regenerated",
 )
