@@ -6,8 +6,10 @@ submission costs no torch import. Limits are set here, before the submission loa
 to its own uid (RLIMIT_NPROC applies from there) and hides the grader's modules. One JSON line per event
 goes up the results pipe as soon as it happens, so a
 submission that kills the process still leaves the cases before it. The child judges nothing: it
-records what the submission returned and the parent compares.
+records what the submission returned and the parent compares. An assignment pack runs its own
+runner here instead of the homework's battery (opts["runner"], see mlp_ref.packs).
 """
+import importlib
 import json
 import os
 import resource
@@ -216,10 +218,15 @@ def entry(path, results, output_path, work_dir, opts):
     try:
         with open(path, "rb") as f:
             source = f.read()
-    except OSError as e:
+    except OSError as e:  # a folder (a pack's package submission) lands here too; its runner reads it
         source = e
+    run = run_battery
+    if opts.get("runner"):
+        # An assignment pack's own runner ("module:function"), imported before the grader is hidden.
+        module, _, name = opts["runner"].partition(":")
+        run = getattr(importlib.import_module(module), name)
     try:
-        run_battery(os.path.abspath(path), source, results.fileno(), opts)
+        run(os.path.abspath(path), source, results.fileno(), opts)
     finally:
         kill_descendants(os.getpid())
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
