@@ -13,7 +13,7 @@ from mlp_ref.compare import compare
 from mlp_ref.grader import sandbox
 from mlp_ref.grader.verdict import arrays_of
 from mlp_ref.packs.cs231n_a2 import bugs, cases, dropout, oracle, submission, variants
-from mlp_ref.packs.cs231n_a2.interface import MODEL_CONFIGS, MODULE, OWN, SECTION_OF, UNITS
+from mlp_ref.packs.cs231n_a2.interface import MODEL_CONFIGS, MODULE, NOT_IMPLEMENTED, OWN, SECTION_OF, UNITS
 from mlp_ref.packs.report import PackReport, Unit
 from mlp_ref.tolerances import GRADING
 
@@ -49,6 +49,11 @@ def _errors(event):
 def _error_unit(name, error):
     outcome = error.get("outcome")
     where = f"\n{error['source']} (line {error['line']})" if error.get("line") else ""
+    if error.get("type") in NOT_IMPLEMENTED:
+        how = error.get("message") if error.get("type") == "NotImplementedYet" else "raises NotImplementedError"
+        return Unit(name, SECTION_OF[name], "missing", message=f"not implemented yet: {name} {how}{where}")
+    if error.get("type") == "NotRunYet":
+        return Unit(name, SECTION_OF[name], "missing", message=f"{error.get('message')}: write it first")
     status = "timeout" if outcome == "timeout" else "crash"
     return Unit(name, SECTION_OF[name], status, message=f"{error.get('type')}: {error.get('message')}{where}")
 
@@ -237,6 +242,14 @@ def _explain_own(report):
     status = {u.name: u for u in report.units}
     for i, u in enumerate(report.units):
         base = status.get(u.name[: -len(OWN)]) if u.name.endswith(OWN) else None
+        if base is not None and u.status in ("fail", "crash"):
+            config = u.name[len("FullyConnectedNet["): u.name.index("]")]
+            todo = [n for n in CONFIG_LAYERS[config] if n in status and status[n].status == "missing"]
+            if todo:
+                # Not wrong yet, only unfinished: say which layers it waits for.
+                report.units[i] = Unit(u.name, u.section, "missing",
+                                       message=f"needs {', '.join(todo)}, not implemented yet")
+                continue
         if base is None or base.status != "pass" or u.status not in ("fail", "crash"):
             continue
         config = u.name[len("FullyConnectedNet["): u.name.index("]")]

@@ -27,7 +27,7 @@ from mlp_ref.grader import child
 from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
 from mlp_ref.packs.cs231n_a2 import reference, variants
-from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, UNITS
+from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, NOT_IMPLEMENTED, UNITS
 from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn
 
 class OutputFlood(BaseException):
@@ -94,6 +94,10 @@ def error_info(exc, root, stage):
     return info
 
 
+class NotImplementedYet(Exception):
+    """A unit returned None where an array belongs: the course's blank body (`out = None ... pass`)."""
+
+
 class Calls:
     """One case's calls: each unit's outputs kept as float64 copies, each unit's error kept apart."""
 
@@ -101,6 +105,8 @@ class Calls:
         self.path, self.arrays, self.errors, self.done = path, {}, {}, set()
 
     def keep(self, name, value):
+        if value is None:
+            raise NotImplementedYet(f"returns None for {name.split('@')[0]}")
         self.arrays[name] = np.array(value, dtype=np.float64)
 
     def run(self, unit, fn):
@@ -132,7 +138,10 @@ def _layer_group(case, calls, fns):
             for k, v in args.items():
                 if isinstance(v, np.ndarray):
                     keep(f"{k}@{unit}", v)
-        return calls.run(unit, go) if unit in fns else False
+        if unit in fns and calls.run(unit, go):
+            return True
+        st.pop("cache", None)  # a forward that failed feeds no backward
+        return False
 
     def backward(unit, grads):
         def go():
@@ -147,7 +156,11 @@ def _layer_group(case, calls, fns):
         if unit in fns and "cache" in st:
             calls.run(unit, go)
         elif unit in fns:
-            calls.errors[unit] = {"type": "NotRun", "message": f"not run: {FORWARD_OF[unit]} gave no cache to feed it",
+            before = calls.errors.get(FORWARD_OF[unit], {}).get("type")
+            todo = before in NOT_IMPLEMENTED
+            calls.errors[unit] = {"type": "NotRunYet" if todo else "NotRun",
+                                  "message": f"not run: {FORWARD_OF[unit]} "
+                                             + ("is not implemented yet" if todo else "gave no cache to feed it"),
                                   "stage": unit, "outcome": "crashed"}
 
     if g == "affine":

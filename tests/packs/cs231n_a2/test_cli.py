@@ -88,7 +88,8 @@ def test_a_template_is_a_package_of_its_variant_that_grades_to_nothing(variant, 
     data = json.loads(out)
     assert code == 1 and data["variant"] == variant
     statuses = {u["name"]: u["status"] for u in data["units"]}
-    assert set(statuses.values()) <= {"crash", "n/a"}
+    assert set(statuses.values()) <= {"missing", "n/a"}  # every function not implemented yet, none crashed
+    assert all("not implemented yet" in u["message"] for u in data["units"] if u["status"] == "missing")
     assert (statuses["layernorm_forward"] == "n/a") == (variant == "2017")
 
 
