@@ -56,16 +56,23 @@ def n_params(widths):
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
 
-def model_bytes(widths, dtype="float64"):
+def model_bytes(widths, dtype="float64", norm=None):
     """An MLP's own arrays: params, grads, this batch's gradients and lr*grads (4 packed copies), the
-    init's float64 draws and zero copies on the way (3 more, float64 at most)."""
-    return n_params(widths) * (4 * ITEMSIZE[dtype] + 3 * 8)
+    init's float64 draws and zero copies on the way (3 more, float64 at most). norm adds gamma and
+    beta per hidden unit (as parameters) and batch norm two running statistics (one copy each)."""
+    units = sum(widths[1:-1])
+    extra = 0 if norm is None else 2 * units * (4 * ITEMSIZE[dtype] + 3 * 8)
+    buffers = 2 * units * ITEMSIZE[dtype] if norm == "batch" else 0
+    return n_params(widths) * (4 * ITEMSIZE[dtype] + 3 * 8) + extra + buffers
 
 
-def batch_bytes(widths, batch, dtype="float64"):
+def batch_bytes(widths, batch, dtype="float64", norm=None, dropout=False):
     """One forward, loss and backward on a batch: per sample the input and, per layer, the
-    pre-activation, the activation, the activation's cache and their three gradients."""
-    return batch * (widths[0] + 6 * sum(widths[1:])) * ITEMSIZE[dtype]
+    pre-activation, the activation, the activation's cache and their three gradients. Per hidden
+    unit, norm adds its output, the normalized input, their gradient and a temporary (4); dropout
+    f's output, the mask, the scaled mask and a gradient (4)."""
+    per_unit = 4 * (norm is not None) + 4 * bool(dropout)
+    return batch * (widths[0] + 6 * sum(widths[1:]) + per_unit * sum(widths[1:-1])) * ITEMSIZE[dtype]
 
 
 def compared_per_step(widths, state_buffers=0):

@@ -37,10 +37,8 @@ def _flag(dest):
 
 
 def _activation_pair(g, loss, g_flag="--g"):
-    if loss == "bce" and g is not None and g not in losses.OUTPUTS["bce"]:
-        raise ValueError(f"{g_flag}: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got {g!r}")
-    if loss == "ce" and g is not None and g not in losses.OUTPUTS["ce"]:
-        raise ValueError(f"{g_flag}: ce is cross-entropy on softmax outputs, so expected softmax, got {g!r}")
+    if g is not None:
+        losses.check_output(g_flag, loss, g)
 
 
 def _slope_used(args, typed, f):
