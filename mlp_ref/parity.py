@@ -391,19 +391,28 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
 
 # The deep anchor: three hidden layers trained by Adam at its own lr, beside the three SGD tasks.
 DEEP_ANCHOR = dict(f="tanh", g="identity", loss="mse", reduction="mean", n_hidden=[16, 12, 8], optim="adam", lr=0.01)
+# The norm anchor: two hidden layers, each Linear -> batch norm -> ReLU -> dropout 0.2, trained by Adam,
+# whose steps on the biases before batch norm (true gradient 0) are judged by their size.
+NORM_ANCHOR = dict(f="relu", g="identity", loss="mse", reduction="sum", n_hidden=[16, 8], norm="batch", dropout=0.2,
+                   optim="adam", lr=0.01)
+LAYER_FIELDS = ("norm", "dropout", "norm_eps", "norm_momentum")
 OPTIMIZER_FIELDS = ("optim", "lr", "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad",
                     "alpha", "centered")
 
 
 def anchor_configs(dtypes=("float64", "float32"), devices=("cpu",), **overrides):
     """The main job: regression (relu, identity, mse sum); classification (sigmoid, sigmoid, mse sum;
-    and bce); and a deep regression (three tanh layers, Adam). An optimizer given in overrides
-    trains every anchor, the deep one included."""
-    deep = dict(DEEP_ANCHOR)
+    and bce); a deep regression (three tanh layers, Adam); and a regression through batch norm and
+    dropout (two ReLU layers, Adam). An optimizer given in overrides trains every anchor, the deep and
+    norm ones included; a norm or dropout given applies to every anchor, the norm one's replaced."""
+    deep, norm = dict(DEEP_ANCHOR), dict(NORM_ANCHOR)
     if any(k in overrides for k in OPTIMIZER_FIELDS):
         deep = {k: v for k, v in deep.items() if k not in ("optim", "lr")}
+        norm = {k: v for k, v in norm.items() if k not in ("optim", "lr")}
+    if any(k in overrides for k in LAYER_FIELDS):
+        norm = {k: v for k, v in norm.items() if k not in LAYER_FIELDS}
     tasks = [dict(f="relu", g="identity", loss="mse", reduction="sum"),
              dict(f="sigmoid", g="sigmoid", loss="mse", reduction="sum"),
-             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep]
+             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep, norm]
     return [ParityConfig(**{**task, "dtype": dtype, "device": device, **overrides})
             for task in tasks for device in devices for dtype in dtypes]

@@ -81,13 +81,24 @@ def parity(args, typed):
     if args.no_zero_grad and "lr" not in typed:
         args.lr = NO_ZERO_GRAD_LR
     _optimizer(args, typed)
+    _layers(args, typed)
     if "hidden" in typed and "n_hidden" in typed:
         raise ValueError("--hidden: expected either --hidden (a deep model) or --n-hidden (one hidden layer), got both")
-    runs = (1 if custom else 4) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
+    runs = (1 if custom else 5) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
     dtype = "float32" if args.dtype == "float32" else "float64"
     memory.check(_sizes(args, "n_in", "hidden" if args.hidden else "n_hidden", "n_out", "batch", "steps"),
                  memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json,
                                      state_buffers=_state_buffers(args, custom)), _limit(args), LIMIT_HOW)
+
+
+def _layers(args, typed):
+    """--norm-eps needs a --norm to take it, --norm-momentum batch norm (an ignored flag is refused)."""
+    if "norm_eps" in typed and args.norm is None:
+        raise ValueError(f"--norm-eps: only a norm uses it, so expected --norm batch or --norm layer, got no --norm")
+    if "norm_momentum" in typed and args.norm != "batch":
+        got = f"--norm {args.norm}" if args.norm else "no --norm"
+        raise ValueError(f"--norm-momentum: only batch norm's running statistics use it, so expected --norm batch, "
+                         f"got {got}")
 
 
 def _state_buffers(args, custom):
