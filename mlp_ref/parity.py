@@ -259,14 +259,25 @@ def _size_bound(name, noise, theirs, tol, config=None, opt=None):
     if name == f"d{base}":
         return np.zeros_like(theirs[name]), noise, "a dead bias: |db| <= atol + rtol sum_n |dz|, its true value 0"
     expected = theirs[name]
+    k = _largest_step(opt)
+    if name.startswith("momentum_buffer[") and k > 1:
+        # RMSprop's momentum buffer accumulates the normalized step g / (sqrt(v) + eps), not g.
+        return None, tol.atol + tol.rtol * np.abs(expected) + 2 * k, \
+            f"a dead bias's state: atol + rtol |torch| + 2 K, K = {k:.3g}"
     if name.endswith("]"):
         return None, tol.atol + tol.rtol * np.abs(expected) + 2 * noise + 2 * noise ** 2, \
             "a dead bias's state: atol + rtol |torch| + 2 noise (+ 2 noise^2)"
-    hyper = getattr(opt, "hyper", {}) if opt is not None else {}
-    decay = hyper.get("betas", (0, None))[1] if "betas" in hyper else hyper.get("alpha")
-    k = 1.0 if decay is None else 1 / np.sqrt(1 - decay)
     return None, tol.atol + tol.rtol * np.abs(expected) + 2 * config.lr * k, \
         f"a dead bias: atol + rtol |torch| + 2 lr K, K = {k:.3g}"
+
+
+def _largest_step(opt):
+    """K: the largest step per unit lr a noise gradient can cause. 1 for SGD (a noise-sized step);
+    where the step is divided by a root mean square of the gradients (Adam's beta2, RMSprop's alpha),
+    |g| / sqrt((1 - decay) g^2) = 1 / sqrt(1 - decay)."""
+    hyper = getattr(opt, "hyper", {}) if opt is not None else {}
+    decay = hyper["betas"][1] if "betas" in hyper else hyper.get("alpha")
+    return 1.0 if decay is None else float(1 / np.sqrt(1 - decay))
 
 
 def _masks(net):
