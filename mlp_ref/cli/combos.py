@@ -128,6 +128,13 @@ PROBLEM_FLAGS = ("f", "g", "loss", "reduction", "n_in", "n_hidden", "n_out", "ba
 
 
 def explain(args, typed):
+    if getattr(args, "norm", None) is not None:
+        for dest in ("input", "write_input"):
+            if dest in typed:
+                raise ValueError(f"{_flag(dest)}: --norm batch derives its own small model, so expected one or the "
+                                 f"other, got both")
+        if "batch" not in typed:
+            args.batch = 4  # with 2 samples z_hat is +-1 whatever z: a degenerate first example
     if args.input is not None:
         clash = [d for d in PROBLEM_FLAGS if d in typed]
         if clash:
