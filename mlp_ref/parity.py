@@ -99,6 +99,8 @@ class ParityConfig:
         choice("resync", self.resync, ("auto", "always", "never"))
         choice("optim", self.optim, tuple(OPTIM_ARGS))
         self.optimizer_kwargs()
+        if self.norm == "batch" and isinstance(self.batch, int) and self.batch < 2:
+            raise ValueError(f"batch: batch norm in training needs more than 1 sample per batch, got {self.batch}")
 
     def optimizer_kwargs(self):
         """The optimizer's hyperparameters given here; one not taken by self.optim is an error naming it."""
@@ -414,7 +416,7 @@ OPTIMIZER_FIELDS = ("optim", "lr", "momentum", "dampening", "nesterov", "weight_
 def anchor_configs(dtypes=("float64", "float32"), devices=("cpu",), **overrides):
     """The main job: regression (relu, identity, mse sum); classification (sigmoid, sigmoid, mse sum;
     and bce); a deep regression (three tanh layers, Adam); and a regression through batch norm and
-    dropout (two ReLU layers, Adam). An optimizer given in overrides trains every anchor, the deep and
+    dropout (two ReLU layers, Adam; layer norm for a batch of 1). An optimizer given in overrides trains every anchor, the deep and
     norm ones included; a norm or dropout given applies to every anchor, the norm one's replaced."""
     deep, norm = dict(DEEP_ANCHOR), dict(NORM_ANCHOR)
     if any(k in overrides for k in OPTIMIZER_FIELDS):
@@ -422,6 +424,8 @@ def anchor_configs(dtypes=("float64", "float32"), devices=("cpu",), **overrides)
         norm = {k: v for k, v in norm.items() if k not in ("optim", "lr")}
     if any(k in overrides for k in LAYER_FIELDS):
         norm = {k: v for k, v in norm.items() if k not in LAYER_FIELDS}
+    elif overrides.get("batch", 2) < 2:
+        norm["norm"] = "layer"  # batch norm has no variance in one sample; layer norm normalizes each row
     tasks = [dict(f="relu", g="identity", loss="mse", reduction="sum"),
              dict(f="sigmoid", g="sigmoid", loss="mse", reduction="sum"),
              dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep, norm]

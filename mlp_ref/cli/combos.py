@@ -95,6 +95,9 @@ def _layers(args, typed):
     """--norm-eps needs a --norm to take it, --norm-momentum batch norm (an ignored flag is refused)."""
     if "norm_eps" in typed and args.norm is None:
         raise ValueError(f"--norm-eps: only a norm uses it, so expected --norm batch or --norm layer, got no --norm")
+    if args.norm == "batch" and args.batch < 2:
+        raise ValueError(f"--batch: batch norm in training needs more than 1 sample per batch, so expected --batch "
+                         f">= 2 with --norm batch, got {args.batch}")
     if "norm_momentum" in typed and args.norm != "batch":
         got = f"--norm {args.norm}" if args.norm else "no --norm"
         raise ValueError(f"--norm-momentum: only batch norm's running statistics use it, so expected --norm batch, "
