@@ -11,6 +11,7 @@ bookkeeping: which pair a mode takes, the running statistics and the masks.
 import numpy as np
 
 from mlp_ref import functional as fn
+from mlp_ref._packed import Packed
 
 NORMS = ("batch", "layer")
 
@@ -102,6 +103,46 @@ def backward(net, l, dh, cache, training):
     return out
 
 
+def init_state(net, seed):
+    """The model's views of gamma and beta (and their gradients), batch norm's running statistics
+    (net.buffers, 0 and 1 at start as torch's: packed like the params, never trained) and the
+    dropout masks' own generator, apart from the init's: its draws never shift the weights."""
+    L, P, d = net.n_layers, net._params.views, net._dparams.views
+    net._norm_params = [(P[f"gamma{l}"], P[f"beta{l}"]) for l in range(1, L)] if net.norm else []
+    net._norm_dparams = [(d[f"gamma{l}"], d[f"beta{l}"]) for l in range(1, L)] if net.norm else []
+    start = {name: np.full(n, float(name.startswith("running_var")), net.dtype)
+             for n, l in zip(net.hidden, range(1, L)) for name in (f"running_mean{l}", f"running_var{l}")}
+    net._buffers = Packed("buffers", start if net.norm == "batch" else {}, net.dtype)
+    net.buffers = net._buffers.entries
+    V = net._buffers.views
+    net._running = [(V[f"running_mean{l}"], V[f"running_var{l}"]) for l in range(1, L)] if V else []
+    net._mask_rng = np.random.default_rng([seed, 1])
+    net._frozen_masks = None
+
+
+def layer_mask(net, l, shape):
+    """Layer l's keep mask for this forward: drawn from the model's generator, or the frozen one."""
+    if net._frozen_masks is None:
+        return draw_mask(net._mask_rng, net.dropout, shape, net.dtype)
+    frozen = net._frozen_masks[f"mask{l}"]
+    if frozen.shape != shape:
+        raise ValueError(f"x: the frozen mask{l} has shape {frozen.shape}, this forward needs {shape}; "
+                         "unfreeze_masks() draws new ones")
+    return frozen
+
+
+def frozen_masks(net, masks=None):
+    """The masks net.freeze_masks(masks) keeps: checked, or the last training forward's."""
+    if not net.dropout:
+        raise ValueError(f"freeze_masks: the model has no dropout (dropout={net.dropout})")
+    widths = {f"mask{l}": n for l, n in enumerate(net.hidden, start=1)}
+    if masks is None:
+        if net.cache is None or not net.cache.training:
+            raise ValueError("freeze_masks: no masks to freeze: run a forward in training mode first, or pass masks")
+        masks = {name: net.cache[name] for name in widths}
+    return check_masks(masks, widths, net.dtype)
+
+
 def draw_mask(rng, p, shape, dtype):
     """A 0/1 keep mask: each unit kept with probability 1 - p."""
     # float32 uniforms (24 random bits, plenty for a keep probability) at half the cost of float64's.
@@ -124,3 +165,44 @@ def check_masks(masks, shapes, dtype):
             raise ValueError(f"masks[{name!r}]: expected 0/1 values only (1 = kept)")
         out[name] = m.astype(dtype)
     return out
+
+
+def model_forward(net, x):
+    """MLP.forward with norm or dropout: Linear, then each hidden layer through forward() above."""
+    if net.norm == "batch" and net.training and x.shape[0] < 2:
+        refuse_single_sample(x.shape[0])
+    if net._running:
+        net._buffers.owned()
+    L, h, entries = net.n_layers, x, {"x": x, "training": net.training}
+    names_iter = iter(net.forward_names)
+    for l, (W, b) in enumerate(net._layer_params, start=1):
+        z, entries[f"linear{l}"] = fn.linear_forward(h, W, b)
+        if l < L:
+            values = [z, *forward(net, l, z, entries)]
+        else:
+            h, entries[f"act{l}"] = net._g.forward(z)
+            values = [z, h]
+        for value in values:
+            entries[next(names_iter)] = value
+        h = values[-1]
+    net.cache = net._Cache(**entries)
+    net._dloss = None
+    return h
+
+
+def model_backward(net):
+    """MLP.backward with norm or dropout: each hidden layer back through backward() above."""
+    L, d, c = net.n_layers, net._layer_dparams, net.cache
+    dy_hat = None if net.loss_name == "ce" else net._dloss
+    dz = net._dloss if dy_hat is None else net._g.backward(dy_hat, getattr(c, f"act{L}"))
+    inter = [dy_hat, dz]
+    for l in range(L, 1, -1):
+        dh, _, _ = fn.linear_backward(dz, getattr(c, f"linear{l}"), out=d[l - 1])
+        layer = backward(net, l - 1, dh, c, c.training)
+        inter += layer
+        dz = layer[-1]
+    fn.linear_backward_params(dz, c.linear1, out=d[0])
+    grads = net._grads.owned()
+    grads += net._dparams.flat
+    net._dloss = None
+    return dict(zip(net.backward_names, inter))

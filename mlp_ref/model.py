@@ -12,15 +12,14 @@ name: dW1, dz2, dh1; backward() returns dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., d
 
     y_hat = net.forward(x); value = net.loss(y_hat, y); net.zero_grad(); net.backward(); net.step(lr)
 """
-import re
-from collections import namedtuple
-from functools import lru_cache, partial
-from typing import NamedTuple
+from functools import partial
 
 import numpy as np
 
 from mlp_ref import functional as fn
 from mlp_ref import hidden as hidden_mod
+from mlp_ref import names as names_mod
+from mlp_ref.names import forward_cache, names
 from mlp_ref import losses, memory, validate
 from mlp_ref._packed import BLOCK, Packed, blocks
 
@@ -29,82 +28,10 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 INITS = ("torch", "xavier")
 
 
-class Names(NamedTuple):
-    """The names of an L-layer model's quantities, in the order forward and backward meet them."""
-    hidden: tuple    # h (L = 2) or h1 .. h_{L-1}
-    forward: tuple   # z1, (zn1, a1,) h.., z_L, y_hat
-    backward: tuple  # dy_hat, dz_L, dh_{L-1}, (da_{L-1}, dzn_{L-1},) dz_{L-1}, .., dz1
-    params: tuple    # W1, b1, (gamma1, beta1,) .., WL, bL
-    buffers: tuple = ()  # running_mean1, running_var1, .. (batch norm's)
-
-
-@lru_cache(maxsize=None)
-def names(L, norm=None, dropout=False):
-    """Names for L Linear layers: one hidden layer keeps the two-layer math's h; several number it.
-    norm adds zn_l (and gamma_l, beta_l; batch norm running_mean_l, running_var_l) to each hidden
-    layer, dropout a_l (f's output, before the mask)."""
-    hidden = ("h",) if L == 2 else tuple(f"h{l}" for l in range(1, L))
-    per_layer = [hidden_mod.layer_names(l, L, hidden, norm, dropout) for l in range(1, L + 1)]
-    forward = tuple(name for layer in per_layer for name in layer)
-    backward = ("dy_hat", f"dz{L}") + tuple(f"d{name}" for layer in per_layer[-2::-1] for name in reversed(layer))
-    params = tuple(name for l in range(1, L + 1) for name in
-                   (f"W{l}", f"b{l}") + ((f"gamma{l}", f"beta{l}") if norm and l < L else ()))
-    buffers = tuple(name for l in range(1, L) for name in (f"running_mean{l}", f"running_var{l}")) \
-        if norm == "batch" else ()
-    return Names(hidden, forward, backward, params, buffers)
-
-
-class _CacheAccess:
-    """Read-only mapping access for a forward cache, beside its attributes: cache["z1"], keys(), items()."""
-    __slots__ = ()
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            if key not in self._fields:
-                raise KeyError(f"cache: expected one of {list(self._fields)}, got {key!r}")
-            return getattr(self, key)
-        return tuple.__getitem__(self, key)
-
-    def __contains__(self, key):
-        return key in self._fields if isinstance(key, str) else tuple.__contains__(self, key)
-
-    def keys(self):
-        return self._fields
-
-    def items(self):
-        return zip(self._fields, self)
-
-    def get(self, key, default=None):
-        return getattr(self, key) if key in self._fields else default
-
-    def __setitem__(self, key, value):
-        raise TypeError(f"cache: read-only (the values of the last forward); got an assignment to {key!r}")
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"cache: read-only (the values of the last forward); got an assignment to {name!r}")
-
-
-@lru_cache(maxsize=None)
-def forward_cache(L, norm=None, dropout=False):
-    """The forward cache of an L-layer model, a NamedTuple with read-only mapping access: x, z1, h..,
-    y_hat, then per layer linear_l, act_l (norm_l; drop_l, mask_l), then training (the mode it was
-    made in). Named ForwardCache<L>[_<norm>][_dropout] in this module, so a model and its cache pickle."""
-    fields = ("x", *names(L, norm, dropout).forward) + tuple(
-        name for l in range(1, L + 1) for name in hidden_mod.cache_fields(l, L, norm, dropout))
-    if norm or dropout:
-        fields += ("training",)
-    name = f"ForwardCache{L}" + (f"_{norm}" if norm else "") + ("_dropout" if dropout else "")
-    base = namedtuple(name, fields, module=__name__)
-    cls = type(name, (_CacheAccess, base), {"__slots__": (), "__module__": __name__})
-    globals()[name] = cls
-    return cls
-
-
 def __getattr__(name):
-    # Unpickling in a fresh process looks ForwardCache<L>.. up here before any such model was built.
-    match = re.fullmatch(r"ForwardCache(\d+)(?:_(batch|layer))?(_dropout)?", name)
-    if match:
-        return forward_cache(int(match[1]), match[2], bool(match[3]))
+    # Caches pickled when their classes lived here unpickle through mlp_ref.names.
+    if name.startswith("ForwardCache"):
+        return getattr(names_mod, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -186,19 +113,7 @@ class MLP:
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
         self._layer_dparams = [(d[f"W{l}"], d[f"b{l}"]) for l in range(1, L + 1)]
         self.params, self.grads = self._params.entries, self._grads.entries
-        self._norm_params = [(P[f"gamma{l}"], P[f"beta{l}"]) for l in range(1, L)] if self.norm else []
-        self._norm_dparams = [(d[f"gamma{l}"], d[f"beta{l}"]) for l in range(1, L)] if self.norm else []
-        # Running statistics, 0 and 1 at start as torch's: packed like the params, never trained.
-        self._buffers = Packed("buffers", {name: np.full(n, float(name.startswith("running_var")), self.dtype)
-                                           for n, l in zip(self.hidden, range(1, L)) for name in
-                                           (f"running_mean{l}", f"running_var{l}")} if self.norm == "batch" else {},
-                               self.dtype)
-        self.buffers = self._buffers.entries
-        V = self._buffers.views
-        self._running = [(V[f"running_mean{l}"], V[f"running_var{l}"]) for l in range(1, L)] if V else []
-        # The dropout masks' own generator, apart from the init's: its draws never shift the weights.
-        self._mask_rng = np.random.default_rng([seed, 1])
-        self._frozen_masks = None
+        hidden_mod.init_state(self, seed)  # gamma/beta views, running statistics, the masks' generator
         self.cache = None
         self._dloss = None
 
@@ -270,7 +185,7 @@ class MLP:
             for name in self.param_names:
                 validate.finite(f"params[{name!r}]", self.params[name])
         if not self._plain:
-            return self._forward_blocks(x)
+            return hidden_mod.model_forward(self, x)
         h, named, layers = x, [x], []
         for l, (W, b) in enumerate(self._layer_params, start=1):
             z, linear = fn.linear_forward(h, W, b)
@@ -281,49 +196,14 @@ class MLP:
         self._dloss = None
         return h
 
-    def _forward_blocks(self, x):
-        """forward with norm or dropout: each hidden layer through mlp_ref.hidden."""
-        if self.norm == "batch" and self.training and x.shape[0] < 2:
-            hidden_mod.refuse_single_sample(x.shape[0])
-        if self._running:
-            self._buffers.owned()
-        L, h, entries = self.n_layers, x, {"x": x, "training": self.training}
-        names_iter = iter(self.forward_names)
-        for l, (W, b) in enumerate(self._layer_params, start=1):
-            z, entries[f"linear{l}"] = fn.linear_forward(h, W, b)
-            if l < L:
-                values = [z, *hidden_mod.forward(self, l, z, entries)]
-            else:
-                h, entries[f"act{l}"] = self._g.forward(z)
-                values = [z, h]
-            for value in values:
-                entries[next(names_iter)] = value
-            h = values[-1]
-        self.cache = self._Cache(**entries)
-        self._dloss = None
-        return h
-
     def _mask(self, l, shape):
         """Layer l's keep mask for this forward: drawn from the model's generator, or the frozen one."""
-        if self._frozen_masks is None:
-            return hidden_mod.draw_mask(self._mask_rng, self.dropout, shape, self.dtype)
-        mask = self._frozen_masks[f"mask{l}"]
-        if mask.shape != shape:
-            raise ValueError(f"x: the frozen mask{l} has shape {mask.shape}, this forward needs {shape}; "
-                             "unfreeze_masks() draws new ones")
-        return mask
+        return hidden_mod.layer_mask(self, l, shape)
 
     def freeze_masks(self, masks=None):
         """Reuse the same dropout masks at every forward (finite differences need a fixed function) until
         unfreeze_masks(). masks: {mask_l: (N, n_l) 0/1 array}; None: the last training forward's."""
-        if not self.dropout:
-            raise ValueError(f"freeze_masks: the model has no dropout (dropout={self.dropout})")
-        widths = {f"mask{l}": n for l, n in enumerate(self.hidden, start=1)}
-        if masks is None:
-            if self.cache is None or not self.cache.training:
-                raise ValueError("freeze_masks: no masks to freeze: run a forward in training mode first, or pass masks")
-            masks = {name: self.cache[name] for name in widths}
-        self._frozen_masks = hidden_mod.check_masks(masks, widths, self.dtype)
+        self._frozen_masks = hidden_mod.frozen_masks(self, masks)
         return self
 
     def unfreeze_masks(self):
@@ -391,7 +271,7 @@ class MLP:
             raise ValueError("backward() called before loss(): run loss(y_hat, y) after forward(x); "
                              "as in torch, each loss can be backpropagated once")
         if not self._plain:
-            return self._backward_blocks()
+            return hidden_mod.model_backward(self)
         L, d = self.n_layers, self._layer_dparams
         # The cache is x, z1, .., y_hat (2L + 1 names), then linear1, act1, .., linearL, actL.
         linears, acts = self.cache[2 * L + 1::2], self.cache[2 * L + 2::2]  # layer l's at index l - 1
@@ -403,23 +283,6 @@ class MLP:
             dz = self.f_backward(dh, acts[l - 2])
             inter += (dh, dz)
         fn.linear_backward_params(dz, linears[0], out=d[0])  # dx is not needed: x is data
-        grads = self._grads.owned()
-        grads += self._dparams.flat
-        self._dloss = None
-        return dict(zip(self.backward_names, inter))
-
-    def _backward_blocks(self):
-        """backward with norm or dropout: each hidden layer back through mlp_ref.hidden."""
-        L, d, c = self.n_layers, self._layer_dparams, self.cache
-        dy_hat = None if self.loss_name == "ce" else self._dloss
-        dz = self._dloss if dy_hat is None else self._g.backward(dy_hat, getattr(c, f"act{L}"))
-        inter = [dy_hat, dz]
-        for l in range(L, 1, -1):
-            dh, _, _ = fn.linear_backward(dz, getattr(c, f"linear{l}"), out=d[l - 1])
-            layer = hidden_mod.backward(self, l - 1, dh, c, c.training)
-            inter += layer
-            dz = layer[-1]
-        fn.linear_backward_params(dz, c.linear1, out=d[0])
         grads = self._grads.owned()
         grads += self._dparams.flat
         self._dloss = None
