@@ -75,25 +75,35 @@ def batch_bytes(widths, batch, dtype="float64", norm=None, dropout=False):
     return batch * (widths[0] + 6 * sum(widths[1:]) + per_unit * sum(widths[1:-1])) * ITEMSIZE[dtype]
 
 
-def compared_per_step(widths, state_buffers=0):
+def compared_per_step(widths, state_buffers=0, norm=None, dropout=False):
     """The quantities a parity step compares: per layer z, h (or y_hat), dz, dh (or dy_hat), dW, db,
-    W, b and each optimizer state buffer of W and b, plus the loss (17 for one hidden layer, SGD)."""
-    layers = len(widths) - 1
-    return 8 * layers + 1 + 2 * layers * state_buffers
+    W, b and each optimizer state buffer of W and b, plus the loss (17 for one hidden layer, SGD).
+    Per hidden layer, norm adds zn, dzn, gamma, beta, their gradients and state (batch norm: two
+    running statistics), dropout a and da; with either, the eval forward's z, (zn, a,) h, y_hat."""
+    layers, hidden = len(widths) - 1, len(widths) - 2
+    count = 8 * layers + 1 + 2 * layers * state_buffers
+    if norm is not None:
+        count += hidden * (6 + 2 * state_buffers + 2 * (norm == "batch"))
+    if dropout:
+        count += 2 * hidden
+    if norm is not None or dropout:
+        count += 2 * layers + hidden * ((norm is not None) + bool(dropout))
+    return count
 
 
-def parity_bytes(widths, batch, steps, dtype="float64", runs=1, as_json=False, state_buffers=0):
+def parity_bytes(widths, batch, steps, dtype="float64", runs=1, as_json=False, state_buffers=0, norm=None,
+                 dropout=False):
     """A parity run: the reference and its torch twin (a model and a batch's work each, and as much
     again for the comparisons' temporaries, state_buffers more parameter-sized arrays each for the
     optimizer), the float64 batch drawn per step, and the report's comparisons
     (compared_per_step) kept for every step of every run: measured 490 bytes each, 1.1 KiB more
     as a dict for --json, so 640 and 2048 are counted.
     Measured: 500 -> 4000 -> 200, batch 2000, float64 peaks 1.48 GB above the process's baseline;
-    this gives 1.9 GB."""
-    one = (2 * model_bytes(widths, dtype) + 4 * batch_bytes(widths, batch, dtype)
-           + 2 * state_buffers * n_params(widths) * ITEMSIZE[dtype])
+    this gives 1.9 GB. norm and dropout: the model's and a batch's extra arrays, and more comparisons."""
+    one = (2 * model_bytes(widths, dtype, norm) + 4 * batch_bytes(widths, batch, dtype, norm, dropout)
+           + 2 * state_buffers * (n_params(widths) + 2 * sum(widths[1:-1]) * (norm is not None)) * ITEMSIZE[dtype])
     data = 8 * (widths[0] * widths[-1] + 3 * batch * (widths[0] + widths[-1]))
-    compared = compared_per_step(widths, state_buffers)
+    compared = compared_per_step(widths, state_buffers, norm, dropout)
     return one + data + runs * steps * compared * (2048 if as_json else 640)
 
 

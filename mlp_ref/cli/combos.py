@@ -88,7 +88,10 @@ def parity(args, typed):
     dtype = "float32" if args.dtype == "float32" else "float64"
     memory.check(_sizes(args, "n_in", "hidden" if args.hidden else "n_hidden", "n_out", "batch", "steps"),
                  memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json,
-                                     state_buffers=_state_buffers(args, custom)), _limit(args), LIMIT_HOW)
+                                     state_buffers=_state_buffers(args, custom),
+                                     # the anchors include one with batch norm and dropout
+                                     norm=args.norm or (None if custom else "batch"),
+                                     dropout=bool(args.dropout) or not custom), _limit(args), LIMIT_HOW)
 
 
 def _layers(args, typed):
