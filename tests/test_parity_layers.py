@@ -109,3 +109,27 @@ def test_eval_mode_differs_from_training_so_the_eval_comparison_is_not_a_copy():
     x = np.random.default_rng(0).standard_normal((16, 5))
     y_train = net.forward(x)
     assert not np.allclose(net.eval().forward(x), y_train)
+
+
+def test_the_twin_is_torchs_own_norm_with_the_references_parameters_buffers_and_mask():
+    import torch
+    from torch import nn
+
+    from mlp_ref.twin import MaskDropout, TorchTwin
+
+    net = MLP(5, [7, 6], 3, norm="batch", dropout=0.4, norm_eps=1e-3, norm_momentum=0.3)
+    x = np.random.default_rng(0).standard_normal((8, 5))
+    net.forward(x)
+    net.params["gamma1"] = np.linspace(0.5, 1.5, 7)
+    twin = TorchTwin(net)
+    bn = twin.model[1]
+    assert isinstance(bn, nn.BatchNorm1d) and bn.eps == 1e-3 and bn.momentum == 0.3
+    assert np.array_equal(twin.buffers()["running_var1"], net.buffers["running_var1"]), "the running statistics copied"
+    assert np.array_equal(twin.params()["gamma1"], np.linspace(0.5, 1.5, 7))
+    assert isinstance(twin.model[3], MaskDropout) and isinstance(TorchTwin(MLP(5, 7, 3, norm="layer")).model[1],
+                                                                   nn.LayerNorm)
+    masks = {"mask1": net.cache.mask1, "mask2": net.cache.mask2}
+    twin.forward(x, masks=masks)
+    assert torch.equal(twin.inter["h1"] == 0, torch.tensor(net.cache.mask1 == 0) | (twin.inter["a1"] == 0))
+    with pytest.raises(ValueError, match="mask: the twin's dropout applies the reference's mask"):
+        twin.forward(x)
