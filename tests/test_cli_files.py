@@ -100,7 +100,7 @@ def test_the_parity_estimate_bounds_a_batch_norm_dropout_run_and_counts_its_comp
     from mlp_ref.parity import ParityConfig, run_parity
 
     run_parity(ParityConfig(steps=1, n_hidden=[4, 4], norm="batch", dropout=0.2, optim="adam"))
-    config = ParityConfig(n_in=20, n_hidden=[30, 25], n_out=5, batch=50, steps=100, optim="adam", lr=1e-3,
+    config = ParityConfig(n_in=20, n_hidden=[30, 25], n_out=5, batch=50, steps=40, optim="adam", lr=1e-3,
                           norm="batch", dropout=0.3)
     report = None
 
@@ -110,7 +110,7 @@ def test_the_parity_estimate_bounds_a_batch_norm_dropout_run_and_counts_its_comp
     peak = _traced_peak(run)
     widths = (20, 30, 25, 5)
     assert len(report.steps[0].comparisons) == memory.compared_per_step(widths, 2, "batch", True)
-    assert peak <= memory.parity_bytes(widths, 50, 100, state_buffers=3, norm="batch", dropout=True)
+    assert peak <= memory.parity_bytes(widths, 50, 40, state_buffers=3, norm="batch", dropout=True)
     layer = run_parity(ParityConfig(n_hidden=[6, 5], norm="layer", steps=1))
     assert len(layer.steps[0].comparisons) == memory.compared_per_step((5, 6, 5, 3), 0, "layer", False)
 
