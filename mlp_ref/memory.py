@@ -118,6 +118,13 @@ def explain_bytes(n_in, n_hidden, n_out, batch):
     return 160 * batch * per_sample + 3 * parity_bytes((d, m, k), batch, 1)
 
 
+def batchnorm_explain_bytes(n_hidden, batch):
+    """explain --norm batch: torch's full Jacobian of the norm, (N H)^2 float64 elements (to show the
+    features do not mix), about three copies of it on the way, and per feature the N x N terms (6 of
+    them, 160 bytes per element in the report, as explain_bytes counts)."""
+    return 3 * 8 * (batch * n_hidden) ** 2 + 160 * 6 * n_hidden * batch ** 2
+
+
 def check(what, estimate, limit=None, how=""):
     """Raise TooLarge naming the estimate and the limit when estimate > limit (default: default_limit())."""
     limit = default_limit() if limit is None else limit

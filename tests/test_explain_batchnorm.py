@@ -63,3 +63,7 @@ def test_bad_combinations_are_refused_by_name(capsys, tmp_path):
     assert main(["explain", "--norm", "batch", "--batch", "1"]) == 2
     assert "batch: batch norm in training needs more than 1 sample, got 1" in capsys.readouterr().err
     assert main(["explain", "--norm", "layer"]) == 2
+    capsys.readouterr()
+    assert main(["explain", "--norm", "batch", "--batch", "2000", "--n-hidden", "400"]) == 2
+    err = capsys.readouterr().err
+    assert "--n-hidden 400 --batch 2000 --norm batch: would need about" in err and "over the memory limit" in err

@@ -141,6 +141,11 @@ def explain(args, typed):
                                  f"other, got both")
         if "batch" not in typed:
             args.batch = 4  # with 2 samples z_hat is +-1 whatever z: a degenerate first example
+        _activation_pair(args.g, args.loss)
+        _slope_used(args, typed, args.f)
+        memory.check(_sizes(args, "n_hidden", "batch") + " --norm batch",
+                     memory.batchnorm_explain_bytes(args.n_hidden, args.batch), _limit(args), LIMIT_HOW)
+        return
     if args.input is not None:
         clash = [d for d in PROBLEM_FLAGS if d in typed]
         if clash:
