@@ -17,7 +17,7 @@ NORMS = ("batch", "layer")
 
 
 def layer_names(l, L, hidden, norm, dropout):
-    """Layer l's forward names after nothing: z_l, [zn_l], [a_l], h_l (z_L, y_hat for the output)."""
+    """Layer l's forward names, in order: z_l, [zn_l], [a_l], h_l (z_L, y_hat for the output layer)."""
     if l == L:
         return (f"z{L}", "y_hat")
     return (f"z{l}",) + ((f"zn{l}",) if norm else ()) + ((f"a{l}",) if dropout else ()) + (hidden[l - 1],)
