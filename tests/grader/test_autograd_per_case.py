@@ -2,19 +2,31 @@
 submission whose backward calls autograd fails with autograd_used and scores 0 (the contract row that
 says so apart), while its loss cases, which never reach autograd, keep their points.
 """
+import concurrent.futures
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import grade
+from mlp_ref.grader import grade, verdict
 
 ZOO = Path(__file__).parent / "zoo"
 BACKWARD_KINDS = ("backward", "train", "twice")
 
 
-@pytest.fixture(scope="module", params=["bug_autograd_used.py", "bug_autograd_used_backward.py"])
-def report(request):
-    return grade.grade(ZOO / request.param)
+FILES = ("bug_autograd_used.py", "bug_autograd_used_backward.py")
+
+
+@pytest.fixture(scope="module")
+def reports():
+    grade.expected()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(FILES, pool.map(lambda n: grade.grade(ZOO / n), FILES)))
+
+
+@pytest.fixture(params=FILES)
+def report(request, reports):
+    return reports[request.param]
 
 
 def test_every_case_that_ran_backward_scores_zero_with_autograd_used(report):
@@ -37,6 +49,12 @@ def test_cases_autograd_never_reached_keep_their_points_and_the_total_is_theirs(
     assert contract == {"autograd_used"}
 
 
-def test_negative_control_the_same_file_without_autograd_keeps_every_point():
-    r = grade.grade(ZOO / "correct_vectorised.py")
-    assert r.score == r.max_score == 66 and not any(c.diagnosis == "autograd_used" for c in r.checks)
+def test_negative_control_checks_with_no_autograd_call_keep_their_verdict(reports):
+    """The same checks, passed, with events that count no autograd call: autograd_cases leaves every one alone;
+    one call in one case fails that case alone."""
+    checks = [replace(c, passed=True, diagnosis=None) for c in reports[FILES[0]].checks if c.case is not None]
+    events = {c.case.id: {"autograd_calls": 0} for c in checks}
+    assert verdict.autograd_cases(checks, events) == checks
+    events[checks[3].case.id] = {"autograd_calls": 1}
+    out = verdict.autograd_cases(checks, events)
+    assert [c.passed for c in out] == [i != 3 for i in range(len(checks))] and out[3].diagnosis == "autograd_used"
