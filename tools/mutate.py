@@ -55,7 +55,8 @@ MUTANTS = [
     ("verdict.noise_dropped", "mlp_ref/grader/verdict.py", "allowed = tol.allowed(expected, noise) if",
      "allowed = tol.allowed(expected) if", TOL),
     ("verdict.float32_answer_float64_tol", "mlp_ref/grader/verdict.py", '            tol = grading_tolerance("float32")\n',
-     "            tol = grading_tolerance(expected_dtype)\n", ["tests/grader/test_grader_types.py"]),
+     "            tol = grading_tolerance(expected_dtype)\n", ["tests/grader/test_mixed_dtype_tolerance.py",
+                                                    "tests/grader/test_grader_types.py"]),
     # --- diagnose -----------------------------------------------------------------------------------------
     ("diagnose.bce_edge_branch_off", "mlp_ref/grader/diagnose.py", "    bad = rel > 1e-2\n", "    bad = rel > 1e2\n", DIAG),
     ("diagnose.bce_edge_narrow", "mlp_ref/grader/diagnose.py", "EDGE = 1e-2", "EDGE = 1e-4", DIAG),
