@@ -64,11 +64,12 @@ def test_non_finite_names_the_first_nan(expected):
     assert diagnose.non_finite(ev) == "dW1 has 1 NaN/inf element(s) where torch is finite, first at (1, 2): nan"
 
 
-def test_transposed_names_both_shapes(expected):
+@pytest.mark.parametrize("name", ["dW1", "dW2"])
+def test_transposed_names_both_shapes(name, expected):
     case = find("train", "relu", "identity")
-    dW1 = t(expected, case, "1.dW1")
-    ev = evidence(case, with_(case, expected, **{"1_dW1": dW1.T.copy()}), expected)
-    assert diagnose.transposed(ev) == f"dW1 has shape {dW1.T.shape} and equals the transpose of torch's {dW1.shape}"
+    dW = t(expected, case, f"1.{name}")
+    ev = evidence(case, with_(case, expected, **{f"1_{name}": dW.T.copy()}), expected)
+    assert diagnose.transposed(ev) == f"{name} has shape {dW.T.shape} and equals the transpose of torch's {dW.shape}"
 
 
 @pytest.mark.parametrize("how, words", [
@@ -112,6 +113,14 @@ def test_split_needs_every_gradient_to_agree(expected):
     ev = evidence(case, with_(case, expected, **{"1_dJdy_hat": t(expected, case, "1.dJdy_hat") * 18}), expected)
     assert diagnose.split(ev) == ("dJdy_hat is 18 times torch's, yet every gradient agrees: backward makes up "
                                   "the factor, so the mean is split between the loss and backward")
+
+
+def test_split_is_silent_when_one_gradient_is_off_too(expected):
+    """Negative control: dJdy_hat off by N K and dW1 off as well is no split (backward did not make up the factor)."""
+    case = find("train", "sigmoid", "sigmoid")
+    planted = {"1_dJdy_hat": t(expected, case, "1.dJdy_hat") * 18, "1_dW1": t(expected, case, "1.dW1") * 1.5}
+    ev = evidence(case, with_(case, expected, **planted), expected)
+    assert ev.name == "dJdy_hat" and diagnose.split(ev) is None
 
 
 def test_not_mean_reduced_names_the_factor(expected):
