@@ -224,7 +224,7 @@ import sys, time
 from mlp_ref.grader import battery, sandbox
 ids = [c.id for c in battery.build(0)]  # enough results to fill the pipe
 t0 = time.perf_counter()
-run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=4.0), from_parent=True))
+run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=6.0), from_parent=True))
 print(round(time.perf_counter() - t0, 1), run.ending or "finished")
 """
 
@@ -241,7 +241,8 @@ def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
         done = subprocess.run([sys.executable, "-c", LONE_GRADER, str(path)], capture_output=True, text=True,
                               timeout=60, cwd=Path(__file__).parents[2])
         seconds, ending = done.stdout.split()
-        assert float(seconds) < 10.0, (path.name, done.stdout, done.stderr[-500:])  # the limit is 4 s
+        # The limit is 6 s: the child forked before torch loads imports it inside the limit, on a busy machine too.
+        assert float(seconds) < 12.0, (path.name, done.stdout, done.stderr[-500:])
         if path == control:
             assert ending == "finished", done.stdout
 
