@@ -78,8 +78,7 @@ MUTANTS = [
     ("child.case_timeout_x100", "mlp_ref/grader/child.py", 'signal.setitimer(signal.ITIMER_REAL, float(opts["case_timeout_s"]))',
      'signal.setitimer(signal.ITIMER_REAL, 100 * float(opts["case_timeout_s"]))', NETS),
     ("child.memory_in_gib", "mlp_ref/grader/child.py", 'int(opts["memory_mb"]) * 2 ** 20', 'int(opts["memory_mb"]) * 2 ** 30', NETS),
-    ("child.timeouts_never_give_up", "mlp_ref/grader/child.py", "MAX_TIMEOUTS = 2", "MAX_TIMEOUTS = 200",
-     ["tests/grader/test_grader_zoo.py"]),
+    ("child.timeouts_never_give_up", "mlp_ref/grader/child.py", "MAX_TIMEOUTS = 2", "MAX_TIMEOUTS = 200", NETS),
     ("sandbox.whole_run_limit_x10", "mlp_ref/grader/sandbox.py", "deadline = pending.t0 + pending.limits.timeout_s",
      "deadline = pending.t0 + 10 * pending.limits.timeout_s", ["tests/grader/test_grader_hostile.py"]),
     # --- gradescope ---------------------------------------------------------------------------------------

@@ -80,3 +80,18 @@ def test_an_allocation_in_one_case_fails_that_case_by_the_memory_limit(tmp_path)
     c = _only_target_fails(r)
     assert c.error["outcome"] == "memory_limit", c.error
     assert "memory_limit" in r.containment
+
+
+def test_a_loop_in_every_case_costs_the_per_case_limit_twice_then_the_rest_are_not_run(tmp_path):
+    """Two per-case timeouts and the child gives up on the cases left, saying so, long before the battery
+    limit: a child that kept trying (0.3 s times ~150 cases) would run into the 20 s limit instead."""
+    source = (ZOO / "correct_vectorised.py").read_text()
+    sub = tmp_path / "loops.py"
+    sub.write_text(source.replace(FORWARD, FORWARD + "        while True:\n            pass\n", 1))
+    limits = Limits(timeout_s=20.0, case_timeout_s=0.3)
+    r = grade.grade(sub, limits=limits)
+    cases = [c for c in r.checks if c.case is not None and c.case.kind != "loss" and c.section != "contract"]
+    timed_out = [c for c in cases if (c.error or {}).get("outcome") == "timeout"]
+    skipped = [c for c in cases if "not run: 2 earlier cases ran out of time" in (c.message + c.note)]
+    assert len(timed_out) == 2 and len(skipped) == len(cases) - 2, (len(timed_out), len(skipped), len(cases))
+    assert r.seconds < limits.timeout_s / 2 and "timeout" in r.containment
