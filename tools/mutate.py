@@ -80,7 +80,7 @@ MUTANTS = [
     ("child.memory_in_gib", "mlp_ref/grader/child.py", 'int(opts["memory_mb"]) * 2 ** 20', 'int(opts["memory_mb"]) * 2 ** 30', NETS),
     ("child.timeouts_never_give_up", "mlp_ref/grader/child.py", "MAX_TIMEOUTS = 2", "MAX_TIMEOUTS = 200", NETS),
     ("sandbox.whole_run_limit_x10", "mlp_ref/grader/sandbox.py", "deadline = pending.t0 + pending.limits.timeout_s",
-     "deadline = pending.t0 + 10 * pending.limits.timeout_s", ["tests/grader/test_grader_hostile.py"]),
+     "deadline = pending.t0 + 10 * pending.limits.timeout_s", NETS + ["tests/grader/test_grader_hostile.py"]),
     # --- gradescope ---------------------------------------------------------------------------------------
     ("gradescope.catch_all_narrowed", "mlp_ref/grader/gradescope.py", "    except BaseException:  # noqa: B036  (Gradescope",
      "    except (OSError, ValueError):  # noqa: B036  (Gradescope", GS),

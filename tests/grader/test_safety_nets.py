@@ -95,3 +95,13 @@ def test_a_loop_in_every_case_costs_the_per_case_limit_twice_then_the_rest_are_n
     skipped = [c for c in cases if "not run: 2 earlier cases ran out of time" in (c.message + c.note)]
     assert len(timed_out) == 2 and len(skipped) == len(cases) - 2, (len(timed_out), len(skipped), len(cases))
     assert r.seconds < limits.timeout_s / 2 and "timeout" in r.containment
+
+
+def test_a_loop_that_ignores_the_per_case_alarm_is_ended_at_the_battery_limit(tmp_path):
+    """SIGALRM ignored, every exception swallowed: the per-case limit cannot stop it, the battery limit (2 s)
+    does, with the child's whole group killed. A limit 10x longer would leave it to the CPU-seconds rlimit
+    (the limit + 5 s of CPU), past the bound below."""
+    limits = Limits(timeout_s=2.0, case_timeout_s=0.5)
+    r = grade.grade(ZOO / "hostile_unkillable_loop.py", limits=limits)
+    assert r.passed is False and "timeout" in r.containment
+    assert r.seconds < 2.75 * limits.timeout_s
