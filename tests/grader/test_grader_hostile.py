@@ -17,6 +17,8 @@ from mlp_ref.cli import check as check_cli
 from mlp_ref.cli import main as cli
 from mlp_ref.grader import battery, grade, sandbox
 
+pytestmark = pytest.mark.slow  # real children, real limits: make test runs them, make test-fast does not
+
 ZOO = Path(__file__).parent / "zoo"
 CORRECT = (ZOO / "correct_vectorised.py").read_text()
 FEW = [c for c in battery.build(0) if c.kind == "train"][:2] + [c for c in battery.build(0) if c.kind == "loss"][:1]
