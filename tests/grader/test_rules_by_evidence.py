@@ -243,3 +243,33 @@ def test_noise_model_on_confident_bce(eps, passes, dtype, expected):
         assert check.passed and check.headroom <= 0.1, check.headroom
     else:
         assert check.passed is False and check.headroom >= 10, check.headroom
+
+
+def _base(expected, *args, **kwargs):
+    case = find(*args, **kwargs)
+    return check_of(case, torch_arrays(case, expected), expected)
+
+
+def test_relabel_matmul_crashes_pattern(expected):
+    from dataclasses import replace
+    named = replace(_base(expected, "train", "sigmoid", "identity", dtype="float32"), passed=False,
+                    diagnosis="matmul_for_elementwise")
+    crash = "mat1 and mat2 shapes cannot be multiplied (6x3 and 4x3)"
+    crashed = replace(_base(expected, "backward", "relu", "relu", dtype="float32"), passed=False,
+                      error={"stage": "backward", "message": crash})
+    assert patterns._relabel_matmul_crashes([named, crashed]) == [
+        (1, "matmul_for_elementwise", "the same bug crashes here, where the sizes differ: " + crash)]
+    # Negative control: with no matmul_for_elementwise elsewhere, a crash is only a crash.
+    assert patterns._relabel_matmul_crashes([replace(named, diagnosis=None), crashed]) == []
+
+
+def test_relabel_split_pattern(expected):
+    from dataclasses import replace
+    split = replace(_base(expected, "train", "sigmoid", "sigmoid", dtype="float32"), passed=False,
+                    diagnosis="split_mean_reduction")
+    loss = replace(_base(expected, "loss", loss="mse", dtype="float32"), passed=False, diagnosis="not_mean_reduced",
+                   evidence="J is 18 times torch's (N = 6, K = 3): not divided at all")
+    assert patterns._relabel_split([split, loss]) == [
+        (1, "split_mean_reduction", "J is 18 times torch's (N = 6, K = 3) here, while end to end every gradient "
+                                    "agrees with torch's: the factor is undone in the other half")]
+    assert patterns._relabel_split([replace(split, diagnosis=None), loss]) == []
