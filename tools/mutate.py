@@ -48,6 +48,12 @@ MUTANTS = [
     ("tolerances.grading64_rtol_x3", "mlp_ref/tolerances.py", '"float64": GradingTolerance(rtol=1e-9,', '"float64": GradingTolerance(rtol=3e-9,', TOL),
     ("tolerances.grading64_scale_div3", "mlp_ref/tolerances.py", "scale=1e-9, noise_factor", "scale=3.3e-10, noise_factor", TOL),
     ("tolerances.grading64_noise_div3", "mlp_ref/tolerances.py", "scale=1e-9, noise_factor=20.0", "scale=1e-9, noise_factor=6.7", TOL),
+    ("tolerances.parity64_rtol_div3", "mlp_ref/tolerances.py", '"float64": Tolerance(rtol=1e-12,', '"float64": Tolerance(rtol=3.3e-13,', TOL),
+    ("tolerances.fd_rtol_div3", "mlp_ref/tolerances.py", "FINITE_DIFFERENCES = Tolerance(rtol=1e-6,", "FINITE_DIFFERENCES = Tolerance(rtol=3.3e-7,", TOL),
+    ("tolerances.hand_atol_x3", "mlp_ref/tolerances.py", "rtol=1e-3, atol=1e-4)", "rtol=1e-3, atol=3e-4)", TOL),
+    ("tolerances.grading32_scale_div3", "mlp_ref/tolerances.py", "scale=3e-5, noise_factor=20.0", "scale=1e-5, noise_factor=20.0", TOL),
+    ("tolerances.grading64_scale_x3", "mlp_ref/tolerances.py", "scale=1e-9, noise_factor", "scale=3e-9, noise_factor", TOL),
+    ("tolerances.grading64_noise_x3", "mlp_ref/tolerances.py", "scale=1e-9, noise_factor=20.0", "scale=1e-9, noise_factor=60.0", TOL),
     ("tolerances.bce_eps_x10", "mlp_ref/tolerances.py", "BCE_EPS = 1e-7", "BCE_EPS = 1e-6", TOL + DIAG),
     # --- verdict ------------------------------------------------------------------------------------------
     ("verdict.autograd_only_at_import", "mlp_ref/grader/verdict.py", "if c.case is not None and (calls or import_calls):",
