@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The thread variables (OPENBLAS_THREAD_TIMEOUT, OMP_WAIT_POLICY) are set by mlp_ref.env, which every
 # Python entry point imports before numpy or torch.
 
-.PHONY: run test bench pictures clean
+.PHONY: run test test-fast bench pictures clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,16 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(BIN)/mlp-ref parity
 
+# Two workers (pytest-xdist), one test file per worker at a time: a module's fixtures (the zoo graded once,
+# one warm fork server) are built once, not once per worker.
+TEST_ARGS := -q --ignore=tests/benchmarks -n 2 --dist loadfile
+
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q --ignore=tests/benchmarks
+	$(BIN)/python -m pytest $(TEST_ARGS)
+
+# The edit-run loop: stop at the first failure, leave out the tests marked slow (whole zoo, zips, browser).
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest $(TEST_ARGS) -x -m "not slow" -p no:cacheprovider
 
 # pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
 # prints its table, then the paired runner checks the ratio goals with each side in its own process.

@@ -68,6 +68,7 @@ def _traced_peak(fn):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_the_parity_estimate_bounds_what_numpy_and_python_allocate():
     """tracemalloc sees NumPy's arrays and Python's objects (not torch's): those alone must fit."""
     from mlp_ref.parity import ParityConfig, run_parity
@@ -80,6 +81,7 @@ def test_the_parity_estimate_bounds_what_numpy_and_python_allocate():
     assert _traced_peak(lambda: run_parity(long)) <= memory.parity_bytes((3, 4, 2), 2, 300)
 
 
+@pytest.mark.slow
 def test_the_parity_estimate_bounds_a_deep_adam_run_and_counts_its_comparisons():
     from mlp_ref.parity import ParityConfig, run_parity
 

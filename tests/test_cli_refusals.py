@@ -88,6 +88,7 @@ def test_one_step_is_not_called_steps(capsys):
     assert "1 step, lr" in out and "1 steps" not in out
 
 
+@pytest.mark.slow
 def test_no_zero_grad_with_the_defaults_does_not_diverge_and_divergence_exits_1(capsys):
     assert main(["parity", "--no-zero-grad", "--device", "cpu"]) == 0
     assert capsys.readouterr().out.strip().endswith("-> OK")

@@ -74,6 +74,7 @@ def test_importing_the_package_sets_the_thread_variables_before_numpy_loads():
     assert done.stdout.split() == ["4", "PASSIVE"]
 
 
+@pytest.mark.slow
 def test_the_console_script_is_installed_and_runs():
     script = Path(sys.executable).with_name("mlp-ref")
     done = subprocess.run([str(script), "parity", "--steps", "2", "--dtype", "float64"],

@@ -1,6 +1,7 @@
 """The README's five-stage example runs as written, and does what its comments say; its first screen
 tells a newcomer how to reach the command."""
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -44,8 +45,13 @@ def test_the_wheel_the_first_screen_names_carries_the_command_and_the_grader_fil
     """`pip wheel --no-deps -w dist .` gives a wheel a student can install anywhere: it must hold the
     console script and the files the grader reads at run time (templates, the autograder's scripts)."""
     assert "pip wheel --no-deps -w dist" in README.read_text()
+    # Built from a copy: pip writes build/ and *.egg-info beside the sources, which must not land in the
+    # checkout (another test, on another worker, fingerprints it).
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "build", "*.egg-info",
+                                                             ".pytest_cache", ".hypothesis", "tests"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+                    str(tmp_path), str(src)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("mlp_ref-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()

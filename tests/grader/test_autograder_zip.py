@@ -13,6 +13,7 @@ import pytest
 
 from mlp_ref.cli import main as cli
 
+pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
 ZOO = HERE / "zoo"
 HW1 = HERE / "configs" / "hw1.toml"

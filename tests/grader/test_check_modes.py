@@ -84,6 +84,7 @@ def test_k_refuses_an_unknown_section_naming_the_valid_ones(capsys):
     assert code == 2 and out == "" and "'backwards'" in err and "end_to_end" in err and "losses" in err
 
 
+@pytest.mark.slow
 def test_with_a_config_the_points_are_the_verdict_everywhere(capsys, tmp_path):
     """Full points pass although the (pointless) contract fails: its failure is a note, never a FAIL.
     Negative control: the same file, with a point on the contract, fails everywhere."""

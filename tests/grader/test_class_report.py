@@ -15,8 +15,8 @@ from mlp_ref.grader.verdict import Check
 HERE = Path(__file__).parent
 ZOO = HERE / "zoo"
 HW1 = HERE / "configs" / "hw1.toml"
-# Five kinds of student, ten of each: 50 submissions.
-COPIES = 4
+# Five kinds of student, two of each graded in full, and 40 that do not compile: 50 submissions.
+COPIES = 2
 KINDS = {"correct_vectorised.py": None, "bug_wrong_sign.py": "wrong_sign", "bug_half_mse.py": "half_mse",
          "bug_transposed_gradient.py": "transposed_gradient", "correct_autograd_imported.py": None}
 
@@ -50,7 +50,7 @@ def test_the_slowest_come_first_and_the_progress_line_has_an_eta():
 @pytest.fixture(scope="module")
 def class_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    # 50 students: 4 of each kind graded in full, and 30 whose file does not compile (graded in a
+    # 50 students: 2 of each kind graded in full, and 40 whose file does not compile (graded in a
     # blink), so the run stays a few seconds long and still has every part of the report to show.
     for i in range(COPIES):
         for name in KINDS:
@@ -61,6 +61,7 @@ def class_run(tmp_path_factory):
     return folder, out
 
 
+@pytest.mark.slow
 def test_a_folder_of_50_shows_progress_and_ends_with_the_class_report(class_run, capsys):
     folder, out = class_run
     code = cli.main(["check", str(folder), "--config", str(HW1), "--jobs", "2", "--csv", str(out / "grades.csv"),

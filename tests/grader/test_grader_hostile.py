@@ -17,6 +17,8 @@ from mlp_ref.cli import check as check_cli
 from mlp_ref.cli import main as cli
 from mlp_ref.grader import battery, grade, sandbox
 
+pytestmark = pytest.mark.slow  # real children, real limits: make test runs them, make test-fast does not
+
 ZOO = Path(__file__).parent / "zoo"
 CORRECT = (ZOO / "correct_vectorised.py").read_text()
 FEW = [c for c in battery.build(0) if c.kind == "train"][:2] + [c for c in battery.build(0) if c.kind == "loss"][:1]
@@ -224,7 +226,7 @@ import sys, time
 from mlp_ref.grader import battery, sandbox
 ids = [c.id for c in battery.build(0)]  # enough results to fill the pipe
 t0 = time.perf_counter()
-run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=4.0), from_parent=True))
+run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=6.0), from_parent=True))
 print(round(time.perf_counter() - t0, 1), run.ending or "finished")
 """
 
@@ -241,7 +243,8 @@ def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
         done = subprocess.run([sys.executable, "-c", LONE_GRADER, str(path)], capture_output=True, text=True,
                               timeout=60, cwd=Path(__file__).parents[2])
         seconds, ending = done.stdout.split()
-        assert float(seconds) < 10.0, (path.name, done.stdout, done.stderr[-500:])  # the limit is 4 s
+        # The limit is 6 s: the child forked before torch loads imports it inside the limit, on a busy machine too.
+        assert float(seconds) < 12.0, (path.name, done.stdout, done.stderr[-500:])
         if path == control:
             assert ending == "finished", done.stdout
 

@@ -14,6 +14,7 @@ from mlp_ref.grader import grade
 from mlp_ref.grader.sandbox import Limits
 from zoo import manifest
 
+pytestmark = pytest.mark.slow
 ZOO = Path(__file__).parent / "zoo"
 EXPECTED = manifest.EXPECTED
 # Loops that never end: 1 s per case and 4 s in all is enough for the containment to show

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # children that time out for real
+
 # Double fork after setsid: the grandchild is in its own session and its parent is gone.
 ESCAPE = """
 import os, time

@@ -8,6 +8,8 @@ import pytest
 
 import pictures
 
+pytestmark = pytest.mark.slow
+
 PAGES = ("explain", "explain_mine", "student", "class")
 
 
