@@ -138,11 +138,13 @@ class NormCache(NamedTuple):
 
 def _normalize(z, gamma, beta, eps, axis):
     mean = z.mean(axis=axis, keepdims=axis == 1)
-    centered = z - mean
-    var = np.mean(centered * centered, axis=axis, keepdims=axis == 1)
+    z_hat = z - mean
+    var = np.mean(np.square(z_hat), axis=axis, keepdims=axis == 1)
     inv_std = 1 / np.sqrt(var + eps)  # eps inside the square root, as torch
-    z_hat = centered * inv_std
-    return z_hat * gamma + beta, NormCache(z_hat, inv_std, gamma, mean, var)
+    z_hat *= inv_std  # the centered values, normalized in place: one (N, H) array fewer
+    out = z_hat * gamma
+    out += beta
+    return out, NormCache(z_hat, inv_std, gamma, mean, var)
 
 
 def batchnorm_forward(z, gamma, beta, eps=1e-5):
@@ -209,7 +211,7 @@ class DropoutCache(NamedTuple):
 def dropout_forward(h, mask, p):
     """Inverted dropout: out = h mask / (1 - p), so evaluation needs no rescaling.
     h: (N, H), mask: (N, H) of 0 and 1 (1 = kept, drawn with probability 1 - p), p in [0, 1) -> (N, H)"""
-    scale = mask.astype(h.dtype) * (1 / (1 - p))  # a Python float keeps h's dtype
+    scale = np.multiply(mask, 1 / (1 - p), dtype=h.dtype)  # one pass; a Python float keeps h's dtype
     return h * scale, DropoutCache(scale)
 
 

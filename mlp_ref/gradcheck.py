@@ -53,13 +53,17 @@ def _near_kink(net, x, eps):
     # A change of eps in one parameter moves z1 by at most eps * max(|x|, 1); deeper layers see it
     # through weights of size ~1, so ten times that is a generous reach for the small test models.
     reach = eps * max(1.0, float(np.abs(x).max())) * 10
-    return sum(int((np.abs(getattr(net.cache, f"z{l}")) < reach).sum()) for l in range(1, net.n_layers))
+    f_input = "zn" if getattr(net, "norm", None) else "z"  # f acts on the norm's output where there is one
+    return sum(int((np.abs(getattr(net.cache, f"{f_input}{l}")) < reach).sum()) for l in range(1, net.n_layers))
 
 
 def check_model(net, x, y, eps=EPS, tol=FD_TOLERANCE):
     """Compare net.backward()'s gradients with finite differences of net.loss, for every parameter.
 
     The model must be float64 (finite differences in float32 would be noise). Gradients are zeroed first.
+    In the model's mode: batch norm in training differentiates through the batch statistics; dropout
+    keeps one mask for every evaluation (the first forward's, or the model's frozen ones), and the
+    running statistics are put back as they were.
     """
     if net.dtype != "float64":
         raise TypeError(f"net.dtype: finite differences need a float64 model, got {net.dtype}")
@@ -67,16 +71,27 @@ def check_model(net, x, y, eps=EPS, tol=FD_TOLERANCE):
     def loss():
         return net.loss(net.forward(x), y)
 
-    loss()
-    net.zero_grad()
-    net.backward()
-    analytic = {k: v.copy() for k, v in net.grads.items()}
-    kinks = _near_kink(net, x, eps)
-    comparisons = {}
-    for name in net.param_names:
-        estimate = numerical_gradient(loss, net.params[name], eps)
-        comparisons[name] = compare(f"d{name}", analytic[name], estimate, tol)
-    net.zero_grad()
+    buffers = {k: v.copy() for k, v in getattr(net, "buffers", {}).items()}
+    freeze = bool(getattr(net, "dropout", 0)) and net.training and net._frozen_masks is None
+    try:
+        loss()
+        if freeze:
+            net.freeze_masks()
+        loss()
+        net.zero_grad()
+        net.backward()
+        analytic = {k: v.copy() for k, v in net.grads.items()}
+        kinks = _near_kink(net, x, eps)
+        comparisons = {}
+        for name in net.param_names:
+            estimate = numerical_gradient(loss, net.params[name], eps)
+            comparisons[name] = compare(f"d{name}", analytic[name], estimate, tol)
+        net.zero_grad()
+    finally:
+        if freeze:
+            net.unfreeze_masks()
+        for k, v in buffers.items():
+            net.buffers[k][...] = v
     return GradCheck(comparisons, kinks)
 
 

@@ -59,3 +59,17 @@ LOSSES = ("mse", "bce", "ce")
 # The output activations a loss takes (mse: any), the first its default g: bce logs y_hat and
 # 1 - y_hat, so y_hat must lie in [0, 1]; ce is written on softmax outputs.
 OUTPUTS = {"bce": ("sigmoid", "softmax"), "ce": ("softmax",)}
+# The one wording of each requirement, for the API's refusal and the command line's.
+NEEDS = {"bce": "'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: expected sigmoid (or softmax)",
+         "ce": "'ce' is cross-entropy on softmax outputs, so it needs g='softmax': expected softmax"}
+
+
+def default_output(loss):
+    """The output activation a loss takes when g is not given: its first in OUTPUTS, else identity."""
+    return OUTPUTS.get(loss, ("identity",))[0]
+
+
+def check_output(arg, loss, g):
+    """A ValueError naming arg when the loss cannot take the output activation g."""
+    if loss in OUTPUTS and g not in OUTPUTS[loss]:
+        raise ValueError(f"{arg}: {NEEDS[loss]}, got {g!r}")

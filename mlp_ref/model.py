@@ -12,13 +12,14 @@ name: dW1, dz2, dh1; backward() returns dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., d
 
     y_hat = net.forward(x); value = net.loss(y_hat, y); net.zero_grad(); net.backward(); net.step(lr)
 """
-from collections import namedtuple
-from functools import lru_cache, partial
-from typing import NamedTuple
+from functools import partial
 
 import numpy as np
 
 from mlp_ref import functional as fn
+from mlp_ref import hidden as hidden_mod
+from mlp_ref import names as names_mod
+from mlp_ref.names import forward_cache, names
 from mlp_ref import losses, memory, validate
 from mlp_ref._packed import BLOCK, Packed, blocks
 
@@ -27,38 +28,10 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 INITS = ("torch", "xavier")
 
 
-class Names(NamedTuple):
-    """The names of an L-layer model's quantities, in the order forward and backward meet them."""
-    hidden: tuple    # h (L = 2) or h1 .. h_{L-1}
-    forward: tuple   # z1, h.., z_L, y_hat
-    backward: tuple  # dy_hat, dz_L, dh_{L-1}, dz_{L-1}, .., dz1
-    params: tuple    # W1, b1, .., WL, bL
-
-
-@lru_cache(maxsize=None)
-def names(L):
-    """Names for L Linear layers: one hidden layer keeps the two-layer math's h; several number it."""
-    hidden = ("h",) if L == 2 else tuple(f"h{l}" for l in range(1, L))
-    forward = tuple(name for l in range(1, L + 1) for name in (f"z{l}", hidden[l - 1] if l < L else "y_hat"))
-    backward = ("dy_hat", f"dz{L}") + tuple(name for l in range(L - 1, 0, -1) for name in (f"d{hidden[l - 1]}", f"dz{l}"))
-    params = tuple(name for l in range(1, L + 1) for name in (f"W{l}", f"b{l}"))
-    return Names(hidden, forward, backward, params)
-
-
-@lru_cache(maxsize=None)
-def forward_cache(L):
-    """The forward cache of an L-layer model, a NamedTuple: x, z1, h.., y_hat, then linear1, act1,
-    .., linearL, actL. Named ForwardCache<L> in this module, so a model and its cache pickle."""
-    fields = ("x", *names(L).forward) + tuple(name for l in range(1, L + 1) for name in (f"linear{l}", f"act{l}"))
-    cls = namedtuple(f"ForwardCache{L}", fields, module=__name__)
-    globals()[cls.__name__] = cls
-    return cls
-
-
 def __getattr__(name):
-    # Unpickling in a fresh process looks ForwardCache<L> up here before any L-layer model was built.
-    if name.startswith("ForwardCache") and name[len("ForwardCache"):].isdigit():
-        return forward_cache(int(name[len("ForwardCache"):]))
+    # Caches pickled when their classes lived here unpickle through mlp_ref.names.
+    if name.startswith("ForwardCache"):
+        return getattr(names_mod, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -77,12 +50,17 @@ class MLP:
     W1, b1, ..., WL, bL (same shapes, the model's dtype), views into one contiguous array each
     (mlp_ref._packed): assigning params[k] = A copies A's values in at the next stage. Every
     batch-shaped array a stage returns (y_hat, the cache, backward's dict) is new at each call.
-    loss: "mse" | "bce" | "ce" (cross-entropy on softmax outputs, needs g="softmax"), reduced by
-    reduction "sum" | "mean" as the matching torch loss does.
+    loss: "mse" | "bce" | "ce", reduced by reduction "sum" | "mean" as the matching torch loss does;
+    g None: the loss's own output (softmax for ce, sigmoid for bce, identity for mse; losses.OUTPUTS).
+    norm None | "batch" | "layer" and dropout p in [0, 1): each hidden layer is Linear -> norm -> f
+    -> dropout (mlp_ref.hidden), with params gamma_l, beta_l and, for batch norm, net.buffers
+    running_mean_l, running_var_l (torch's eps and momentum: norm_eps, norm_momentum).
+    net.train() / net.eval() switch the mode, as torch's modules.
     """
 
-    def __init__(self, n_in, n_hidden, n_out, f="relu", g="identity", loss="mse", reduction="sum",
-                 dtype="float64", seed=0, *, init="torch", negative_slope=0.01, max_memory=None):
+    def __init__(self, n_in, n_hidden, n_out, f="relu", g=None, loss="mse", reduction="sum",
+                 dtype="float64", seed=0, *, init="torch", negative_slope=0.01, max_memory=None,
+                 norm=None, dropout=0.0, norm_eps=1e-5, norm_momentum=0.1):
         self.n_in = validate.positive_int("n_in", n_in)
         self.hidden = _hidden_widths(n_hidden)
         self.n_hidden = self.hidden[0] if not isinstance(n_hidden, (list, tuple)) else self.hidden
@@ -90,27 +68,41 @@ class MLP:
         self.sizes = (self.n_in, *self.hidden, self.n_out)
         self.n_layers = len(self.sizes) - 1
         self.f = validate.choice("f", f, fn.HIDDEN_ACTIVATIONS)
-        self.g = validate.choice("g", g, fn.OUTPUT_ACTIVATIONS)
         self.loss_name = validate.choice("loss", loss, losses.LOSSES)
+        self.g = validate.choice("g", losses.default_output(self.loss_name) if g is None else g,
+                                 fn.OUTPUT_ACTIVATIONS)
         self.reduction = validate.choice("reduction", reduction, losses.REDUCTIONS)
         self.dtype = validate.dtype_name(dtype)
         self.negative_slope = validate.finite_real("negative_slope", negative_slope)
         seed = validate.seed("seed", seed)
-        if self.loss_name == "ce" and self.g not in losses.OUTPUTS["ce"]:
-            raise ValueError(f"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g={g!r}")
-        if self.loss_name == "bce" and self.g not in losses.OUTPUTS["bce"]:
-            raise ValueError(f"g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: "
-                             f"expected g='sigmoid' (or 'softmax'), got g={g!r}")
+        losses.check_output("g", self.loss_name, self.g)
+        self.norm = None if norm is None else validate.choice("norm", norm, hidden_mod.NORMS)
+        self.dropout = validate.number("dropout", dropout, 0.0, 1.0)
+        self.norm_eps = validate.number("norm_eps", norm_eps, 0.0)
+        if self.norm_eps <= 0:
+            raise ValueError(f"norm_eps: expected a finite number > 0, got {norm_eps!r}")
+        self.norm_momentum = validate.number("norm_momentum", norm_momentum, 0.0)
+        if self.norm_momentum > 1:
+            raise ValueError(f"norm_momentum: expected a finite number in [0, 1] (torch's momentum), got {norm_momentum!r}")
+        self.training = True
         # Sizes are checked against memory before any array is made; forward checks each batch.
         self._max_memory = memory.default_limit() if max_memory is None else max_memory
         memory.check(f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, dtype={self.dtype!r})",
-                     memory.model_bytes(self.sizes, self.dtype), self._max_memory, "max_memory= sets the limit")
-        self._batch_bytes = memory.batch_bytes(self.sizes, 1, self.dtype)
+                     memory.model_bytes(self.sizes, self.dtype, self.norm), self._max_memory,
+                     "max_memory= sets the limit")
+        self._batch_bytes = memory.batch_bytes(self.sizes, 1, self.dtype, self.norm, bool(self.dropout))
         self._f, self._g = self._activation(self.f), self._activation(self.g)
         L = self.n_layers
-        self.hidden_names, self.forward_names, self.backward_names, self.param_names = names(L)
-        self._Cache = forward_cache(L)
+        self._plain = self.norm is None and not self.dropout  # the Linear -> f model, on its own fast path
+        self.hidden_names, self.forward_names, self.backward_names, self.param_names, self.buffer_names = \
+            names(L, self.norm, bool(self.dropout))
+        self._Cache = forward_cache(L, self.norm, bool(self.dropout))
         initial = self._init_params(validate.choice("init", init, INITS), seed)
+        if self.norm is not None:
+            # gamma 1 and beta 0, as torch's: the norm starts as the plain normalization. No draws.
+            initial.update({name: np.full(n, float(name.startswith("gamma")), self.dtype)
+                            for l, n in enumerate(self.hidden, start=1) for name in (f"gamma{l}", f"beta{l}")})
+            initial = {name: initial[name] for name in self.param_names}
         zeros = {k: np.zeros_like(v) for k, v in initial.items()}
         self._params, self._grads = Packed("params", initial, self.dtype), Packed("grads", zeros, self.dtype)
         # This batch's gradients, before they are added into grads (torch accumulates too).
@@ -121,6 +113,7 @@ class MLP:
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
         self._layer_dparams = [(d[f"W{l}"], d[f"b{l}"]) for l in range(1, L + 1)]
         self.params, self.grads = self._params.entries, self._grads.entries
+        hidden_mod.init_state(self, seed)  # gamma/beta views, running statistics, the masks' generator
         self.cache = None
         self._dloss = None
 
@@ -155,10 +148,12 @@ class MLP:
         out = {}
         for l, (fan_in, fan_out) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
             out[f"W{l}"], out[f"b{l}"] = (fan_out, fan_in), (fan_out,)
-        return out
+            if self.norm is not None and l < self.n_layers:
+                out[f"gamma{l}"], out[f"beta{l}"] = (fan_out,), (fan_out,)
+        return {name: out[name] for name in self.param_names}
 
     def set_params(self, params):
-        """Copy W1, b1, ..., WL, bL from a dict of arrays of the right shapes and the model's dtype."""
+        """Copy W1, b1, (gamma1, beta1,) ..., WL, bL from a dict of arrays of the right shapes and the model's dtype."""
         if not isinstance(params, dict) or set(params) != set(self.param_names):
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"params: expected a dict with keys {list(self.param_names)}, got {got}")
@@ -189,6 +184,8 @@ class MLP:
         if not validate.surely_finite(self._params.owned()):
             for name in self.param_names:
                 validate.finite(f"params[{name!r}]", self.params[name])
+        if not self._plain:
+            return hidden_mod.model_forward(self, x)
         h, named, layers = x, [x], []
         for l, (W, b) in enumerate(self._layer_params, start=1):
             z, linear = fn.linear_forward(h, W, b)
@@ -198,6 +195,30 @@ class MLP:
         self.cache = self._Cache(*named, *layers)
         self._dloss = None
         return h
+
+    def _mask(self, l, shape):
+        """Layer l's keep mask for this forward: drawn from the model's generator, or the frozen one."""
+        return hidden_mod.layer_mask(self, l, shape)
+
+    def freeze_masks(self, masks=None):
+        """Reuse the same dropout masks at every forward (finite differences need a fixed function) until
+        unfreeze_masks(). masks: {mask_l: (N, n_l) 0/1 array}; None: the last training forward's."""
+        self._frozen_masks = hidden_mod.frozen_masks(self, masks)
+        return self
+
+    def unfreeze_masks(self):
+        """Draw new masks from the model's generator at every forward again."""
+        self._frozen_masks = None
+        return self
+
+    def train(self, mode=True):
+        """Training mode (the default), as torch's module.train(): batch statistics and dropout."""
+        self.training = validate.flag("mode", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: batch norm uses the running statistics, dropout is the identity."""
+        return self.train(False)
 
     def _batch_too_large(self, n):
         if n == 0:
@@ -249,6 +270,8 @@ class MLP:
         if self._dloss is None:
             raise ValueError("backward() called before loss(): run loss(y_hat, y) after forward(x); "
                              "as in torch, each loss can be backpropagated once")
+        if not self._plain:
+            return hidden_mod.model_backward(self)
         L, d = self.n_layers, self._layer_dparams
         # The cache is x, z1, .., y_hat (2L + 1 names), then linear1, act1, .., linearL, actL.
         linears, acts = self.cache[2 * L + 1::2], self.cache[2 * L + 2::2]  # layer l's at index l - 1
@@ -282,5 +305,6 @@ class MLP:
             np.subtract(params[b], update, out=params[b])
 
     def __repr__(self):
+        extra = (f", norm={self.norm!r}" if self.norm else "") + (f", dropout={self.dropout!r}" if self.dropout else "")
         return (f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, f={self.f!r}, g={self.g!r}, "
-                f"loss={self.loss_name!r}, reduction={self.reduction!r}, dtype={self.dtype!r})")
+                f"loss={self.loss_name!r}, reduction={self.reduction!r}, dtype={self.dtype!r}{extra})")

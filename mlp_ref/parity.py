@@ -18,12 +18,23 @@ from mlp_ref.validate import choice
 def stages(net, optimizer=None):
     """The quantities compared at every step, stage by stage. Order matters: a report names the
     first quantity that disagrees, and the ones before it that agreed. The optimizer's state comes
-    before the parameters it moves, so a wrong buffer is named before the weights it spoils."""
-    grads = tuple(f"d{p}" for l in range(net.n_layers, 0, -1) for p in (f"W{l}", f"b{l}"))
+    before the parameters it moves, so a wrong buffer is named before the weights it spoils. With
+    norm or dropout, the running statistics follow the forward that updated them, and an eval-mode
+    forward (on the parameters this step's training forward used) follows the backward."""
+    by_layer = {}
+    for name in net.param_names:
+        by_layer.setdefault(name.lstrip("Wbgamet"), []).append(f"d{name}")
+    grads = tuple(g for l in range(net.n_layers, 0, -1) for g in by_layer[str(l)])
     state = () if optimizer is None else tuple(
         f"{key}[{name}]" for key in optimizer.BUFFERS for name in net.param_names)
-    return (("forward", net.forward_names), ("loss", ("loss",)), ("backward", net.backward_names + grads),
+    evaluation = () if getattr(net, "_plain", True) else tuple(f"eval:{name}" for name in net.forward_names)
+    return (("forward", net.forward_names), ("statistics", getattr(net, "buffer_names", ())), ("loss", ("loss",)),
+            ("backward", net.backward_names + grads), ("eval", evaluation),
             ("optimizer", state), ("update", net.param_names))
+
+
+# The stages compared before the update (the rest after it).
+BEFORE_UPDATE = 5
 
 
 # The hyperparameters each optimizer takes (torch.optim's names); lr is every optimizer's.
@@ -74,6 +85,11 @@ class ParityConfig:
     amsgrad: bool = None
     alpha: float = None
     centered: bool = None
+    # Each hidden layer Linear -> norm -> f -> dropout (mlp_ref.hidden); torch's eps and momentum.
+    norm: str = None
+    dropout: float = 0.0
+    norm_eps: float = 1e-5
+    norm_momentum: float = 0.1
 
     @property
     def resyncs(self):
@@ -83,6 +99,8 @@ class ParityConfig:
         choice("resync", self.resync, ("auto", "always", "never"))
         choice("optim", self.optim, tuple(OPTIM_ARGS))
         self.optimizer_kwargs()
+        if self.norm == "batch" and isinstance(self.batch, int) and self.batch < 2:
+            raise ValueError(f"batch: batch norm in training needs more than 1 sample per batch, got {self.batch}")
 
     def optimizer_kwargs(self):
         """The optimizer's hyperparameters given here; one not taken by self.optim is an error naming it."""
@@ -105,7 +123,8 @@ class ParityConfig:
     def model(self):
         return MLP(self.n_in, self.n_hidden, self.n_out, f=self.f, g=self.g, loss=self.loss,
                    reduction=self.reduction, dtype=self.dtype, seed=self.seed,
-                   negative_slope=self.negative_slope)
+                   negative_slope=self.negative_slope, norm=self.norm, dropout=self.dropout,
+                   norm_eps=self.norm_eps, norm_momentum=self.norm_momentum)
 
     @property
     def name(self):
@@ -113,7 +132,8 @@ class ParityConfig:
         kwargs = self.optimizer_kwargs()
         opt = "" if self.optim == "sgd" and not kwargs else " " + self.optim + "".join(
             f" {k}={v}" for k, v in kwargs.items())
-        return f"{self.f}/{self.g}/{self.loss}-{self.reduction}{opt} {self.dtype} {self.device}{mode}"
+        layers = (f" {self.norm}norm" if self.norm else "") + (f" dropout {self.dropout:g}" if self.dropout else "")
+        return f"{self.f}/{self.g}/{self.loss}-{self.reduction}{layers}{opt} {self.dtype} {self.device}{mode}"
 
 
 def batches(config):
@@ -201,14 +221,87 @@ def _numpy(t):
     return None if t is None else t.detach().cpu().numpy()
 
 
-def _compare(name, ours, theirs, tol, device):
-    """compare(), or a failed Comparison when the quantity exists on one side only (a state buffer)."""
+def _compare(name, ours, theirs, tol, device, bound=None):
+    """compare(), or a failed Comparison when the quantity exists on one side only (a state buffer).
+    bound: (expected, allowed, model) for a quantity judged by its size (a dead bias's)."""
     if ours is None or theirs is None:
         present = theirs if ours is None else ours
         return Comparison(name=name, ok=False, shape=present.shape, dtype=present.dtype.name, rtol=tol.rtol,
                           atol=tol.atol, device=device,
                           problem=f"{'numpy' if ours is None else 'torch'} has no {name}; the other side does")
+    if bound is not None:
+        expected, allowed, model = bound
+        return compare(name, ours, theirs if expected is None else expected, tol, device=device,
+                       allowed=allowed, model=model)
     return compare(name, ours, theirs, tol, device=device)
+
+
+def dead_biases(net):
+    """The biases just before batch norm (training mode): the norm subtracts the batch mean, so b_l
+    changes no output and its true gradient is exactly 0; what each side computes is rounding noise."""
+    if getattr(net, "norm", None) != "batch":
+        return ()
+    return tuple(f"b{l}" for l in range(1, net.n_layers))
+
+
+def _size_bound(name, noise, theirs, tol, config=None, opt=None):
+    """(expected, allowed, model) for the quantities of a dead bias, judged by their size; None for the rest.
+
+    db_l: |db_l| <= noise (its true value, 0). Its optimizer state, from the same state on both sides:
+    apart by at most 2 noise (+ 2 noise^2 for squared averages). noise: per dead bias, the size of its
+    rounding noise, atol + rtol sum_n |dz_l| per feature (torch's dz_l). The bias itself: the two sides' steps
+    on their noise, at most 2 lr K apart, K the largest step per unit lr a noise gradient can cause
+    (1 for SGD, 1/sqrt(1 - beta2) or 1/sqrt(1 - alpha) where the step is divided by a root mean square)."""
+    if not noise:
+        return None
+    base = name[1:] if name.startswith("d") else name[name.index("[") + 1:-1] if name.endswith("]") else name
+    if base not in noise:
+        return None
+    noise = noise[base]
+    if name == f"d{base}":
+        return np.zeros_like(theirs[name]), noise, "a dead bias: |db| <= atol + rtol sum_n |dz|, its true value 0"
+    expected = theirs[name]
+    k = _largest_step(opt)
+    if name.startswith("momentum_buffer[") and k > 1:
+        # RMSprop's momentum buffer accumulates the normalized step g / (sqrt(v) + eps), not g.
+        return None, tol.atol + tol.rtol * np.abs(expected) + 2 * k, \
+            f"a dead bias's state: atol + rtol |torch| + 2 K, K = {k:.3g}"
+    if name.endswith("]"):
+        return None, tol.atol + tol.rtol * np.abs(expected) + 2 * noise + 2 * noise ** 2, \
+            "a dead bias's state: atol + rtol |torch| + 2 noise (+ 2 noise^2)"
+    return None, tol.atol + tol.rtol * np.abs(expected) + 2 * config.lr * k, \
+        f"a dead bias: atol + rtol |torch| + 2 lr K, K = {k:.3g}"
+
+
+def _largest_step(opt):
+    """K: the largest step per unit lr a noise gradient can cause. 1 for SGD (a noise-sized step);
+    where the step is divided by a root mean square of the gradients (Adam's beta2, RMSprop's alpha),
+    |g| / sqrt((1 - decay) g^2) = 1 / sqrt(1 - decay)."""
+    hyper = getattr(opt, "hyper", {}) if opt is not None else {}
+    decay = hyper["betas"][1] if "betas" in hyper else hyper.get("alpha")
+    return 1.0 if decay is None else float(1 / np.sqrt(1 - decay))
+
+
+def _masks(net):
+    """The reference's dropout masks of its last forward, for the twin to apply."""
+    if not getattr(net, "dropout", 0):
+        return None
+    return {f"mask{l}": net.cache[f"mask{l}"] for l in range(1, net.n_layers)}
+
+
+def _eval_forward(net, twin, x, ours, theirs):
+    """Both sides' evaluation-mode forward on x, as eval:z1, .., eval:y_hat; training mode after."""
+    net.eval()
+    twin.eval()
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            net.forward(x)
+        twin.forward(x)
+        ours.update({f"eval:{k}": getattr(net.cache, k) for k in net.forward_names})
+        theirs.update({f"eval:{k}": _numpy(v) for k, v in twin.inter.items()})
+    finally:
+        net.train()
+        twin.train()
 
 
 def _reference_step(net, opt, x, y, config):
@@ -259,16 +352,20 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
             value, inter, grads = _reference_step(net, opt, x, y, config)
         except ValueError as e:
             raise _diverged(config, step, e) from e
-        t_value = twin.loss(twin.forward(x), y)
+        t_value = twin.loss(twin.forward(x, masks=_masks(net)), y)
         if config.zero_grad:
             twin.zero_grad()
         t_back = {k: _numpy(v) for k, v in twin.backward().items()}
-        ours = {**{k: getattr(net.cache, k) for k in net.forward_names},
+        ours = {**{k: getattr(net.cache, k) for k in net.forward_names}, **dict(getattr(net, "buffers", {})),
                 "loss": np.asarray(value, dtype=config.dtype), **inter, **grads}
-        theirs = {**{k: _numpy(v) for k, v in twin.inter.items()},
+        theirs = {**{k: _numpy(v) for k, v in twin.inter.items()}, **twin.buffers(),
                   "loss": np.asarray(t_value.item(), dtype=config.dtype), **t_back}
-        comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device)
-                       for stage, names in report.stages[:3] for name in names
+        if report.stages[4][1]:
+            _eval_forward(net, twin, x, ours, theirs)
+        noise = {b: tol.atol + tol.rtol * np.abs(t_back[f"dz{b[1:]}"]).sum(axis=0) for b in dead_biases(net)}
+        comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device,
+                                _size_bound(name, noise, theirs, tol))
+                       for stage, names in report.stages[:BEFORE_UPDATE] for name in names
                        if not (ours.get(name) is None and theirs.get(name) is None)]
         try:
             _reference_update(net, opt, config)
@@ -286,8 +383,9 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
                 ours.update({f"{key}[{name}]": v for key, v in s.items() if isinstance(v, np.ndarray)})
             for name, s in twin.state().items():
                 theirs.update({f"{key}[{name}]": v for key, v in s.items()})
-        comparisons += [_compare(name, ours.get(name), theirs.get(name), tol, device)
-                        for stage, names in report.stages[3:] for name in names
+        comparisons += [_compare(name, ours.get(name), theirs.get(name), tol, device,
+                                 _size_bound(name, noise, theirs, tol, config, opt))
+                        for stage, names in report.stages[BEFORE_UPDATE:] for name in names
                         if not (ours.get(name) is None and theirs.get(name) is None)]
         report.steps.append(StepResult(step, comparisons))
         report.losses.append(value)
@@ -296,24 +394,40 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
             twin.to_twin(net, grads=not config.zero_grad)
             if opt is not None:
                 twin.load_state(opt)
+        elif noise:
+            # A dead bias moves on rounding noise alone, differently on each side: each step starts equal.
+            twin.to_twin(net, grads=not config.zero_grad, names=tuple(noise))
+            if opt is not None:
+                twin.load_state(opt, names=tuple(noise))
     return report
 
 
 # The deep anchor: three hidden layers trained by Adam at its own lr, beside the three SGD tasks.
 DEEP_ANCHOR = dict(f="tanh", g="identity", loss="mse", reduction="mean", n_hidden=[16, 12, 8], optim="adam", lr=0.01)
+# The norm anchor: two hidden layers, each Linear -> batch norm -> ReLU -> dropout 0.2, trained by Adam,
+# whose steps on the biases before batch norm (true gradient 0) are judged by their size.
+NORM_ANCHOR = dict(f="relu", g="identity", loss="mse", reduction="sum", n_hidden=[16, 8], norm="batch", dropout=0.2,
+                   optim="adam", lr=0.01)
+LAYER_FIELDS = ("norm", "dropout", "norm_eps", "norm_momentum")
 OPTIMIZER_FIELDS = ("optim", "lr", "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps", "amsgrad",
                     "alpha", "centered")
 
 
 def anchor_configs(dtypes=("float64", "float32"), devices=("cpu",), **overrides):
     """The main job: regression (relu, identity, mse sum); classification (sigmoid, sigmoid, mse sum;
-    and bce); and a deep regression (three tanh layers, Adam). An optimizer given in overrides
-    trains every anchor, the deep one included."""
-    deep = dict(DEEP_ANCHOR)
+    and bce); a deep regression (three tanh layers, Adam); and a regression through batch norm and
+    dropout (two ReLU layers, Adam; layer norm for a batch of 1). An optimizer given in overrides trains every anchor, the deep and
+    norm ones included; a norm or dropout given applies to every anchor, the norm one's replaced."""
+    deep, norm = dict(DEEP_ANCHOR), dict(NORM_ANCHOR)
     if any(k in overrides for k in OPTIMIZER_FIELDS):
         deep = {k: v for k, v in deep.items() if k not in ("optim", "lr")}
+        norm = {k: v for k, v in norm.items() if k not in ("optim", "lr")}
+    if any(k in overrides for k in LAYER_FIELDS):
+        norm = {k: v for k, v in norm.items() if k not in LAYER_FIELDS}
+    elif overrides.get("batch", 2) < 2:
+        norm["norm"] = "layer"  # batch norm has no variance in one sample; layer norm normalizes each row
     tasks = [dict(f="relu", g="identity", loss="mse", reduction="sum"),
              dict(f="sigmoid", g="sigmoid", loss="mse", reduction="sum"),
-             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep]
+             dict(f="sigmoid", g="sigmoid", loss="bce", reduction="sum"), deep, norm]
     return [ParityConfig(**{**task, "dtype": dtype, "device": device, **overrides})
             for task in tasks for device in devices for dtype in dtypes]

@@ -18,7 +18,7 @@ from mlp_ref import MLP, memory
     (dict(negative_slope="a"), TypeError, "negative_slope: expected a finite real number, got str 'a'"),
     (dict(negative_slope=math.nan), ValueError, "negative_slope: expected a finite real number, got nan"),
     (dict(negative_slope=math.inf), ValueError, "negative_slope: expected a finite real number, got inf"),
-    (dict(g="relu", loss="bce"), ValueError, "expected g='sigmoid' (or 'softmax'), got g='relu'"),
+    (dict(g="relu", loss="bce"), ValueError, "g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: expected sigmoid (or softmax), got 'relu'"),
     (dict(g="identity", loss="bce"), ValueError, "needs outputs in [0, 1]"),
 ])
 def test_bad_constructor_arguments_are_named(kwargs, error, words):

@@ -37,3 +37,18 @@ def test_the_gemm_ceiling_has_the_steps_flops(monkeypatch):
     monkeypatch.setattr(np, "dot", counting_dot)
     gemms()
     assert len(calls) == 3 * 4 - 1 and sum(calls) == step_flops(SMALL_DEEP_ADAM)
+
+
+def test_the_bn_sizes_step_through_batch_norm_and_dropout_on_both_sides():
+    small_bn = SIZES["small-bn"]
+    assert small_bn[1:5] == SIZES["small"][1:5] and SIZES["medium-bn"][1:5] == SIZES["medium"][1:5]
+    assert small_bn.label == "small-bn (64, 784->128->10, batch norm, dropout 0.2)"
+    tiny = Size("t", 8, 5, 6, 3, norm="batch", dropout=0.2)
+    step = numpy_step(tiny, "float32")
+    step()
+    assert step.net.norm == "batch" and step.net.dropout == 0.2 and step.net.cache.mask1.shape == (8, 6)
+    assert not np.array_equal(step.net.buffers["running_mean1"], np.zeros(6)), "the running statistics moved"
+    t = torch_step(tiny, "float32")
+    kinds = [type(m).__name__ for m in t.twin.model]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear", "Identity"], "torch draws its own mask"
+    t()

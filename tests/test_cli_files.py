@@ -96,6 +96,25 @@ def test_the_parity_estimate_bounds_a_deep_adam_run_and_counts_its_comparisons()
     assert peak <= memory.parity_bytes(widths, 50, 200, state_buffers=3)
 
 
+def test_the_parity_estimate_bounds_a_batch_norm_dropout_run_and_counts_its_comparisons():
+    from mlp_ref.parity import ParityConfig, run_parity
+
+    run_parity(ParityConfig(steps=1, n_hidden=[4, 4], norm="batch", dropout=0.2, optim="adam"))
+    config = ParityConfig(n_in=20, n_hidden=[30, 25], n_out=5, batch=50, steps=40, optim="adam", lr=1e-3,
+                          norm="batch", dropout=0.3)
+    report = None
+
+    def run():
+        nonlocal report
+        report = run_parity(config)
+    peak = _traced_peak(run)
+    widths = (20, 30, 25, 5)
+    assert len(report.steps[0].comparisons) == memory.compared_per_step(widths, 2, "batch", True)
+    assert peak <= memory.parity_bytes(widths, 50, 40, state_buffers=3, norm="batch", dropout=True)
+    layer = run_parity(ParityConfig(n_hidden=[6, 5], norm="layer", steps=1))
+    assert len(layer.steps[0].comparisons) == memory.compared_per_step((5, 6, 5, 3), 0, "layer", False)
+
+
 def test_the_explain_estimate_bounds_the_derivation_and_its_json():
     from mlp_ref.cli.explain import to_json
     from mlp_ref.cli.output import dumps

@@ -35,7 +35,7 @@ def refused(argv, capsys, *words):
     (["parity", "--lr", "-0.5"], ["--lr", "got '-0.5'"]),
     (["parity", "--negative-slope", "nan", "--f", "leaky_relu"], ["--negative-slope", "finite", "got 'nan'"]),
     (["parity", "--negative-slope", "0.5"], ["--negative-slope", "only leaky_relu uses it"]),
-    (["parity", "--loss", "bce", "--g", "identity"], ["--g", "bce needs outputs in [0, 1]", "got 'identity'"]),
+    (["parity", "--loss", "bce", "--g", "identity"], ["--g", "'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]", "got 'identity'"]),
     (["parity", "--loss", "bce", "--g", "relu"], ["--g", "got 'relu'"]),
     (["parity", "--loss", "bce", "--g", "tanh"], ["--g", "got 'tanh'"]),
     (["parity", "--loss", "ce", "--g", "sigmoid"], ["--g", "expected softmax", "got 'sigmoid'"]),

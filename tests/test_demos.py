@@ -11,7 +11,7 @@ import torch
 from mlp_ref import demos
 from mlp_ref.cli.main import main
 from mlp_ref.compare import compare
-from mlp_ref.demos import batch_size, dead_relu, optimizers, softmax, vanishing
+from mlp_ref.demos import batch_norm, batch_size, dead_relu, optimizers, softmax, vanishing
 from mlp_ref.functional import softmax as stable_softmax
 from mlp_ref.tolerances import tolerance
 
@@ -38,6 +38,23 @@ def test_ten_deep_sigmoid_first_layer_gradient_is_100x_smaller_than_relus(findin
     assert factor < 0.5 and r2 > 0.95, "the sigmoid stack's first-layer gradient shrinks geometrically with depth"
     # Within one 20-deep stack the gradient enters at the top at full size; it is the chain that shrinks it.
     assert n["sigmoid_top_layer"][-1] > 1e6 * n["first_layer"]["sigmoid"][-1]
+
+
+def test_batch_norm_trains_the_deep_sigmoid_stack_that_stalls_without_it(findings):
+    n = findings["batch-norm"].numbers
+    plain, bn = n["curves"]["plain"], n["curves"]["batch norm"]
+    assert bn[-1] < 0.1 * bn[0] and plain[-1] > 0.9 * plain[0]
+    assert min(plain) > 0.9 * plain[0], "the plain stack never trains, not merely ends high"
+    drop = n["dropout"][str(batch_norm.P)]
+    assert drop["train_mode"] >= 1.5 * drop["eval_mode"]
+
+
+def test_negative_control_the_batch_norm_demo_without_batch_norm_is_not_supported(monkeypatch):
+    """The same measurement with the norm dropped from the model (a planted no-op) contradicts the claim."""
+    real = batch_norm.MLP
+    monkeypatch.setattr(batch_norm, "MLP", lambda *a, **k: real(*a, **{**k, "norm": None}))
+    supported, because = batch_norm.check(batch_norm.measure())
+    assert not supported, because
 
 
 def test_momentum_and_adaptive_methods_beat_tuned_sgd_on_the_ill_conditioned_problem(findings):
@@ -159,7 +176,27 @@ def tanh_leaves_its_range(n):
     n["rows"][4]["out_max"] = 1.5
 
 
+def batch_norm_stalls_too(n):
+    n["curves"]["batch norm"][-1] = n["curves"]["batch norm"][0]
+
+
+def plain_trains_too(n):
+    n["curves"]["plain"][-1] = 0.01 * n["curves"]["plain"][0]
+
+
+def dropout_leaves_no_gap(n):
+    n["dropout"][str(batch_norm.P)]["train_mode"] = n["dropout"][str(batch_norm.P)]["eval_mode"]
+
+
+def eval_differs_without_dropout(n):
+    n["dropout"]["0.0"]["eval_mode"] *= 1.01
+
+
 @pytest.mark.parametrize("name, contradict", [
+    ("batch-norm", batch_norm_stalls_too),
+    ("batch-norm", plain_trains_too),
+    ("batch-norm", dropout_leaves_no_gap),
+    ("batch-norm", eval_differs_without_dropout),
     ("vanishing", swap_sigmoid_and_relu),
     ("batch-size", variance_constant_in_b),
     ("batch-size", variance_as_one_over_b_squared),

@@ -212,7 +212,7 @@ def test_bad_input_names_the_key_expected_and_got(edit, message):
 
 def test_bce_on_unbounded_outputs_exits_2_naming_g(capsys):
     assert main(["explain", "--loss", "bce", "--g", "identity"]) == 2
-    assert "--g: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got 'identity'" in capsys.readouterr().err
+    assert "--g: 'bce' takes log(y_hat) and log(1 - y_hat), so it needs outputs in [0, 1]: expected sigmoid (or softmax), got 'identity'" in capsys.readouterr().err
 
 
 def test_bad_input_file_exits_2_with_the_reason(tmp_path, capsys):

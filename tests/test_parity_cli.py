@@ -16,19 +16,20 @@ def test_the_main_job_passes_and_prints_a_table_per_task(capsys):
     assert main(["parity", "--steps", "20"]) == 0
     out = capsys.readouterr().out
     for task in ("relu/identity/mse-sum float64 cpu", "sigmoid/sigmoid/mse-sum float32 cpu, resynced",
-                 "sigmoid/sigmoid/bce-sum float64 cpu", "tanh/identity/mse-mean adam float64 cpu"):
+                 "sigmoid/sigmoid/bce-sum float64 cpu", "tanh/identity/mse-mean adam float64 cpu",
+                 "relu/identity/mse-sum batchnorm dropout 0.2 adam float64 cpu"):
         assert task in out
-    assert out.count("quantity ") == 8
+    assert out.count("quantity ") == 10
     assert "5 -> 16 -> 12 -> 8 -> 3, batch 16, 20 steps, lr 0.01" in out, "the deep anchor: three hidden layers"
-    for row in ("dW4", "exp_avg ", "exp_avg_sq"):
+    for row in ("dW4", "exp_avg ", "exp_avg_sq", "dgamma1", "beta2", "running_var2", "eval:y_hat"):
         assert f"\n  {row}" in out
-    assert out.strip().splitlines()[-1] == "parity: 8/8 runs match torch step for step -> OK"
+    assert out.strip().splitlines()[-1] == "parity: 10/10 runs match torch step for step -> OK"
 
 
 def test_json_has_a_top_level_ok_and_a_report_per_run(capsys):
     assert main(["parity", "--steps", "3", "--dtype", "float64", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and len(report["runs"]) == 4
+    assert report["ok"] is True and len(report["runs"]) == 5
     run = report["runs"][0]
     assert run["config"]["steps"] == 3 and len(run["steps"]) == 3
     worst = run["worst"]["dW1"]
@@ -48,7 +49,7 @@ def test_a_wrong_reference_makes_the_main_job_fail_with_exit_1(capsys, monkeypat
     assert main(["parity", "--steps", "3", "--dtype", "float64"]) == 1
     out = capsys.readouterr().out
     assert "parity failed: relu/identity/mse-sum float64 cpu: step 1, backward, dz1" in out
-    assert out.strip().splitlines()[-1] == "parity: 3/4 runs match torch step for step -> FAIL"
+    assert out.strip().splitlines()[-1] == "parity: 3/5 runs match torch step for step -> FAIL", "relu: two anchors"
 
 
 def test_json_stays_strict_when_the_errors_are_infinite(capsys, monkeypatch):
@@ -114,3 +115,34 @@ def test_a_deep_custom_task_with_an_optimizer_from_the_flags(capsys):
     out = capsys.readouterr().out
     assert "leaky_relu/identity/mse-sum adamw weight_decay=0.05 betas=(0.8, 0.99) eps=1e-07 amsgrad=True" in out
     assert "5 -> 6 -> 5 -> 3" in out and "\n  max_exp_avg_sq " in out
+
+
+def test_norm_and_dropout_flags_train_every_anchor(capsys):
+    assert main(["parity", "--norm", "layer", "--dropout", "0.1", "--norm-eps", "1e-3", "--steps", "3",
+                 "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("layernorm dropout 0.1") == 5 and "batchnorm" not in out
+    assert main(["parity", "--f", "tanh", "--norm", "batch", "--norm-momentum", "0.5", "--steps", "3",
+                 "--dtype", "float64", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["config"]["norm_momentum"] == 0.5 and "running_mean1" in run["worst"]
+
+
+def test_a_batch_of_one_gives_the_norm_anchor_layer_norm(capsys):
+    assert main(["parity", "--batch", "1", "--steps", "2", "--dtype", "float64"]) == 0
+    assert "relu/identity/mse-sum layernorm dropout 0.2 adam" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--norm-eps", "1e-3"], "--norm-eps: only a norm uses it, so expected --norm batch or --norm layer, got no --norm"),
+    (["--norm", "layer", "--norm-momentum", "0.2"], "--norm-momentum: only batch norm's running statistics use it"),
+    (["--dropout", "1"], "--dropout: expected a finite number >= 0 and < 1, got '1'"),
+    (["--dropout", "-0.5"], "--dropout: expected a finite number >= 0 and < 1, got '-0.5'"),
+    (["--norm", "group"], "--norm: invalid choice: 'group'"),
+    (["--norm", "batch", "--norm-eps", "0"], "--norm-eps: expected a finite number > 0, got '0'"),
+    (["--norm", "batch", "--norm-momentum", "1.5"], "--norm-momentum: expected a finite number >= 0 and <= 1"),
+    (["--norm", "batch", "--batch", "1"], "--batch: batch norm in training needs more than 1 sample per batch"),
+])
+def test_bad_norm_and_dropout_flags_are_refused_by_name(capsys, argv, words):
+    assert main(["parity", *argv]) == 2
+    assert words in capsys.readouterr().err

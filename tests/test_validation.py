@@ -142,7 +142,7 @@ def test_softmax_as_a_hidden_activation():
 
 
 def test_cross_entropy_without_softmax():
-    with pytest.raises(ValueError, match=r"loss: 'ce' is cross-entropy on softmax outputs and needs g='softmax', got g='sigmoid'"):
+    with pytest.raises(ValueError, match=r"g: 'ce' is cross-entropy on softmax outputs, so it needs g='softmax': expected softmax, got 'sigmoid'"):
         MLP(D, H, K, g="sigmoid", loss="ce")
 
 

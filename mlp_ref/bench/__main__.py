@@ -18,7 +18,7 @@ from mlp_ref.bench.workloads import SIZES, step_flops
 # torch's default dtype; their float64 rows are shown for information.
 GOALS = {("tiny", "float32"): 0.12, ("small", "float32"): 0.75, ("medium", "float32"): 1.0,
          ("large", "float32"): 1.2, ("large", "float64"): 1.3, ("deep", "float32"): 1.0,
-         ("medium-adam", "float32"): 1.0}
+         ("medium-adam", "float32"): 1.0, **{(s, d): 1.0 for s in ("small-bn", "medium-bn") for d in ("float32", "float64")}}
 GEMM_SHARE_GOAL = {("large", "float32"): 0.85}
 HAZARD_GOAL = 1.2
 # The numpy Adam step over the numpy SGD step at the medium size, timed in turns in one process.

@@ -1,6 +1,7 @@
 """What is timed: one SGD step of the reference and of torch eager, on the sizes the ratio goals are set for.
 
-One step = forward, loss, zero grads, backward, SGD update; Linear -> ReLU -> Linear, MSE mean.
+One step = forward, loss, zero grads, backward, SGD update; Linear -> ReLU -> Linear, MSE mean (the
+-bn sizes: Linear -> batch norm -> ReLU -> dropout 0.2 -> Linear, torch's own nn.Dropout drawing its mask).
 The torch step is the twin's own modules (nn.Sequential, nn.MSELoss, optim.SGD) run the way a
 torch user writes it, on tensors made once: no retain_grad and no numpy conversion, which are the
 parity engine's instrumentation, not torch's cost.
@@ -13,7 +14,7 @@ LR = 1e-3
 
 
 class Size(NamedTuple):
-    """depth hidden layers of width H; optim "sgd" or "adam"."""
+    """depth hidden layers of width H; optim "sgd" or "adam"; norm None or "batch", dropout p."""
     name: str
     N: int
     D: int
@@ -21,11 +22,14 @@ class Size(NamedTuple):
     K: int
     depth: int = 1
     optim: str = "sgd"
+    norm: str = None
+    dropout: float = 0.0
 
     @property
     def label(self):
         widths = "->".join([str(self.D)] + [str(self.H)] * self.depth + [str(self.K)])
-        return f"{self.name} ({self.N}, {widths}{', Adam' if self.optim == 'adam' else ''})"
+        layers = (f", {self.norm} norm" if self.norm else "") + (f", dropout {self.dropout:g}" if self.dropout else "")
+        return f"{self.name} ({self.N}, {widths}{', Adam' if self.optim == 'adam' else ''}{layers})"
 
     @property
     def hidden(self):
@@ -39,6 +43,8 @@ SIZES = {s.name: s for s in (
     Size("large", 1024, 1024, 1024, 1024),
     Size("deep", 256, 784, 512, 10, depth=3),
     Size("medium-adam", 256, 784, 512, 10, optim="adam"),
+    Size("small-bn", 64, 784, 128, 10, norm="batch", dropout=0.2),
+    Size("medium-bn", 256, 784, 512, 10, norm="batch", dropout=0.2),
 )}
 DTYPES = ("float32", "float64")
 
@@ -63,7 +69,8 @@ def data(size, dtype, seed=0):
 
 def numpy_model(size, dtype):
     from mlp_ref import MLP
-    return MLP(size.D, size.hidden, size.K, f="relu", g="identity", loss="mse", reduction="mean", dtype=dtype)
+    return MLP(size.D, size.hidden, size.K, f="relu", g="identity", loss="mse", reduction="mean", dtype=dtype,
+               norm=size.norm, dropout=size.dropout)
 
 
 def numpy_optimizer(size, net):
@@ -111,12 +118,16 @@ def numpy_stages(size, dtype):
 def torch_step(size, dtype, device="cpu"):
     """A zero-argument function running one full torch eager step; synchronises on CUDA."""
     import torch
+    from torch import nn
 
-    from mlp_ref.twin import TorchTwin
+    from mlp_ref.twin import MaskDropout, TorchTwin
 
     net = numpy_model(size, dtype)
     twin = TorchTwin(net, device=device, optimizer=numpy_optimizer(size, net))
     model, loss_fn, opt = twin.model, twin.loss_fn, twin.optimizer
+    for i, module in enumerate(model):
+        if isinstance(module, MaskDropout):  # a torch user's dropout draws its own mask
+            model[i] = nn.Dropout(module.p)
     for group in opt.param_groups:
         group["lr"] = LR
     x, y = (torch.tensor(a, device=twin.device) for a in data(size, dtype))

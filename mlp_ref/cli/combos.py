@@ -37,10 +37,8 @@ def _flag(dest):
 
 
 def _activation_pair(g, loss, g_flag="--g"):
-    if loss == "bce" and g is not None and g not in losses.OUTPUTS["bce"]:
-        raise ValueError(f"{g_flag}: bce needs outputs in [0, 1], so expected sigmoid (or softmax), got {g!r}")
-    if loss == "ce" and g is not None and g not in losses.OUTPUTS["ce"]:
-        raise ValueError(f"{g_flag}: ce is cross-entropy on softmax outputs, so expected softmax, got {g!r}")
+    if g is not None:
+        losses.check_output(g_flag, loss, g)
 
 
 def _slope_used(args, typed, f):
@@ -83,13 +81,30 @@ def parity(args, typed):
     if args.no_zero_grad and "lr" not in typed:
         args.lr = NO_ZERO_GRAD_LR
     _optimizer(args, typed)
+    _layers(args, typed)
     if "hidden" in typed and "n_hidden" in typed:
         raise ValueError("--hidden: expected either --hidden (a deep model) or --n-hidden (one hidden layer), got both")
-    runs = (1 if custom else 4) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
+    runs = (1 if custom else 5) * (2 if args.dtype == "both" else 1) * (2 if args.device == "all" else 1)
     dtype = "float32" if args.dtype == "float32" else "float64"
     memory.check(_sizes(args, "n_in", "hidden" if args.hidden else "n_hidden", "n_out", "batch", "steps"),
                  memory.parity_bytes(widths(args), args.batch, args.steps, dtype, runs, args.json,
-                                     state_buffers=_state_buffers(args, custom)), _limit(args), LIMIT_HOW)
+                                     state_buffers=_state_buffers(args, custom),
+                                     # the anchors include one with batch norm and dropout
+                                     norm=args.norm or (None if custom else "batch"),
+                                     dropout=bool(args.dropout) or not custom), _limit(args), LIMIT_HOW)
+
+
+def _layers(args, typed):
+    """--norm-eps needs a --norm to take it, --norm-momentum batch norm (an ignored flag is refused)."""
+    if "norm_eps" in typed and args.norm is None:
+        raise ValueError(f"--norm-eps: only a norm uses it, so expected --norm batch or --norm layer, got no --norm")
+    if args.norm == "batch" and args.batch < 2:
+        raise ValueError(f"--batch: batch norm in training needs more than 1 sample per batch, so expected --batch "
+                         f">= 2 with --norm batch, got {args.batch}")
+    if "norm_momentum" in typed and args.norm != "batch":
+        got = f"--norm {args.norm}" if args.norm else "no --norm"
+        raise ValueError(f"--norm-momentum: only batch norm's running statistics use it, so expected --norm batch, "
+                         f"got {got}")
 
 
 def _state_buffers(args, custom):
@@ -119,6 +134,18 @@ PROBLEM_FLAGS = ("f", "g", "loss", "reduction", "n_in", "n_hidden", "n_out", "ba
 
 
 def explain(args, typed):
+    if getattr(args, "norm", None) is not None:
+        for dest in ("input", "write_input"):
+            if dest in typed:
+                raise ValueError(f"{_flag(dest)}: --norm batch derives its own small model, so expected one or the "
+                                 f"other, got both")
+        if "batch" not in typed:
+            args.batch = 4  # with 2 samples z_hat is +-1 whatever z: a degenerate first example
+        _activation_pair(args.g, args.loss)
+        _slope_used(args, typed, args.f)
+        memory.check(_sizes(args, "n_hidden", "batch") + " --norm batch",
+                     memory.batchnorm_explain_bytes(args.n_hidden, args.batch), _limit(args), LIMIT_HOW)
+        return
     if args.input is not None:
         clash = [d for d in PROBLEM_FLAGS if d in typed]
         if clash:

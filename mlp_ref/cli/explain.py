@@ -41,6 +41,8 @@ def add_arguments(p):
     p.add_argument("--batch", type=ft.count(), default=2, help="samples N (default %(default)s)")
     p.add_argument("--seed", type=ft.seed(), default=0, help="parameter and data seed (default %(default)s)")
     p.add_argument("--negative-slope", type=ft.real(), default=0.01, help="leaky_relu slope (default %(default)s)")
+    p.add_argument("--norm", choices=("batch",), help="batch norm's backward in the hidden layer, factor by factor "
+                   "(the N x N coupling through the mean and variance, then the compact form); batch 4 by default")
     p.add_argument("--json", action="store_true", help="print the derivation as JSON with a top-level boolean 'ok'")
     p.add_argument("--html", metavar="FILE.html", help="also write the derivation as one self-contained page "
                    "(diagram, MathML equations, heat-mapped matrices; your departures marked)")
@@ -188,6 +190,14 @@ def load(args):
 
 
 def run(args):
+    if args.norm is not None:
+        from mlp_ref.cli import explain_batchnorm as bn
+        try:
+            d = bn.problem(args)
+        except (TypeError, ValueError) as e:
+            return refuse("explain", e)
+        print(dumps(bn.to_json(d)) if args.json else bn.text(d, block))
+        return 0 if d.ok else 1
     try:
         problem, mine = load(args)
         if args.write_input is not None:

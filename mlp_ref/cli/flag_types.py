@@ -53,17 +53,18 @@ def seed():
     return integer(0, MAX_SEED, "a seed (an integer)")
 
 
-def real(lo=None, hi=None, *, lo_open=False, what="a finite number"):
-    """A finite float in [lo, hi] (or (lo, hi] with lo_open): nan, inf and 1e999 are refused."""
+def real(lo=None, hi=None, *, lo_open=False, hi_open=False, what="a finite number"):
+    """A finite float in [lo, hi] ((lo, .. with lo_open, .., hi) with hi_open): nan, inf and 1e999 are refused."""
     def parse(text):
         try:
             value = float(text)
         except (TypeError, ValueError):
             raise argparse.ArgumentTypeError(f"expected {what}, got {_got(text)}") from None
         below = lo is not None and (value <= lo if lo_open else value < lo)
-        if not math.isfinite(value) or below or (hi is not None and value > hi):
+        above = hi is not None and (value >= hi if hi_open else value > hi)
+        if not math.isfinite(value) or below or above:
             low = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
-            high = "" if hi is None else f"<= {hi:g}"
+            high = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
             bound = " and ".join(b for b in (low, high) if b)
             raise argparse.ArgumentTypeError(f"expected {what}{' ' + bound if bound else ''}, got {_got(text)}")
         return value

@@ -43,6 +43,15 @@ def add_arguments(p):
     p.add_argument("--reduction", choices=losses.REDUCTIONS, default=None, help="default: sum, mean for ce")
     p.add_argument("--negative-slope", type=ft.real(), default=d.negative_slope,
                    help="leaky_relu slope, with --f or --g leaky_relu (default %(default)s)")
+    p.add_argument("--norm", choices=("batch", "layer"), default=None,
+                   help="each hidden layer Linear -> norm -> f (-> dropout): nn.BatchNorm1d or nn.LayerNorm")
+    p.add_argument("--dropout", type=ft.real(0.0, 1.0, hi_open=True), default=None,
+                   help="inverted dropout after each hidden f, drop probability p in [0, 1) (default 0)")
+    p.add_argument("--norm-eps", type=ft.real(0.0, lo_open=True), default=None,
+                   help=f"the norm's eps, inside the square root (default {d.norm_eps:g}; with --norm)")
+    p.add_argument("--norm-momentum", type=ft.real(0.0, 1.0), default=None,
+                   help=f"batch norm's running-statistics momentum, torch's meaning (default {d.norm_momentum:g}; "
+                        "with --norm batch)")
     p.add_argument("--dtype", choices=("float64", "float32", "both"), default="both",
                    help="floating-point type of both sides; 'both': a run in each (default)")
     p.add_argument("--device", choices=("cpu", "cuda", "all"), default="all",
@@ -56,9 +65,12 @@ def add_arguments(p):
                    help="refuse a run estimated to need more (e.g. 4G; default: half the available memory)")
 
 
+LAYER_FLAGS = ("norm", "dropout", "norm_eps", "norm_momentum")
+
+
 def options(args):
     """The ParityConfig fields the flags set; only those given, so the anchors keep their own otherwise."""
-    out = {k: getattr(args, k) for k in ("optim", "lr", *OPTIMIZER_FLAGS) if getattr(args, k) is not None}
+    out = {k: getattr(args, k) for k in ("optim", "lr", *OPTIMIZER_FLAGS, *LAYER_FLAGS) if getattr(args, k) is not None}
     if args.hidden is not None:
         out["n_hidden"] = args.hidden
     elif args.n_hidden is not None:
@@ -88,12 +100,20 @@ def configs(args):
 
 
 def quantities(report):
-    """The table's rows: y_hat, loss, every parameter gradient and parameter, then each state
-    buffer kind (its worst over the parameters)."""
+    """The table's rows: y_hat, loss, every parameter gradient and parameter (gamma and beta too),
+    the running statistics, eval-mode y_hat, then each state buffer kind (its worst over the parameters)."""
     names = [name for _, names in report.stages for name in names]
-    params = [n for n in names if re.fullmatch(r"[Wb]\d+", n)]
+    params = [n for n in names if re.fullmatch(r"(W|b|gamma|beta)\d+", n)]
+    order = {"W": 0, "b": 1, "gamma": 2, "beta": 3}
+
+    def key(p):
+        match = re.fullmatch(r"([a-zA-Z]+)(\d+)", p)
+        return int(match[2]), order[match[1]]
+    params.sort(key=key)
+    statistics = [n for n in names if n.startswith("running_")]
     kinds = list(dict.fromkeys(n.split("[")[0] for n in names if "[" in n))
-    return ["y_hat", "loss", *sorted((f"d{p}" for p in params), key=lambda n: (int(n[2:]), n[1])), *params], kinds
+    evaluation = ["eval:y_hat"] if "eval:y_hat" in names else []
+    return ["y_hat", "loss", *(f"d{p}" for p in params), *params, *statistics, *evaluation], kinds
 
 
 def table(report):

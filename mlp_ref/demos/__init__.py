@@ -9,7 +9,8 @@ import importlib
 import time
 from typing import NamedTuple
 
-NAMES = ("vanishing", "softmax", "linear-collapse", "dead-relu", "batch-size", "activations", "optimizers")
+NAMES = ("vanishing", "softmax", "linear-collapse", "dead-relu", "batch-size", "activations", "optimizers",
+         "batch-norm")
 
 
 def module(name):
