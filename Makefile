@@ -18,9 +18,10 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q --ignore=tests/benchmarks
 
-# pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
+# The extra `bench` adds jax (jax.jit, the third side). pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
 # prints its table, then the paired runner checks the ratio goals with each side in its own process.
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	mkdir -p bench-results
 	$(BIN)/python -m pytest tests/benchmarks -q -p no:cacheprovider --benchmark-enable --benchmark-only \
 		--benchmark-min-rounds=3 --benchmark-max-time=0.1 --benchmark-json=bench-results/pytest-benchmark.json
