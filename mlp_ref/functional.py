@@ -165,9 +165,14 @@ def batchnorm_backward(dout, cache):
     """
     z_hat, inv_std, gamma = cache.z_hat, cache.inv_std, cache.gamma
     n = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * z_hat).sum(axis=0)
-    dz = (gamma * inv_std) * (dout - dbeta / n - z_hat * (dgamma / n))
+    dbeta = np.add.reduce(dout, axis=0)
+    dz = np.multiply(dout, z_hat)
+    dgamma = np.add.reduce(dz, axis=0)
+    # dz is built in the one (N, H) array the product above needed: no other batch-sized temporary.
+    np.multiply(z_hat, dgamma / n, out=dz)
+    dz += dbeta / n
+    np.subtract(dout, dz, out=dz)
+    dz *= gamma * inv_std
     return dz, dgamma, dbeta
 
 

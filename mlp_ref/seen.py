@@ -20,6 +20,10 @@ class SeenShapes:
     def __init__(self):
         self._seen = set()
 
+    def known(self, arg, value, shape, dtype):
+        """True when value's type, shape and dtype passed for arg and this expected shape before."""
+        return type(value) is np.ndarray and (arg, value.shape, value.dtype, shape, dtype) in self._seen
+
     def array(self, arg, value, *, shape, dtype, names=None, on_new=None):
         """validate.array(arg, value, ...) the first time this (arg, shape, dtype, expected shape) comes;
         then the finite check alone. on_new(value): a further check run once per new key (memory)."""
