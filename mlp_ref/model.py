@@ -116,6 +116,9 @@ class MLP:
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
         self._layer_dparams = [(d[f"W{l}"], d[f"b{l}"]) for l in range(1, L + 1)]
         self.params, self.grads = self._params.entries, self._grads.entries
+        # Layer by layer, what the plain forward calls: (W_l, b_l, f's forward; g's for the last).
+        self._plain_layers = [(W, b, (self._f if l < L else self._g).forward)
+                              for l, (W, b) in enumerate(self._layer_params, start=1)]
         hidden_mod.init_state(self, seed)  # gamma/beta views, running statistics, the masks' generator
         self.cache = None
         self._dloss = None
@@ -188,10 +191,10 @@ class MLP:
                 validate.finite(f"params[{name!r}]", self.params[name])
         if not self._plain:
             return hidden_mod.model_forward(self, x)
-        h, named, layers, last, f, g = x, [x], [], self.n_layers, self._f.forward, self._g.forward
-        for l, (W, b) in enumerate(self._layer_params, start=1):
-            z, linear = fn.linear_forward(h, W, b)
-            h, act = (f if l < last else g)(z)
+        h, named, layers, linear_forward = x, [x], [], fn.linear_forward
+        for W, b, act_forward in self._plain_layers:
+            z, linear = linear_forward(h, W, b)
+            h, act = act_forward(z)
             named += (z, h)
             layers += (linear, act)
         self.cache = self._Cache(*named, *layers)

@@ -11,20 +11,20 @@ from mlp_ref.bench.workloads import SIZES, numpy_stages, numpy_step
 
 
 def profile(size, dtype, budget=0.3):
-    """{stage: seconds per call} for the five stages, then "step": the whole step."""
+    """{stage: seconds per call} for the five stages, then "whole step"."""
     _, stages = numpy_stages(SIZES[size], dtype)
     out = {name: measure(fn, budget) for name, fn in stages.items()}
-    out["step"] = measure(numpy_step(SIZES[size], dtype), budget)
+    out["whole step"] = measure(numpy_step(SIZES[size], dtype), budget)
     return out
 
 
 def table(size, dtype, times):
-    step = times["step"]
+    step = times["whole step"]
     lines = [f"{SIZES[size].label} {dtype}: the numpy step by stage", "| stage | time | share of the step |", "|---|---|---|"]
     for name, t in times.items():
-        if name != "step":
+        if name != "whole step":
             lines.append(f"| {name} | {t * 1e6:.1f} us | {t / step:.0%} |")
-    lines.append(f"| sum of the stages | {sum(t for k, t in times.items() if k != 'step') * 1e6:.1f} us | |")
+    lines.append(f"| sum of the stages | {sum(t for k, t in times.items() if k != "whole step") * 1e6:.1f} us | |")
     lines.append(f"| whole step | {step * 1e6:.1f} us | 100% |")
     return "\n".join(lines)
 
