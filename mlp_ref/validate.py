@@ -4,10 +4,12 @@ Shape errors are ValueError, type and dtype errors TypeError, as NumPy and torch
 """
 import math
 import numbers
+import sys
 
 import numpy as np
 
 DTYPES = ("float64", "float32")
+_FLOAT_MAX = sys.float_info.max
 
 
 def dtype_name(dtype):
@@ -102,6 +104,8 @@ def flag(arg, value):
 
 def learning_rate(value, arg="lr"):
     """A finite real number >= 0 (torch's SGD rejects a negative lr too)."""
+    if type(value) is float and 0.0 <= value <= _FLOAT_MAX:  # the common case, without the ABC checks
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{arg}: expected a finite real number, got {type(value).__name__} {value!r}")
     if not math.isfinite(value) or value < 0:
