@@ -24,7 +24,7 @@ def table(size, dtype, times):
     for name, t in times.items():
         if name != "whole step":
             lines.append(f"| {name} | {t * 1e6:.1f} us | {t / step:.0%} |")
-    lines.append(f"| sum of the stages | {sum(t for k, t in times.items() if k != "whole step") * 1e6:.1f} us | |")
+    lines.append(f"| sum of the stages | {sum(t for k, t in times.items() if k != 'whole step') * 1e6:.1f} us | |")
     lines.append(f"| whole step | {step * 1e6:.1f} us | 100% |")
     return "\n".join(lines)
 
