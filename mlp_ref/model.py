@@ -244,14 +244,15 @@ class MLP:
         if self.cache is None:
             raise ValueError("loss() called before forward(): run y_hat = net.forward(x) first")
         n = self.cache.x.shape[0]
-        if self.loss_name == "mse" and y_hat is self.cache.y_hat and self._seen.known("y", y, (n, self.n_out), self.dtype):
+        own = y_hat is self.cache.y_hat
+        if own and self.loss_name == "mse" and self._seen.known("y", y, (n, self.n_out), self.dtype):
             # Every value is still checked: a NaN or inf in y_hat or y makes the sum of squares
             # non-finite, and only then are both searched below, to name the culprit.
             value, dloss = losses.mse(y_hat, y, self.reduction)
             if math.isfinite(value):
                 self._dloss = dloss
                 return float(value)
-        if y_hat is self.cache.y_hat:
+        if own:
             # forward's own output: its type, shape and dtype are known; only overflow can be new.
             validate.finite("y_hat", y_hat)
         else:

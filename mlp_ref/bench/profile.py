@@ -20,7 +20,8 @@ def profile(size, dtype, budget=0.3):
 
 def table(size, dtype, times):
     step = times["whole step"]
-    lines = [f"{SIZES[size].label} {dtype}: the numpy step by stage", "| stage | time | share of the step |", "|---|---|---|"]
+    lines = [f"{SIZES[size].label} {dtype}: the numpy step by stage", "| stage | time | share of the step |",
+             "|---|---|---|"]
     for name, t in times.items():
         if name != "whole step":
             lines.append(f"| {name} | {t * 1e6:.1f} us | {t / step:.0%} |")

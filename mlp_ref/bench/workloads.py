@@ -201,8 +201,8 @@ def jax_step(size, dtype):
             t = t + 1
             m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
             v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
-            params = jax.tree.map(lambda w, m, v: w - LR * (m / (1 - b1 ** t)) / (jnp.sqrt(v / (1 - b2 ** t)) + adam_eps),
-                                  params, m, v)
+            params = jax.tree.map(
+                lambda w, m, v: w - LR * (m / (1 - b1 ** t)) / (jnp.sqrt(v / (1 - b2 ** t)) + adam_eps), params, m, v)
             return (params, m, v, t), new
         zeros = jax.tree.map(jnp.zeros_like, params)
         state = [(params, zeros, zeros, jnp.asarray(0, dtype))]
