@@ -1,7 +1,7 @@
 """python -m mlp_ref.bench.profile [SIZE] [DTYPE]: where one numpy step's time goes, stage by stage.
 
-Each of the five stages is timed alone on a live model mid-step (workloads.numpy_stages), the
-fastest of a few blocks of calls, next to the whole step; the stages' sum and the whole step
+Each of the five stages is timed alone on a live model mid-step (workloads.numpy_stages), next to
+the whole step, in turns over a few rounds, each the fastest of its blocks of calls; the stages' sum and the whole step
 differ by what one stage leaves in the caches for the next.
 """
 import sys
@@ -10,11 +10,15 @@ from mlp_ref.bench.paired import measure
 from mlp_ref.bench.workloads import SIZES, numpy_stages, numpy_step
 
 
-def profile(size, dtype, budget=0.3):
-    """{stage: seconds per call} for the five stages, then "whole step"."""
+def profile(size, dtype, budget=0.2, rounds=5):
+    """{stage: seconds per call} for the five stages, then "whole step": the fastest of `rounds`
+    rounds that time each in turn (other work on the machine only ever adds time)."""
     _, stages = numpy_stages(SIZES[size], dtype)
-    out = {name: measure(fn, budget) for name, fn in stages.items()}
-    out["whole step"] = measure(numpy_step(SIZES[size], dtype), budget)
+    stages["whole step"] = numpy_step(SIZES[size], dtype)
+    out = {}
+    for _ in range(rounds):
+        for name, fn in stages.items():
+            out[name] = min(out.get(name, float("inf")), measure(fn, budget))
     return out
 
 
