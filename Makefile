@@ -28,7 +28,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m mlp_ref.bench.summary bench-results/pytest-benchmark.json
 	$(BIN)/python -m mlp_ref.bench --json bench-results/paired.json
 	@echo "diagnostic: the same paired check with numpy's OpenBLAS on 1 thread (no waiting for a second thread)"
-	$(BIN)/python -m mlp_ref.bench --sizes small medium --no-scaling --hazard-rounds 0 --numpy-threads 1
+	$(BIN)/python -m mlp_ref.bench --sizes tiny small medium large --no-scaling --hazard-rounds 0 --numpy-threads 1
+	$(BIN)/python -m mlp_ref.bench.profile tiny float32
 
 # The README's pictures of the three pages, drawn by mlp-ref and a headless Chromium (apt-get install chromium).
 pictures: $(BIN)/.installed
