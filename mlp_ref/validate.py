@@ -61,6 +61,7 @@ class FixedKeys(dict):
     def __init__(self, arg, entries):
         super().__init__(entries)
         self._arg = arg
+        self.version = 0  # counts assignments, so an owner sees at a glance whether any came
 
     def _known(self, key):
         if key not in self:
@@ -69,6 +70,11 @@ class FixedKeys(dict):
     def __setitem__(self, key, value):
         self._known(key)
         super().__setitem__(key, value)
+        self.version += 1
+
+    def __ior__(self, other):  # dict's |= would store past __setitem__
+        self.update(other)
+        return self
 
     def _fixed(self, *args, **kwargs):
         raise TypeError(f"{self._arg}: its keys {list(self)} are fixed; assign an array to a key instead of "

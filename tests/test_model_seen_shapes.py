@@ -119,3 +119,24 @@ def test_what_a_user_holds_from_last_step(dtype):
         assert held_grads[k] is net.grads[k]  # the same views, updated in place
         np.testing.assert_array_equal(held_grads[k], net.grads[k])
         assert not np.array_equal(copied_grads[k], net.grads[k]), f"{k}: the second batch has other gradients"
+
+
+@pytest.mark.parametrize("how", ["item", "update", "ior"])
+def test_an_entry_assigned_any_way_is_copied_in_at_the_next_stage(how):
+    # The packed arrays notice an assignment by a count the fixed-key dict keeps; every way of
+    # assigning must move it, or the model would train its old values behind the new entry.
+    net, ref = MLP(D, H, K, seed=1), MLP(D, H, K, seed=2)
+    x, y = batch(6)
+    step(net, x, y)  # the stages have looked at the entries once
+    W1 = ref.params["W1"].copy()
+    {"item": lambda: net.params.__setitem__("W1", W1), "update": lambda: net.params.update(W1=W1),
+     "ior": lambda: net.params.__ior__({"W1": W1})}[how]()
+    np.testing.assert_array_equal(net.forward(x), MLP(D, H, K, seed=1).set_params(
+        {**{k: v.copy() for k, v in net.params.items()}, "W1": W1}).forward(x))
+    assert np.shares_memory(net.params["W1"], net.packed()[0]) and net.params["W1"] is not W1
+
+
+def test_a_new_key_through_ior_is_refused():
+    net = MLP(D, H, K)
+    with pytest.raises(KeyError, match=r"params: expected one of the keys .* got 'W9' \(the keys are fixed\)"):
+        net.params |= {"W9": np.zeros((2, 2))}
