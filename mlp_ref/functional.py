@@ -166,12 +166,13 @@ def batchnorm_backward(dout, cache):
     z_hat, inv_std, gamma = cache.z_hat, cache.inv_std, cache.gamma
     n = dout.shape[0]
     dbeta = np.add.reduce(dout, axis=0)
-    dz = np.multiply(dout, z_hat)
-    dgamma = np.add.reduce(dz, axis=0)
-    # dz is built in the one (N, H) array the product above needed: no other batch-sized temporary.
-    np.multiply(z_hat, dgamma / n, out=dz)
-    dz += dbeta / n
-    np.subtract(dout, dz, out=dz)
+    prod = np.multiply(dout, z_hat)
+    dgamma = np.add.reduce(prod, axis=0)
+    # Two (N, H) arrays where the one-line formula makes four, in its order of rounding:
+    # ((dout - dbeta / N) - z_hat (dgamma / N)) (gamma s), the product's array reused.
+    np.multiply(z_hat, dgamma / n, out=prod)
+    dz = np.subtract(dout, dbeta / n)
+    dz -= prod
     dz *= gamma * inv_std
     return dz, dgamma, dbeta
 
