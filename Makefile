@@ -26,16 +26,18 @@ test: $(BIN)/.installed
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest $(TEST_ARGS) -x -m "not slow" -p no:cacheprovider
 
-# pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
+# The extra `bench` adds jax (jax.jit, the third side). pytest-benchmark times every size, side and stage (JSON kept in bench-results/), the summary
 # prints its table, then the paired runner checks the ratio goals with each side in its own process.
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	mkdir -p bench-results
 	$(BIN)/python -m pytest tests/benchmarks -q -p no:cacheprovider --benchmark-enable --benchmark-only \
 		--benchmark-min-rounds=3 --benchmark-max-time=0.1 --benchmark-json=bench-results/pytest-benchmark.json
 	$(BIN)/python -m mlp_ref.bench.summary bench-results/pytest-benchmark.json
 	$(BIN)/python -m mlp_ref.bench --json bench-results/paired.json
 	@echo "diagnostic: the same paired check with numpy's OpenBLAS on 1 thread (no waiting for a second thread)"
-	$(BIN)/python -m mlp_ref.bench --sizes small medium --no-scaling --hazard-rounds 0 --numpy-threads 1
+	$(BIN)/python -m mlp_ref.bench --sizes tiny small medium large --no-scaling --hazard-rounds 0 --numpy-threads 1
+	$(BIN)/python -m mlp_ref.bench.profile tiny float32
 
 # The README's pictures of the three pages, drawn by mlp-ref and a headless Chromium (apt-get install chromium).
 pictures: $(BIN)/.installed

@@ -6,8 +6,6 @@ views into that array. Assigning entries[k] = A does not rebind the storage: the
 copies A's values in (after checking its shape and dtype) and puts the model's view back, so A
 itself is never updated behind its owner's back.
 """
-from operator import is_
-
 import numpy as np
 
 from mlp_ref import validate
@@ -37,7 +35,7 @@ class Packed:
         for name, a in arrays.items():
             self.views[name][...] = a
         self.entries = validate.FixedKeys(what, self.views)
-        self._view_list = list(self.views.values())
+        self._version = None  # entries.version when every entry was last known to be its view
 
     def unpack(self, flat):
         """Views of `flat` (laid out like this array), one per name, in the parameters' shapes."""
@@ -50,14 +48,19 @@ class Packed:
 
     def owned(self):
         """The contiguous array, after copying in the values of any entry assigned from outside."""
-        # The common case, nothing reassigned, in one C-level pass: this runs at every stage.
-        if not all(map(is_, self.entries.values(), self._view_list)):
+        # The common case, nothing assigned since the last look, in one comparison: this runs at every stage.
+        if self.entries.version != self._version:
             for name, view in self.views.items():
                 if self.entries[name] is not view:
                     validate.array(f"{self.what}[{name!r}]", self.entries[name], shape=view.shape, dtype=self.dtype)
                     view[...] = self.entries[name]
                     self.entries[name] = view
+            self._version = self.entries.version
         return self.flat
+
+    def __getstate__(self):
+        # A copy or unpickled model rebuilds entries with a fresh count: look at every entry again.
+        return {**self.__dict__, "_version": None}
 
     def assign(self, arrays):
         """Copy every array of `arrays` (already validated) into the views, and own them again."""

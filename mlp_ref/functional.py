@@ -165,9 +165,15 @@ def batchnorm_backward(dout, cache):
     """
     z_hat, inv_std, gamma = cache.z_hat, cache.inv_std, cache.gamma
     n = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * z_hat).sum(axis=0)
-    dz = (gamma * inv_std) * (dout - dbeta / n - z_hat * (dgamma / n))
+    dbeta = np.add.reduce(dout, axis=0)
+    prod = np.multiply(dout, z_hat)
+    dgamma = np.add.reduce(prod, axis=0)
+    # Two (N, H) arrays where the one-line formula makes four, in its order of rounding:
+    # ((dout - dbeta / N) - z_hat (dgamma / N)) (gamma s), the product's array reused.
+    np.multiply(z_hat, dgamma / n, out=prod)
+    dz = np.subtract(dout, dbeta / n)
+    dz -= prod
+    dz *= gamma * inv_std
     return dz, dgamma, dbeta
 
 

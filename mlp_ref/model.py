@@ -12,6 +12,7 @@ name: dW1, dz2, dh1; backward() returns dy_hat, dz_L, dh_{L-1}, dz_{L-1}, ..., d
 
     y_hat = net.forward(x); value = net.loss(y_hat, y); net.zero_grad(); net.backward(); net.step(lr)
 """
+import math
 from functools import partial
 
 import numpy as np
@@ -21,6 +22,7 @@ from mlp_ref import hidden as hidden_mod
 from mlp_ref import names as names_mod
 from mlp_ref.names import forward_cache, names
 from mlp_ref import losses, memory, validate
+from mlp_ref.seen import SeenShapes
 from mlp_ref._packed import BLOCK, Packed, blocks
 
 # The two-layer model's parameters (n_hidden an int); a deep model's are net.param_names.
@@ -90,6 +92,7 @@ class MLP:
         memory.check(f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, dtype={self.dtype!r})",
                      memory.model_bytes(self.sizes, self.dtype, self.norm), self._max_memory,
                      "max_memory= sets the limit")
+        self._seen = SeenShapes()  # batch shapes already checked (their values are checked at every call)
         self._batch_bytes = memory.batch_bytes(self.sizes, 1, self.dtype, self.norm, bool(self.dropout))
         self._f, self._g = self._activation(self.f), self._activation(self.g)
         L = self.n_layers
@@ -113,6 +116,9 @@ class MLP:
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
         self._layer_dparams = [(d[f"W{l}"], d[f"b{l}"]) for l in range(1, L + 1)]
         self.params, self.grads = self._params.entries, self._grads.entries
+        # Layer by layer, what the plain forward calls: (W_l, b_l, f's forward; g's for the last).
+        self._plain_layers = [(W, b, (self._f if l < L else self._g).forward)
+                              for l, (W, b) in enumerate(self._layer_params, start=1)]
         hidden_mod.init_state(self, seed)  # gamma/beta views, running statistics, the masks' generator
         self.cache = None
         self._dloss = None
@@ -178,23 +184,26 @@ class MLP:
     # --- stage 1 -----------------------------------------------------------------------------
     def forward(self, x):
         """y_hat = g(... f(x W1^T + b1) ... W_L^T + b_L).   x: (N, D) -> y_hat: (N, K); caches what backward needs."""
-        validate.array("x", x, shape=(None, self.n_in), dtype=self.dtype, names=("N", "n_in"))
-        if not 0 < x.shape[0] * self._batch_bytes <= self._max_memory:
-            self._batch_too_large(x.shape[0])
+        self._seen.array("x", x, shape=(None, self.n_in), dtype=self.dtype, names=("N", "n_in"),
+                         on_new=self._check_batch_memory)
         if not validate.surely_finite(self._params.owned()):
             for name in self.param_names:
                 validate.finite(f"params[{name!r}]", self.params[name])
         if not self._plain:
             return hidden_mod.model_forward(self, x)
-        h, named, layers = x, [x], []
-        for l, (W, b) in enumerate(self._layer_params, start=1):
-            z, linear = fn.linear_forward(h, W, b)
-            h, act = (self._f if l < self.n_layers else self._g).forward(z)
+        h, named, layers, linear_forward = x, [x], [], fn.linear_forward
+        for W, b, act_forward in self._plain_layers:
+            z, linear = linear_forward(h, W, b)
+            h, act = act_forward(z)
             named += (z, h)
             layers += (linear, act)
         self.cache = self._Cache(*named, *layers)
         self._dloss = None
         return h
+
+    def _check_batch_memory(self, x):
+        if not 0 < x.shape[0] * self._batch_bytes <= self._max_memory:
+            self._batch_too_large(x.shape[0])
 
     def _mask(self, l, shape):
         """Layer l's keep mask for this forward: drawn from the model's generator, or the frozen one."""
@@ -235,17 +244,25 @@ class MLP:
         if self.cache is None:
             raise ValueError("loss() called before forward(): run y_hat = net.forward(x) first")
         n = self.cache.x.shape[0]
-        if y_hat is self.cache.y_hat:
+        own = y_hat is self.cache.y_hat
+        if own and self.loss_name == "mse" and self._seen.known("y", y, (n, self.n_out), self.dtype):
+            # Every value is still checked: a NaN or inf in y_hat or y makes the sum of squares
+            # non-finite, and only then are both searched below, to name the culprit.
+            value, dloss = losses.mse(y_hat, y, self.reduction)
+            if math.isfinite(value):
+                self._dloss = dloss
+                return float(value)
+        if own:
             # forward's own output: its type, shape and dtype are known; only overflow can be new.
             validate.finite("y_hat", y_hat)
         else:
-            validate.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
+            self._seen.array("y_hat", y_hat, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
         if self.loss_name == "ce":
             validate.class_targets("y", y, n=n, n_classes=self.n_out)
             z_L = getattr(self.cache, self.forward_names[-2])  # the logits, the name before y_hat
             value, self._dloss = losses.cross_entropy(z_L, y, self.reduction)
         else:
-            validate.array("y", y, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
+            self._seen.array("y", y, shape=(n, self.n_out), dtype=self.dtype, names=("N", "n_out"))
             if self.loss_name == "bce":
                 validate.probabilities("y", y)
                 value, self._dloss = losses.bce(y_hat, y, self.reduction)
@@ -297,12 +314,17 @@ class MLP:
         """W <- W - lr * dW for every parameter, in place (plain SGD; mlp_ref.optim has the rest)."""
         lr = validate.learning_rate(lr)
         params, grads = self.packed()
+        update = self._update
+        if params.size == update.size:  # one block: a model of at most BLOCK parameters, no slicing
+            np.multiply(grads, lr, out=update)
+            np.subtract(params, update, out=params)
+            return
         for b in blocks(params.size):
-            if self._update.size < b.stop - b.start:  # BLOCK changed since construction
-                self._update = np.empty(b.stop - b.start, self.dtype)
-            update = self._update[:b.stop - b.start]
-            np.multiply(grads[b], lr, out=update)
-            np.subtract(params[b], update, out=params[b])
+            if update.size < b.stop - b.start:  # BLOCK changed since construction
+                self._update = update = np.empty(b.stop - b.start, self.dtype)
+            u = update[:b.stop - b.start]
+            np.multiply(grads[b], lr, out=u)
+            np.subtract(params[b], u, out=params[b])
 
     def __repr__(self):
         extra = (f", norm={self.norm!r}" if self.norm else "") + (f", dropout={self.dropout!r}" if self.dropout else "")

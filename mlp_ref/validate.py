@@ -4,10 +4,12 @@ Shape errors are ValueError, type and dtype errors TypeError, as NumPy and torch
 """
 import math
 import numbers
+import sys
 
 import numpy as np
 
 DTYPES = ("float64", "float32")
+_FLOAT_MAX = sys.float_info.max
 
 
 def dtype_name(dtype):
@@ -59,6 +61,7 @@ class FixedKeys(dict):
     def __init__(self, arg, entries):
         super().__init__(entries)
         self._arg = arg
+        self.version = 0  # counts assignments, so an owner sees at a glance whether any came
 
     def _known(self, key):
         if key not in self:
@@ -67,6 +70,11 @@ class FixedKeys(dict):
     def __setitem__(self, key, value):
         self._known(key)
         super().__setitem__(key, value)
+        self.version += 1
+
+    def __ior__(self, other):  # dict's |= would store past __setitem__
+        self.update(other)
+        return self
 
     def _fixed(self, *args, **kwargs):
         raise TypeError(f"{self._arg}: its keys {list(self)} are fixed; assign an array to a key instead of "
@@ -102,6 +110,8 @@ def flag(arg, value):
 
 def learning_rate(value, arg="lr"):
     """A finite real number >= 0 (torch's SGD rejects a negative lr too)."""
+    if type(value) is float and 0.0 <= value <= _FLOAT_MAX:  # the common case, without the ABC checks
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{arg}: expected a finite real number, got {type(value).__name__} {value!r}")
     if not math.isfinite(value) or value < 0:

@@ -1,9 +1,11 @@
 """The benchmark workloads time what their names say: the deep size is a deep model, the Adam size
 steps with Adam on both sides, and the GEMM-only ceiling has the step's GEMMs and flops."""
 import numpy as np
+import pytest
 import torch
 
-from mlp_ref.bench.workloads import SIZES, Size, gemm_only, numpy_step, step_flops, torch_step
+from mlp_ref.bench.workloads import (JAX_MISSING, SIZES, Size, gemm_only, jax_available, jax_step, numpy_step,
+                                     step_flops, torch_step)
 
 SMALL_DEEP_ADAM = Size("t", 4, 5, 6, 3, depth=3, optim="adam")
 
@@ -52,3 +54,33 @@ def test_the_bn_sizes_step_through_batch_norm_and_dropout_on_both_sides():
     kinds = [type(m).__name__ for m in t.twin.model]
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear", "Identity"], "torch draws its own mask"
     t()
+
+
+JAX_SIZES = [Size("t", 8, 5, 6, 3), SMALL_DEEP_ADAM, Size("t", 8, 5, 6, 3, norm="batch")]
+
+
+@pytest.mark.skipif(not jax_available(), reason=JAX_MISSING)
+@pytest.mark.parametrize("size", JAX_SIZES, ids=["plain", "deep-adam", "batch-norm"])
+def test_the_jax_step_trains_the_same_model_as_the_reference(size):
+    # Three steps from the same parameters and data: jax.grad and the hand-coded gradients agree to
+    # rounding, so the jax side times the same work (a wrong lr, loss or layer would show here).
+    j, n = jax_step(size, "float64"), numpy_step(size, "float64")
+    for _ in range(3):
+        j()
+        n()
+    moved = max(np.abs(n.net.params[k] - numpy_step(size, "float64").net.params[k]).max() for k in n.net.params)
+    err = max(np.abs(j.params()[k] - n.net.params[k]).max() for k in n.net.params)
+    assert moved > 1e-4 and err < 1e-12 * max(1.0, moved) + 1e-14, (moved, err)
+
+
+def test_a_jax_step_with_the_wrong_learning_rate_is_told_apart(monkeypatch):
+    # Negative control for the comparison above: a jax step at twice the reference's lr must fail it.
+    pytest.importorskip("jax", reason=JAX_MISSING)
+    from mlp_ref.bench import workloads
+    size = JAX_SIZES[0]
+    n = numpy_step(size, "float64")
+    n()
+    monkeypatch.setattr(workloads, "LR", 2 * workloads.LR)
+    j = jax_step(size, "float64")
+    j()  # traced here, with the doubled lr
+    assert max(np.abs(j.params()[k] - n.net.params[k]).max() for k in n.net.params) > 1e-6

@@ -1,7 +1,7 @@
 """python -m mlp_ref.bench: the ratio goals, checked with paired processes.
 
-Prints, per size and dtype: numpy and torch eager step times, the median of the per-round ratios
-(and their range), the goal and verdict, the step's GFLOP/s and its share of numpy's own GEMM rate
+Prints, per size and dtype: numpy, torch eager and jax.jit step times, the medians of the per-round
+ratios numpy/torch and numpy/jax (and their ranges), the goals and verdicts, the step's GFLOP/s and its share of numpy's own GEMM rate
 on the same shapes measured in the same rounds; then the parity hazard and a scaling table.
 """
 import argparse
@@ -12,13 +12,16 @@ import statistics
 
 from mlp_ref.bench import hazard, scaling
 from mlp_ref.bench.paired import Worker
-from mlp_ref.bench.workloads import SIZES, step_flops
+from mlp_ref.bench.workloads import JAX_MISSING, SIZES, jax_available, step_flops
 
 # (size, dtype): the largest numpy / torch ratio allowed. Sizes below large are judged in float32,
 # torch's default dtype; their float64 rows are shown for information.
-GOALS = {("tiny", "float32"): 0.12, ("small", "float32"): 0.75, ("medium", "float32"): 1.0,
+GOALS = {("tiny", "float32"): 0.10, ("small", "float32"): 0.75, ("medium", "float32"): 1.0,
          ("large", "float32"): 1.2, ("large", "float64"): 1.3, ("deep", "float32"): 1.0,
          ("medium-adam", "float32"): 1.0, **{(s, d): 1.0 for s in ("small-bn", "medium-bn") for d in ("float32", "float64")}}
+# (size, dtype): the largest numpy / jax.jit ratio allowed (jax from the optional extra `bench`).
+JAX_GOALS = {("tiny", "float32"): 0.5, ("small", "float32"): 0.75, ("medium", "float32"): 0.95,
+             ("large", "float32"): 0.95}
 GEMM_SHARE_GOAL = {("large", "float32"): 0.85}
 HAZARD_GOAL = 1.2
 # The numpy Adam step over the numpy SGD step at the medium size, timed in turns in one process.
@@ -37,15 +40,18 @@ def load():
     return " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
-def ratio_rows(numpy_w, torch_w, rounds, budget, cases):
+def ratio_rows(numpy_w, torch_w, rounds, budget, cases, jax_w=None):
+    """Per case, rounds of numpy torch jax jax torch numpy turns (jax_w None: numpy torch torch numpy),
+    then numpy's GEMMs alone; the ratios are medians of the per-round ratios."""
     rows = []
     for name, dtype in cases:
         size = SIZES[name]
         args = [list(size[1:]), dtype]
-        ratios, shares, t_np, t_torch = [], [], [], []
+        ratios, jax_ratios, shares, t_np, t_torch, t_jax = [], [], [], [], [], []
         for _ in range(rounds):
             a1 = numpy_w.time("numpy", args, budget)
             b1 = torch_w.time("torch", args, budget)
+            c = [jax_w.time("jax", args, budget) for _ in range(2)] if jax_w else []
             b2 = torch_w.time("torch", args, budget)
             a2 = numpy_w.time("numpy", args, budget)
             g = numpy_w.time("gemm", args, budget)
@@ -54,21 +60,33 @@ def ratio_rows(numpy_w, torch_w, rounds, budget, cases):
             shares.append(g / a)
             t_np.append(a)
             t_torch.append(b)
+            if c:
+                t_jax.append(sum(c) / 2)
+                jax_ratios.append(a / t_jax[-1])
         a = statistics.median(t_np)
         share = statistics.median(shares)
-        rows.append(dict(size=name, label=size.label, dtype=dtype, numpy_s=a, torch_s=statistics.median(t_torch),
-                         ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios),
-                         gflops=step_flops(size) / a / 1e9, gemm_share=share,
-                         goal=GOALS.get((name, dtype)), share_goal=GEMM_SHARE_GOAL.get((name, dtype))))
+        row = dict(size=name, label=size.label, dtype=dtype, numpy_s=a, torch_s=statistics.median(t_torch),
+                   ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios),
+                   gflops=step_flops(size) / a / 1e9, gemm_share=share,
+                   goal=GOALS.get((name, dtype)), share_goal=GEMM_SHARE_GOAL.get((name, dtype)),
+                   jax_goal=JAX_GOALS.get((name, dtype)), jax_s=None)
+        if jax_ratios:
+            row.update(jax_s=statistics.median(t_jax), jax_ratio=statistics.median(jax_ratios),
+                       jax_ratio_min=min(jax_ratios), jax_ratio_max=max(jax_ratios))
+        rows.append(row)
     return rows
 
 
 def verdict(row):
-    if row["goal"] is None:
+    if row["goal"] is None and row["jax_goal"] is None:
         return "(info)"
     short = []
-    if row["ratio"] > row["goal"]:
-        short.append(f"ratio {row['ratio'] / row['goal'] - 1:+.0%} over")
+    if row["goal"] is not None and row["ratio"] > row["goal"]:
+        short.append(f"torch ratio {row['ratio'] / row['goal'] - 1:+.0%} over")
+    if row["jax_goal"] is not None and row["jax_s"] is None:
+        short.append("jax ratio not measured (jax absent)")
+    elif row["jax_goal"] is not None and row["jax_ratio"] > row["jax_goal"]:
+        short.append(f"jax ratio {row['jax_ratio'] / row['jax_goal'] - 1:+.0%} over")
     if row["share_goal"] is not None and row["gemm_share"] < row["share_goal"]:
         short.append(f"GEMM share {100 * (row['share_goal'] - row['gemm_share']):.0f} points short")
     return "met" if not short else "MISSED: " + ", ".join(short)
@@ -79,15 +97,21 @@ def fmt_time(s):
 
 
 def ratio_table(rows):
-    lines = ["| size (batch, D->H->K) | dtype | numpy step | torch step | numpy/torch (median [min-max]) "
-             "| goal | numpy GFLOP/s | % of numpy GEMM rate | verdict |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| size (batch, D->H->K) | dtype | numpy step | torch step | jax.jit step | numpy/torch (median [min-max]) "
+             "| goal | numpy/jax (median [min-max]) | goal | numpy GFLOP/s | % of numpy GEMM rate | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         goal = "-" if r["goal"] is None else f"<= {r['goal']:g}" + (
             f", >= {r['share_goal']:.0%} GEMM" if r["share_goal"] else "")
-        lines.append(f"| {r['label']} | {r['dtype']} | {fmt_time(r['numpy_s'])} | {fmt_time(r['torch_s'])} | "
-                     f"{r['ratio']:.3f} [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | {goal} | {r['gflops']:.1f} | "
-                     f"{100 * r['gemm_share']:.0f}% | {verdict(r)} |")
+        jax_goal = "-" if r["jax_goal"] is None else f"<= {r['jax_goal']:g}"
+        if r["jax_s"] is None:
+            jax_t, jax_ratio = "skipped", "skipped"
+        else:
+            jax_t = fmt_time(r["jax_s"])
+            jax_ratio = f"{r['jax_ratio']:.3f} [{r['jax_ratio_min']:.2f}-{r['jax_ratio_max']:.2f}]"
+        lines.append(f"| {r['label']} | {r['dtype']} | {fmt_time(r['numpy_s'])} | {fmt_time(r['torch_s'])} | {jax_t} | "
+                     f"{r['ratio']:.3f} [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | {goal} | {jax_ratio} | {jax_goal} | "
+                     f"{r['gflops']:.1f} | {100 * r['gemm_share']:.0f}% | {verdict(r)} |")
     return "\n".join(lines)
 
 
@@ -146,6 +170,7 @@ def main(argv=None):
     p.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
     p.add_argument("--plot", metavar="PNG", help="also plot the scaling table (needs matplotlib)")
     p.add_argument("--json", metavar="PATH", help="write every number measured as JSON")
+    p.add_argument("--no-jax", action="store_true", help="leave out the jax.jit side even when jax is installed")
     p.add_argument("--numpy-threads", type=int, metavar="N",
                    help="OPENBLAS_NUM_THREADS for the numpy side (default: OpenBLAS's own, one per core); "
                         "1 avoids the scheduler stalls of 2-thread GEMMs on a busy machine")
@@ -155,15 +180,21 @@ def main(argv=None):
                      {"OPENBLAS_NUM_THREADS": str(args.numpy_threads)})
     torch_w = Worker("torch")
     torch_w.ask(side="torch", args=[[1, 2, 3, 2], "float32"], budget=0.01)  # loads torch in its own process
+    jax_w = None if args.no_jax or not jax_available() else Worker("jax")
+    if jax_w:
+        jax_w.ask(side="jax", args=[[1, 2, 3, 2], "float32"], budget=0.01)  # loads jax in its own process
     print(f"machine: {machine()}")
     print(f"numpy BLAS: {numpy_w.ask(info=True)['blas']}")
     print(f"torch BLAS: {torch_w.ask(info=True)['blas']}")
-    print(f"method: each side in its own process, A B B A x {args.rounds} rounds, median of per-round ratios")
+    print("jax.jit: " + ("left out (--no-jax)" if args.no_jax else jax_w.ask(info=True)["blas"] if jax_w else
+                         f"rows skipped: {JAX_MISSING}"))
+    print(f"method: each side in its own process, numpy torch jax jax torch numpy x {args.rounds} rounds, "
+          "median of per-round ratios")
     print(f"load average at start: {load()} (other work on the machine slows numpy's 2-thread BLAS most)\n")
     out = {"machine": machine()}
     try:
         out["ratios"] = ratio_rows(numpy_w, torch_w, args.rounds, args.budget,
-                                   [c for c in CASES if c[0] in args.sizes])
+                                   [c for c in CASES if c[0] in args.sizes], jax_w)
         print(ratio_table(out["ratios"]))
         if {"medium", "medium-adam"} <= set(args.sizes):
             a = out["adam_over_sgd"] = adam_over_sgd(numpy_w, args.rounds, args.budget)
@@ -179,6 +210,8 @@ def main(argv=None):
     finally:
         numpy_w.close()
         torch_w.close()
+        if jax_w:
+            jax_w.close()
     if args.hazard_rounds > 0:
         h = out["hazard"] = hazard_row(args.hazard_rounds)
         print(f"\nparity hazard: `mlp-ref parity` (default) {h['parity_s']:.2f} s in one process; numpy side alone "

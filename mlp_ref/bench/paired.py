@@ -30,6 +30,7 @@ def _sides():
     def sized(make):
         return lambda size, dtype: make(workloads.Size("custom", *size), dtype)
     return {"numpy": sized(workloads.numpy_step), "torch": sized(workloads.torch_step),
+            "jax": sized(workloads.jax_step),
             "torch-cuda": lambda size, dtype: workloads.torch_step(workloads.Size("custom", *size), dtype, "cuda"),
             "gemm": sized(workloads.gemm_only), **hazard.SIDES}
 
@@ -65,7 +66,8 @@ def worker():
         request = json.loads(line)
         if request.get("info"):
             from mlp_ref.bench import runtime
-            blas = runtime.torch_blas() if "torch" in sys.modules else runtime.numpy_blas()
+            blas = (runtime.torch_blas() if "torch" in sys.modules else
+                    runtime.jax_backend() if "jax" in sys.modules else runtime.numpy_blas())
             reply = {"blas": blas, "pid": os.getpid(), "torch_loaded": "torch" in sys.modules}
         else:
             key = (request["side"], json.dumps(request["args"]))

@@ -25,3 +25,10 @@ def torch_blas():
     cap = re.search(r"CPU capability usage: (\w+)", config)
     blas = f"MKL {mkl.group(1)}" if mkl else "BLAS " + re.search(r"BLAS_INFO=(\w+)", config).group(1)
     return f"{blas}, {torch.get_num_threads()} threads" + (f" ({cap.group(1)})" if cap else "")
+
+
+def jax_backend():
+    """e.g. 'jax 0.10.2, jaxlib 0.10.2, XLA cpu backend'."""
+    import jax
+    import jaxlib
+    return f"jax {jax.__version__}, jaxlib {jaxlib.__version__}, XLA {jax.default_backend()} backend"

@@ -1,6 +1,6 @@
 """python -m mlp_ref.bench.summary RESULTS.json: the table of a pytest-benchmark run.
 
-Per size and dtype: numpy and torch step medians, their ratio, the numpy step's GFLOP/s and its
+Per size and dtype: numpy, torch and jax.jit step medians, numpy's ratio to each, the numpy step's GFLOP/s and its
 share of numpy's own GEMM rate on the same shapes (same run), and the five stages' medians.
 Both sides were timed in one process: trust the paired runner (python -m mlp_ref.bench) for ratios.
 """
@@ -34,19 +34,20 @@ def table(results):
     lines = [f"machine: {cpu}, {info.get('cpu', {}).get('count', '?')} cores; python {info.get('python_version')}",
              f"numpy BLAS: {info.get('numpy_blas')}", f"torch BLAS: {info.get('torch_blas')}",
              "pytest-benchmark medians, both sides in this one process (thread variables set)", "",
-             "| size (batch, D->H->K) | dtype | numpy step | torch step | numpy/torch | torch cuda | "
+             "| size (batch, D->H->K) | dtype | numpy step | torch step | numpy/torch | jax.jit step | numpy/jax | torch cuda | "
              "numpy GFLOP/s | % of numpy GEMM rate | " + " | ".join(STAGES) + " |",
-             "|---|---|---|---|---|---|---|---|" + "---|" * len(STAGES)]
+             "|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(STAGES)]
     for name, size in SIZES.items():
         flops = step_flops(size)
         for dtype in DTYPES:
-            t_np, t_torch, gemm = (m.get((name, dtype, side)) for side in ("numpy", "torch", "gemm"))
+            t_np, t_torch, t_jax, gemm = (m.get((name, dtype, side)) for side in ("numpy", "torch", "jax", "gemm"))
             if t_np is None:
                 continue
             ratio = f"{t_np / t_torch:.3f}" if t_torch else "-"
+            jax_ratio = f"{t_np / t_jax:.3f}" if t_jax else "- (jax absent)"
             share = f"{100 * gemm / t_np:.0f}%" if gemm else "-"
             stages = " | ".join(fmt(m.get((name, dtype, s))) for s in STAGES)
-            lines.append(f"| {size.label} | {dtype} | {fmt(t_np)} | {fmt(t_torch)} | {ratio} | "
+            lines.append(f"| {size.label} | {dtype} | {fmt(t_np)} | {fmt(t_torch)} | {ratio} | {fmt(t_jax)} | {jax_ratio} | "
                          f"{fmt(m.get((name, dtype, 'torch-cuda')))} | {flops / t_np / 1e9:.1f} | {share} | {stages} |")
     lines.append("(a GEMM share over 100% means the GEMM-only benchmark stalled more than the step: OpenBLAS's "
                  "main thread spin-waits for its second thread, which cannot run while other work holds the other core)")

@@ -143,6 +143,86 @@ def torch_step(size, dtype, device="cpu"):
     return step
 
 
+JAX_MISSING = "jax not installed: pip install -e '.[bench]' (the optional extra) adds jax.jit as the third side"
+
+
+def jax_available():
+    """True when jax can be imported (the optional extra `bench`); its rows skip with JAX_MISSING otherwise."""
+    from importlib.util import find_spec
+    return find_spec("jax") is not None
+
+
+def jax_step(size, dtype):
+    """A zero-argument function running one full jax.jit step (CPU): forward, loss, gradients by
+    jax.grad and the update, compiled whole, as a jax user writes it; waits for the result.
+
+    The same model, initial parameters and data as the numpy step (taken from the reference's own
+    model); the -bn sizes normalize with the batch's statistics, keep torch's running statistics and
+    draw their dropout mask from jax.random inside the compiled step.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_platforms", "cpu")
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    net, (x_np, y_np) = numpy_model(size, dtype), data(size, dtype)
+    L, eps, momentum, p = net.n_layers, net.norm_eps, net.norm_momentum, size.dropout
+    params = {k: jnp.asarray(v) for k, v in net.params.items()}
+    buffers = {k: jnp.asarray(v) for k, v in net.buffers.items()}
+    x, y = jnp.asarray(x_np), jnp.asarray(y_np)
+
+    def loss(params, buffers, key):
+        h, new = x, {}
+        for l in range(1, L + 1):
+            z = h @ params[f"W{l}"].T + params[f"b{l}"]
+            if l == L:
+                return jnp.mean((z - y) ** 2), new
+            if size.norm == "batch":
+                mean, var = z.mean(axis=0), z.var(axis=0)
+                n = z.shape[0]
+                new[f"running_mean{l}"] = (1 - momentum) * buffers[f"running_mean{l}"] + momentum * mean
+                new[f"running_var{l}"] = (1 - momentum) * buffers[f"running_var{l}"] + momentum * var * n / (n - 1)
+                z = params[f"gamma{l}"] * (z - mean) / jnp.sqrt(var + eps) + params[f"beta{l}"]
+            h = jnp.maximum(z, 0)
+            if p:
+                key, sub = jax.random.split(key)
+                h = jnp.where(jax.random.bernoulli(sub, 1 - p, h.shape), h / (1 - p), 0)
+
+    grad = jax.grad(loss, has_aux=True)
+
+    if size.optim == "adam":
+        b1, b2, adam_eps = 0.9, 0.999, 1e-8
+
+        @jax.jit
+        def step(state, buffers, key):
+            params, m, v, t = state
+            g, new = grad(params, buffers, key)
+            t = t + 1
+            m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
+            v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
+            params = jax.tree.map(
+                lambda w, m, v: w - LR * (m / (1 - b1 ** t)) / (jnp.sqrt(v / (1 - b2 ** t)) + adam_eps), params, m, v)
+            return (params, m, v, t), new
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        state = [(params, zeros, zeros, jnp.asarray(0, dtype))]
+    else:
+        @jax.jit
+        def step(params, buffers, key):
+            g, new = grad(params, buffers, key)
+            return jax.tree.map(lambda w, g: w - LR * g, params, g), new
+        state = [params]
+    keys = [jax.random.key(0), buffers]
+
+    def run():
+        keys[0], sub = jax.random.split(keys[0]) if p else (keys[0], keys[0])
+        state[0], new = step(state[0], keys[1], sub)
+        keys[1] = {**keys[1], **new}
+        jax.block_until_ready(state[0])
+    run.params = lambda: {k: np.asarray(v) for k, v in (state[0][0] if size.optim == "adam" else state[0]).items()}
+    return run
+
+
 def gemm_only(size, dtype):
     """The step's GEMMs alone, same shapes, transposes and call (np.dot) as the step, into preallocated outputs."""
     rng = np.random.default_rng(0)
@@ -158,4 +238,4 @@ def gemm_only(size, dtype):
     return gemms
 
 
-SIDES = {"numpy": numpy_step, "torch": torch_step, "gemm": gemm_only}
+SIDES = {"numpy": numpy_step, "torch": torch_step, "jax": jax_step, "gemm": gemm_only}
