@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from mlp_ref.cli import files
+from mlp_ref.cli import check_pack, files
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
 from mlp_ref.grader import battery, classreport, grade, gradescope, report, submission
@@ -31,7 +31,8 @@ def add_arguments(p):
                    "it is graded, in parallel")
     p.add_argument("--config", metavar="FILE", help="the assignment's config (assignment.toml): points per section, "
                    "dtype, strict, timeout; --gradescope then writes one test per section")
-    p.add_argument("--template", choices=tuple(TEMPLATES), help="print a blank submission to start from and exit")
+    p.add_argument("--template", metavar="NAME", help=f"print a blank submission to start from and exit "
+                   f"({', '.join(TEMPLATES)}; with --assignment, one of its variants, written under --out)")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'passed'")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json to FILE; for a folder, "
                    "FILE is a folder and gets one <submission>.json each")
@@ -61,6 +62,7 @@ def add_arguments(p):
                    "(needs matplotlib: the 'plot' extra)")
     p.add_argument("--memory-mb", type=ft.integer(64, 2 ** 20, "a size in MiB"), default=d.memory_mb,
                    help="address space in MiB the submission may map beyond the grader's child (default %(default)s)")
+    check_pack.add_arguments(p)
 
 
 def _grading(args, assignment):
@@ -82,6 +84,8 @@ def _grading(args, assignment):
 
 def run(args):
     # The arguments, paths, outputs and the config were checked before this runs (mlp_ref.cli.combos).
+    if args.assignment is not None:
+        return check_pack.run(args)
     if args.template:
         sys.stdout.write((TEMPLATE_DIR / TEMPLATES[args.template]).read_text())
         return 0

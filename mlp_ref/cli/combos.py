@@ -169,6 +169,16 @@ def _assignment(args, typed):
 
 
 def check(args, typed):
+    from mlp_ref.cli import check_pack
+    from mlp_ref.cli.check import TEMPLATES
+
+    if args.assignment is not None:
+        return check_pack.validate(args, typed)
+    for dest in ("variant", "out"):
+        if dest in typed:
+            raise ValueError(f"--{dest}: applies to --assignment; expected it left out")
+    if args.template is not None and args.template not in TEMPLATES:
+        raise ValueError(f"--template: expected one of {', '.join(TEMPLATES)}, got {args.template!r}")
     if args.template is not None:
         extra = sorted(d for d in typed if d != "template")
         if extra:

@@ -8,6 +8,7 @@ goes up the results pipe as soon as it happens, so a
 submission that kills the process still leaves the cases before it. The child judges nothing: it
 records what the submission returned and the parent compares.
 """
+import importlib
 import json
 import os
 import resource
@@ -216,10 +217,15 @@ def entry(path, results, output_path, work_dir, opts):
     try:
         with open(path, "rb") as f:
             source = f.read()
-    except OSError as e:
+    except OSError as e:  # a folder (a pack's package submission) lands here too; its runner reads it
         source = e
+    run = run_battery
+    if opts.get("runner"):
+        # An assignment pack's own runner ("module:function"), imported before the grader is hidden.
+        module, _, name = opts["runner"].partition(":")
+        run = getattr(importlib.import_module(module), name)
     try:
-        run_battery(os.path.abspath(path), source, results.fileno(), opts)
+        run(os.path.abspath(path), source, results.fileno(), opts)
     finally:
         kill_descendants(os.getpid())
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.

@@ -147,8 +147,12 @@ class Pending:
         return Path(self.tmp.name)
 
 
-def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", from_parent=False):
+def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", from_parent=False, runner=None,
+                extra=None):
     """Start the child on the cases `case_ids` of the battery for `seed` and the graded `dtype`.
+
+    runner: "module:function" run in the child instead of the homework's battery (an assignment pack's),
+    called as the battery is; extra: further options it reads (JSON-able).
 
     from_parent: fork this process directly instead of asking the fork server. Saves the server's
     torch import (seconds) for a one-off `mlp-ref check FILE`; safe only while this process has one
@@ -166,6 +170,8 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", fro
         os.chown(folder / "work", uid, uid)
     opts = dict(seed=seed, dtype=dtype, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
                 memory_mb=limits.memory_mb, output_cap=limits.output_cap, uid=uid)
+    if runner:
+        opts.update(extra or {}, runner=runner)
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), writer,
                                                  str(folder / "output.txt"), str(folder / "work"), opts), daemon=True)

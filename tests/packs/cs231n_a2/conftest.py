@@ -1,0 +1,31 @@
+"""One grading run of every zoo entry, shared by the pack's tests (a session fixture)."""
+from pathlib import Path
+
+import pytest
+
+from mlp_ref import packs
+from mlp_ref.grader.sandbox import Limits
+
+from .zoo import manifest
+from .zoo.packaging import submission_zip
+
+HERE = Path(__file__).parent
+ZOO = HERE / "zoo"
+# A correct case takes milliseconds; 2 s leaves room on a loaded machine and bounds the looping entry.
+LIMITS = Limits(timeout_s=60, case_timeout_s=2)
+
+
+@pytest.fixture(scope="session")
+def pack():
+    return packs.get("cs231n-a2")
+
+
+@pytest.fixture(scope="session")
+def zoo_reports(pack, tmp_path_factory):
+    """{entry name: PackReport} for every entry of the zoo's manifest, graded two at a time."""
+    zips = tmp_path_factory.mktemp("zips")
+    names = list(manifest.ENTRIES)
+    paths = [submission_zip(ZOO / e["path"], zips / f"{n.replace(':', '_')}.zip") if e.get("zip") else ZOO / e["path"]
+             for n, e in ((n, manifest.ENTRIES[n]) for n in names)]
+    reports = packs.grade_many(pack, paths, jobs=2, limits=LIMITS, seed=0)
+    return dict(zip(names, reports))

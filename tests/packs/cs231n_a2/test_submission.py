@@ -1,0 +1,56 @@
+"""Finding submissions: a folder holding cs231n/ (at some depth), a zip of one, a class folder; a zip
+that tries to write outside its folder is unpacked without that member; nothing found is reported."""
+import os
+import zipfile
+
+from mlp_ref.packs.cs231n_a2 import grade, submission
+
+from .conftest import HERE, LIMITS
+
+CORRECT = HERE / "packages" / "student2021"
+
+
+def test_the_package_may_sit_below_the_submission_folder(tmp_path):
+    (tmp_path / "alice" / "assignment2" / "cs231n").mkdir(parents=True)
+    assert submission.package_root(tmp_path / "alice") == tmp_path / "alice" / "assignment2"
+    assert submission.discover(tmp_path) == [tmp_path / "alice"]
+    assert submission.discover(tmp_path / "alice" / "assignment2") == [tmp_path / "alice" / "assignment2"]
+
+
+def test_a_zip_member_outside_the_folder_is_skipped(tmp_path):
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("cs231n/__init__.py", "")
+        z.writestr("../escaped.py", "print('out')")
+    with submission.unpacked(path) as (root, problem):
+        assert problem == "" and (root / "cs231n" / "__init__.py").exists()
+        assert not (root.parent / "escaped.py").exists()
+    assert not (tmp_path / "escaped.py").exists()
+
+
+def test_a_zip_too_large_once_unpacked_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_UNZIPPED", 1000)
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("cs231n/layers.py", "#" * 5000)
+    with submission.unpacked(path) as (root, problem):
+        assert root is None and "expands past" in problem
+
+
+def test_no_package_gives_every_unit_missing_and_says_why(tmp_path):
+    (tmp_path / "notes.txt").write_text("no code here")
+    report = grade.grade(tmp_path, limits=LIMITS)
+    assert {u.status for u in report.units} == {"missing"} and not report.passed
+    assert "no cs231n/ package found" in report.problem
+
+
+def test_a_package_that_exits_at_import_is_contained(tmp_path):
+    root = tmp_path / "sub" / "cs231n"
+    root.mkdir(parents=True)
+    for name in os.listdir(CORRECT / "cs231n"):
+        if name.endswith(".py"):
+            (root / name).write_text((CORRECT / "cs231n" / name).read_text())
+    (root / "__init__.py").write_text("import os\nos._exit(3)\n")
+    report = grade.grade(tmp_path / "sub", limits=LIMITS, from_parent=False)
+    assert {u.status for u in report.units} == {"crash"}
+    assert "ended before it was imported" in report.problem
