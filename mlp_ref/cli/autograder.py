@@ -3,7 +3,8 @@ import sys
 from pathlib import Path
 
 from mlp_ref.cli.output import FAILED, OK, dumps, refuse
-from mlp_ref.grader import autograder, config, gradescope
+from mlp_ref.grader import autograder
+from mlp_ref.packs.dlsp_hw1 import config, gradescope
 
 
 def add_arguments(p):
@@ -25,7 +26,11 @@ def run(args):
         print(f"mlp-ref autograder: score {results['score']:g}; wrote {root / 'results' / 'results.json'}")
         return OK
     try:
-        built = autograder.build(args.config, args.out)
+        assignment = config.load(args.config)
+        problem = gradescope.unscorable(assignment)
+        if problem:
+            raise config.ConfigError(*problem)
+        built = autograder.build(args.config, args.out, assignment)
     except config.ConfigError as e:
         return refuse("autograder", f"{args.config}: {e}")
     except (autograder.BuildError, OSError) as e:

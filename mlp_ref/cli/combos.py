@@ -155,7 +155,7 @@ def demo(args, typed):
 
 def _assignment(args, typed):
     """The --config's Assignment, checked (ConfigError is a ValueError naming the key), kept on args."""
-    from mlp_ref.grader import config, gradescope  # only here: the other checks must not pay their imports
+    from mlp_ref.packs.dlsp_hw1 import config, gradescope  # only here: the other checks must not pay their imports
 
     try:
         assignment = config.load(args.config)
@@ -201,7 +201,7 @@ def check(args, typed):
                 raise ValueError(f"{_flag(dest)}: applies to a folder of submissions (a class), got the single "
                                  f"file {args.path!r}")
     if args.only:
-        from mlp_ref.grader import config  # only here: the other checks must not pay its import
+        from mlp_ref.packs.dlsp_hw1 import config  # only here: the other checks must not pay its import
 
         try:
             args.only = config.sections_named([n.strip() for arg in args.only for n in arg.split(",") if n.strip()])

@@ -15,7 +15,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlp_ref.grader import config, gradescope
 
 FILES = Path(__file__).parent / "autograder_files"
 CHECKOUT_FILES = ("pyproject.toml", "README.md", "constraints.txt")
@@ -81,13 +80,9 @@ def _add(zf, name, data, executable=False):
     zf.writestr(info, data)
 
 
-def build(config_path, out_path):
-    """Check the config, build the wheel, write the zip at out_path; returns what was built.
-    ConfigError for a malformed config, BuildError for a failed step."""
-    assignment = config.load(config_path)
-    problem = gradescope.unscorable(assignment)
-    if problem:
-        raise config.ConfigError(*problem)
+def build(config_path, out_path, assignment):
+    """Build the wheel, write the zip at out_path; returns what was built. `assignment`: the config at
+    config_path as checked against its pack (by the caller: the engine knows no pack). BuildError for a failed step."""
     root = checkout_root()
     versions = pins(root)
     out_path = Path(out_path)

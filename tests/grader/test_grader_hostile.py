@@ -15,7 +15,8 @@ import pytest
 
 from mlp_ref.cli import check as check_cli
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import battery, grade, sandbox
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, grade
 
 ZOO = Path(__file__).parent / "zoo"
 CORRECT = (ZOO / "correct_vectorised.py").read_text()
@@ -221,7 +222,8 @@ def test_json_reports_are_strict_json_with_non_finite_values():
 # --- writing into the child's inherited pipes, then carrying on ---------------------------------
 LONE_GRADER = """
 import sys, time
-from mlp_ref.grader import battery, sandbox
+from mlp_ref.packs.dlsp_hw1 import runner as sandbox
+from mlp_ref.packs.dlsp_hw1 import battery
 ids = [c.id for c in battery.build(0)]  # enough results to fill the pipe
 t0 = time.perf_counter()
 run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=4.0), from_parent=True))

@@ -12,7 +12,8 @@ RESULTS = os.path.join("..", "results.jsonl")
 def forge():
     """Every forged line the grader might read as its child's; errors are swallowed so the import succeeds."""
     try:
-        from mlp_ref.grader import battery, child, oracle
+        from mlp_ref.grader import child
+        from mlp_ref.packs.dlsp_hw1 import battery, oracle
 
         answers = oracle.expected_all(0)
         lines = [{"event": "interface", "interface": "homework", "problem": None}]

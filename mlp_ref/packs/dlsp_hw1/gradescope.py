@@ -12,8 +12,10 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlp_ref.grader import battery, config, grade, sandbox, submission
-from mlp_ref.grader import report as text_report
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import config, submission
+from mlp_ref.packs.dlsp_hw1 import battery, grade
+from mlp_ref.packs.dlsp_hw1 import report as text_report
 from mlp_ref.grader.submission import notebook_lines
 
 ORDER = tuple(config.SECTIONS)  # rows in the battery's order: interface first, robustness last
