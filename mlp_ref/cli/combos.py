@@ -184,8 +184,8 @@ def check(args, typed):
     from mlp_ref.cli.check import TEMPLATES
 
     named = _config_pack(args) if args.config is not None else None
-    if args.assignment is None and named not in (None, packs.DEFAULT):
-        args.assignment = named  # the config's pack grades, as --assignment would
+    if args.assignment is None and named not in (None, packs.DEFAULT) and named in packs.names():
+        args.assignment = named  # the config's pack grades, as --assignment would (an unknown one: refused below)
     if args.assignment is not None:
         return check_pack.validate(args, typed)
     for dest in ("variant", "out"):

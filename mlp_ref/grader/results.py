@@ -3,8 +3,9 @@ config section) and PrairieLearn's external-grading results.json (derived from t
 
 A report here is data with `.units` (each: name, section, status, diagnosis, message, fix), `.problem`,
 `.variant`, `.variant_why`; `sections` is the pack's {section: (unit, ...)} in report order, handed in by the
-caller. A section's points are shared by its graded units (every status but "n/a"); a section the config
-leaves out is shown to staff only, for no points.
+caller. A section's points are shared by its graded units (every status but "n/a"); a section whose units are
+all n/a (not part of the variant the submission follows: a year without layer norm) earns its points, as
+the student could not have written them; a section the config leaves out is shown to staff only, for no points.
 
 PrairieLearn (its external grader writes /grade/results/results.json): `score` in [0, 1] (the points over
 the total), `gradable` (false only when nothing was submitted: no attempt is spent), `message`, and
@@ -47,7 +48,8 @@ def section_rows(report, assignment, sections):
         if not graded and conf is None:
             continue
         points = conf.points if conf else 0.0
-        score = points * sum(u.status == "pass" for u in graded) / len(graded) if graded else 0.0
+        # Never a pass by omission: a report with no units at all (nothing could be graded) earns nothing.
+        score = points * sum(u.status == "pass" for u in graded) / len(graded) if graded else (points if units else 0.0)
         rows.append((name, points, conf.visibility if conf else "hidden", units, score))
     return rows
 
@@ -56,8 +58,7 @@ def gradescope(report, assignment, sections):
     """Gradescope's results.json for one report: one test per section, then a staff-only test."""
     tests = []
     for name, points, visibility, units, score in section_rows(report, assignment, sections):
-        graded = [u for u in units if u.status != "n/a"]
-        passed = bool(graded) and all(u.status == "pass" for u in graded)
+        passed = bool(units) and all(u.status in ("pass", "n/a") for u in units)
         tests.append({"name": name, "score": round(score, 6), "max_score": points,
                       "status": "passed" if passed else "failed", "output": _unit_lines(units) or "nothing graded",
                       "visibility": visibility})
