@@ -49,6 +49,8 @@ WORDS = {
                                   "before)"),
     "dropout_mask_shared": ("one mask is shared across the batch or across features", "draw the mask with x's full "
                             "shape: np.random.rand(*x.shape)"),
+    "dropout_mask_regenerated": ("dropout_backward draws the mask again instead of using the forward's",
+                                 "keep the mask in the cache: cache = (dropout_param, mask); dx = dout * mask"),
     "dropout_seed_ignored": ("two calls with the same seed differ", "if 'seed' in dropout_param: "
                              "np.random.seed(dropout_param['seed']) before drawing the mask"),
     "momentum_sign": ("the velocity's sign is flipped", "v = momentum * v - learning_rate * dw; next_w = w + v"),

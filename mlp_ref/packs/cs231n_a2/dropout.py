@@ -3,7 +3,8 @@
 Test mode: out == x. Train mode: each element is 0 or x / keep; the kept fraction of a 100 x 100 input
 lies within a binomial bound of keep; the mask varies across samples and across features; the same seed
 gives the same output and another seed another; dropout_backward applies the forward's own mask and
-scale (read from its output, since x is positive everywhere).
+scale (read from its output, since x is positive everywhere), after a seeded forward and after one
+without a seed (where a mask drawn again differs).
 """
 import numpy as np
 
@@ -81,12 +82,19 @@ def backward(arrays, case):
         return None, f"dx: expected shape {x.shape}, got {None if dx is None else dx.shape}"
     if not np.all(close(arrays.get("dout@dropout_backward", dout), dout)):
         return "input_mutated", "dout was changed by dropout_backward"
-    expected = dout * (a / x)  # the forward's own mask and scale
-    ok = close(dx, expected)
-    if not np.all(ok):
-        i = np.unravel_index(int(np.argmin(ok)), ok.shape)
-        return None, (f"dx differs from dout * mask / keep (the forward's own mask) at {tuple(int(j) for j in i)}: "
-                      f"{dx[i]:.6g} vs {expected[i]:.6g}")
+    for tag, out in (("", a), (".u", arrays.get("out.u@dropout_forward"))):
+        got = arrays.get(f"dx{tag}@dropout_backward")
+        if got is None or out is None or got.shape != x.shape:
+            return None, f"dx{tag}: expected shape {x.shape}, got {None if got is None else got.shape}"
+        expected = dout * (out / x)  # the forward's own mask and scale
+        ok = close(got, expected)
+        if not np.all(ok):
+            i = np.unravel_index(int(np.argmin(ok)), ok.shape)
+            where = ("" if not tag else " after a forward without a seed (the seeded one was right: the mask "
+                     "is drawn again instead of taken from the cache)")
+            return ("dropout_mask_regenerated" if tag else None), (
+                f"dx differs from dout * mask / keep (the forward's own mask){where} at "
+                f"{tuple(int(j) for j in i)}: {got[i]:.6g} vs {expected[i]:.6g}")
     return None, ""
 
 

@@ -182,15 +182,22 @@ def _layer_group(case, calls, fns):
     elif g == "dropout":
         def go():
             x = a("x")
-            for tag, mode, seed in (("a", "train", 0), ("b", "train", 0), ("c", "train", 1), ("test", "test", 0)):
-                out, cache = fns["dropout_forward"](x, {"p": case.inputs["p"], "mode": mode, "seed": seed})
+            # "u": no seed, so a backward that draws its mask again (instead of using the forward's) shows.
+            for tag, mode, seed in (("a", "train", 0), ("b", "train", 0), ("c", "train", 1), ("test", "test", 0),
+                                    ("u", "train", None)):
+                param = {"p": case.inputs["p"], "mode": mode, **({} if seed is None else {"seed": seed})}
+                out, st[f"cache.{tag}"] = fns["dropout_forward"](x, param)
                 keep(f"out.{tag}@dropout_forward", out)
-                if tag == "a":
-                    st["cache"] = cache
+            st["cache"] = st["cache.a"]
             keep("x@dropout_forward", x)
         if "dropout_forward" in fns:
             calls.run("dropout_forward", go)
         backward("dropout_backward", ("dx",))
+
+        def unseeded():
+            keep("dx.u@dropout_backward", fns["dropout_backward"](a("dout"), st["cache.u"]))
+        if "dropout_backward" in fns and "cache.u" in st and "dropout_backward" not in calls.errors:
+            calls.run("dropout_backward", unseeded)
     else:  # an optimizer
         def go():
             w, dw, config = a("w"), a("dw"), case.inputs["config"]

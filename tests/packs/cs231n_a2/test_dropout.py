@@ -17,7 +17,7 @@ def outputs(mask_a, mask_b=None, mask_c=None, test=None, scale=None):
     mask_c = ~mask_a if mask_c is None else mask_c
     return {"out.a@dropout_forward": X * mask_a * scale, "out.b@dropout_forward": X * mask_b * scale,
             "out.c@dropout_forward": X * mask_c * scale, "out.test@dropout_forward": X if test is None else test,
-            "x@dropout_forward": X.copy()}
+            "out.u@dropout_forward": X * draw(9) * scale, "x@dropout_forward": X.copy()}
 
 
 def draw(seed, shape=X.shape):
@@ -28,6 +28,7 @@ def test_a_correct_mask_passes_forward_and_backward():
     arrays = outputs(draw(1), mask_c=draw(2))
     assert dropout.forward(arrays, CASE) == (None, "")
     arrays["dx@dropout_backward"] = DOUT * draw(1) / KEEP
+    arrays["dx.u@dropout_backward"] = DOUT * draw(9) / KEEP
     arrays["dout@dropout_backward"] = DOUT.copy()
     assert dropout.backward(arrays, CASE) == (None, "")
 
@@ -47,8 +48,18 @@ def test_each_wrong_mask_is_named(arrays, bug):
 def test_a_backward_with_another_mask_fails():
     arrays = outputs(draw(1), mask_c=draw(2))
     arrays["dx@dropout_backward"] = DOUT * draw(5) / KEEP
+    arrays["dx.u@dropout_backward"] = DOUT * draw(9) / KEEP
     found, message = dropout.backward(arrays, CASE)
-    assert message.startswith("dx differs from dout * mask / keep")
+    assert found is None and message.startswith("dx differs from dout * mask / keep")
+
+
+def test_a_backward_that_draws_its_mask_again_fails_without_a_seed():
+    """Right after the seeded forward (the same seed redraws the same mask), wrong after the unseeded one."""
+    arrays = outputs(draw(1), mask_c=draw(2))
+    arrays["dx@dropout_backward"] = DOUT * draw(1) / KEEP
+    arrays["dx.u@dropout_backward"] = DOUT * draw(11) / KEEP
+    found, message = dropout.backward(arrays, CASE)
+    assert found == "dropout_mask_regenerated" and "without a seed" in message
 
 
 def test_the_models_masks_are_read_past_relus_zeros():

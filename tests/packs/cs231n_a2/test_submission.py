@@ -54,3 +54,8 @@ def test_a_package_that_exits_at_import_is_contained(tmp_path):
     report = grade.grade(tmp_path / "sub", limits=LIMITS, from_parent=False)
     assert {u.status for u in report.units} == {"crash"}
     assert "ended before it was imported" in report.problem
+
+
+def test_only_grades_the_named_units(tmp_path):
+    report = grade.grade(CORRECT, limits=LIMITS, only=("sgd", "FullyConnectedNet[reg]"))
+    assert [(u.name, u.status) for u in report.units] == [("sgd", "pass"), ("FullyConnectedNet[reg]", "pass")]
