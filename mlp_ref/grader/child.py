@@ -7,8 +7,8 @@ submission costs no torch import. Limits are set here, before the submission loa
 to its own uid (RLIMIT_NPROC applies from there) and hides the grader's modules. One JSON line per event
 goes up the results pipe as soon as it happens, so a
 submission that kills the process still leaves the cases before it. The child judges nothing: it
-records what the submission returned and the parent compares. An assignment pack runs its own
-runner here instead of the homework's battery (opts["runner"], see mlp_ref.packs).
+records what the submission returned and the parent compares. Which runner is the pack's choice
+(opts["runner"], "module:function"; the homework's is mlp_ref.packs.dlsp_hw1.runner).
 """
 import importlib
 import json

@@ -95,7 +95,7 @@ def test_forged_results_file_and_grader_imports_do_not_pass():
 
 
 def test_grader_modules_are_out_of_the_submissions_reach(tmp_path):
-    importer = write(tmp_path, "importer.py", "import mlp_ref.grader.oracle\n" + CORRECT)
+    importer = write(tmp_path, "importer.py", "import mlp_ref.packs.dlsp_hw1.oracle\n" + CORRECT)
     looker = write(tmp_path, "looker.py", "import sys\nassert not [m for m in sys.modules if m.startswith('mlp_ref')]"
                    ", 'grader modules in sys.modules'\n" + CORRECT)
     r_import, r_look = graded([importer, looker])

@@ -243,3 +243,35 @@ def test_check_with_a_cs231n_config_refuses_an_unknown_pack_and_a_report_for_one
     assert "--report: applies to a folder of submissions" in capsys.readouterr().err
     assert cli.main(["check", "--config", str(cs231n_toml), "--assignment", "dlsp-hw1", str(one)]) == 2
     assert "its pack is 'cs231n-a2' but --assignment is 'dlsp-hw1'" in capsys.readouterr().err
+
+
+def test_the_smallest_pack_in_the_docs_gets_points_and_a_prairielearn_grader_with_nothing_more(monkeypatch, tmp_path):
+    """docs/packs.md's example pack, installed through the entry-point group, named by a config: a right ReLU
+    earns the points, a wrong one none (its message shown), graded as PrairieLearn's grader would."""
+    import importlib.metadata
+    import re
+    import types
+
+    from mlp_ref import packs
+
+    docs = (HERE.parents[1] / "docs" / "packs.md").read_text()
+    source = re.search(r"```python\n# my_course/hw3_pack.py\n(.*?)```", docs, re.S).group(1)
+    module = types.ModuleType("hw3_pack_for_config")
+    exec(compile(source, "docs/packs.md", "exec"), module.__dict__)
+    monkeypatch.setitem(sys.modules, "hw3_pack_for_config", module)
+    ep = importlib.metadata.EntryPoint("my-course-hw3", "hw3_pack_for_config", packs.ENTRY_POINT_GROUP)
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda **kw: [ep] if kw.get("group") == packs.ENTRY_POINT_GROUP else real(**kw))
+    toml = tmp_path / "assignment.toml"
+    toml.write_text('[assignment]\npack = "my-course-hw3"\nname = "HW3"\ntotal_points = 5\n'
+                    '[sections.layers]\npoints = 5\n')
+    got = {}
+    for name, body in (("right", "np.maximum(x, 0)"), ("wrong", "np.abs(x)")):
+        (tmp_path / name / "student").mkdir(parents=True)
+        (tmp_path / name / "student" / "hw3.py").write_text(f"import numpy as np\ndef relu(x):\n    return {body}\n")
+        assert cli.main(["autograder", "--target", "prairielearn", "--config", str(toml),
+                         "--run-in", str(tmp_path / name)]) == 0
+        got[name] = json.loads((tmp_path / name / "results" / "results.json").read_text())
+    assert (got["right"]["score"], got["right"]["tests"][0]["points"]) == (1.0, 5.0)
+    assert got["wrong"]["score"] == 0.0 and "relu(x) != max(x, 0)" in got["wrong"]["tests"][0]["output"]

@@ -1,7 +1,7 @@
 """Hostile: no MLP at all; appends a forged full score to ../results.jsonl and imports the grader's torch answers.
 
 A grader whose results file sits next to the submission's working folder, or whose own modules
-(mlp_ref.grader.oracle) can be imported by the submission, would read 122/122 from this file.
+(mlp_ref.packs.dlsp_hw1.oracle) can be imported by the submission, would read 122/122 from this file.
 """
 import json
 import os
