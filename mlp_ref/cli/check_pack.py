@@ -53,8 +53,8 @@ def validate(args, typed):
     path = Path(args.path)
     if not path.exists():
         raise ValueError(f"path: expected a folder or a .zip, got {args.path!r}, which does not exist")
-    if not path.is_dir() and path.suffix != ".zip":
-        raise ValueError(f"path: expected a folder or a .zip, got {args.path!r}")
+    if not path.is_dir() and path.suffix not in (".zip", ".py", ".ipynb"):
+        raise ValueError(f"path: expected a folder, a .zip, a .py or an .ipynb, got {args.path!r}")
     args._assignment = _config(args, pack) if args.config is not None else None
     if args.report is not None:
         if pack.discover(path) == [path]:
