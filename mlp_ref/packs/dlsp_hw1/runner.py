@@ -88,7 +88,7 @@ def run_battery(path, source, fd, opts):
     child._limit(opts)
 
     def emit(**event):
-        child._write_all(fd, (json.dumps(event) + "\n").encode())
+        child.emit(fd, **event)
 
     real_stdout = os.dup(1)
     capped = child.CappedStream(real_stdout, int(opts["output_cap"]), lambda n: emit(event="output_flood", bytes=n))
