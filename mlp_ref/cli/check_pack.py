@@ -53,8 +53,10 @@ def validate(args, typed):
     path = Path(args.path)
     if not path.exists():
         raise ValueError(f"path: expected a folder or a .zip, got {args.path!r}, which does not exist")
-    if not path.is_dir() and path.suffix not in (".zip", ".py", ".ipynb"):
-        raise ValueError(f"path: expected a folder, a .zip, a .py or an .ipynb, got {args.path!r}")
+    # The default pack (the homework) grades one .py or .ipynb; the others, a folder or a zip of one.
+    files_ok = (".zip", ".py", ".ipynb") if pack.name == packs.DEFAULT else (".zip",)
+    if not path.is_dir() and path.suffix not in files_ok:
+        raise ValueError(f"path: expected a folder or a {' or a '.join(files_ok)}, got {args.path!r}")
     args._assignment = _config(args, pack) if args.config is not None else None
     if args.report is not None:
         if pack.discover(path) == [path]:
