@@ -51,7 +51,7 @@ def grade(root, config_path, target="gradescope"):
     """The platform's results.json (a dict) for the one submission under root (root/submission for
     Gradescope, root/student for PrairieLearn); never raises, whatever breaks."""
     t0 = time.perf_counter()
-    assignment = None
+    assignment, gradable = None, False
     try:
         pack, assignment = load(config_path)
         folder = Path(root) / SUBMISSION_FOLDER[target]
