@@ -182,7 +182,7 @@ def units_markdown(reports, sections, title="Class report", points=None):
     """A pack's class report as Markdown: how many pass, then the per-unit pass-rate table (which function the
     class got wrong, with its most common diagnoses). points: (scores, total) under an assignment's config."""
     n = len(reports)
-    head = f"{n} submissions graded; {sum(bool(r.passed) for r in reports)}/{n} pass every unit."
+    head = f"{n} submission{'' if n == 1 else 's'} graded; {sum(bool(r.passed) for r in reports)}/{n} pass every unit."
     if points is not None:
         scores, total = points
         mean = sum(scores) / n if n else 0.0

@@ -287,6 +287,6 @@ def test_a_class_under_a_config_gets_a_csv_and_a_report_by_unit(tmp_path, cs231n
     rows = csv.read_text().splitlines()
     assert len(rows) == 2 and "adam_bias_correction_no_power" in rows[1] and rows[1].split(",")[1] == "False"
     report = md.read_text()
-    assert "1 submissions graded; 0/1 pass every unit. Mean points 19.00 / 20; 0/1 full marks." in report
+    assert "1 submission graded; 0/1 pass every unit. Mean points 19.00 / 20; 0/1 full marks." in report
     worst = next(line for line in report.splitlines() if line.startswith("| `"))
     assert worst.startswith("| `adam` | optim | 0% |") and "`adam_bias_correction_no_power` (1)" in worst
