@@ -55,10 +55,10 @@ HAND_WORKED = Tolerance(rtol=1e-3, atol=1e-4)
 # - rtol * |q_i|: rounding of an equivalent formula, relative to the element.
 # - scale * max|q|: rounding carried into an element that cancels to near 0 from larger terms
 #   (a bias gradient summed over the batch), so it scales with the tensor, not with the element.
-# - noise_i: the case's own conditioning, measured on torch alone (mlp_ref.grader.oracle): how far
+# - noise_i: the case's own conditioning, measured on torch alone (mlp_ref.packs.dlsp_hw1.oracle): how far
 #   torch's float32 answer lies from its float64 answer on the same inputs (scaled by the dtype's unit
 #   roundoff), plus how far torch's float64 answer moves under each place a BCE eps of BCE_EPS goes
-#   (mlp_ref.grader.oracle.BCE_MOVES): y_hat moved toward 1/2 (a clamp, or eps in a log) and eps added to
+#   (mlp_ref.packs.dlsp_hw1.oracle.BCE_MOVES): y_hat moved toward 1/2 (a clamp, or eps in a log) and eps added to
 #   the fused gradient's denominator y_hat (1 - y_hat). Ordinary cases have noise near
 #   rounding; an ill-conditioned case (1 - y_hat near 1e-3) earns its allowance there and nowhere else.
 # noise_factor 20: a different formula's rounding in an ill-conditioned case is a few times torch's own,

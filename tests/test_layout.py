@@ -63,6 +63,31 @@ def test_no_engine_imports_the_command_line_layer():
     assert {m: i for m, i in offenders.items() if i} == {}
 
 
+def below_the_packs(edges):
+    """{module: [the mlp_ref.packs modules it imports]} for every module below the packs (all but the command
+    line, the packs and the HTML pages beside them): the engine is handed a pack, never imports one (nor the
+    registry that finds them)."""
+    above = ("mlp_ref.cli", "mlp_ref.packs", "mlp_ref.pages")
+    offenders = {m: sorted(i for i in imps if i == "mlp_ref.packs" or i.startswith("mlp_ref.packs."))
+                 for m, imps in edges.items() if not any(m == a or m.startswith(a + ".") for a in above)}
+    return {m: i for m, i in offenders.items() if i}
+
+
+def test_the_engine_imports_no_pack():
+    assert below_the_packs(graph()) == {}
+
+
+def test_the_pack_rule_finds_a_planted_import():
+    """Negative control: an engine module importing a pack (or the registry) is reported; the command line
+    and a pack importing the engine are not."""
+    planted = {"mlp_ref.grader.gradescope": {"mlp_ref.packs.dlsp_hw1.battery", "mlp_ref.grader.config"},
+               "mlp_ref.grader.config": {"mlp_ref.packs"},
+               "mlp_ref.cli.check": {"mlp_ref.packs.dlsp_hw1.grade"},
+               "mlp_ref.packs.dlsp_hw1.grade": {"mlp_ref.grader.sandbox"}}
+    assert below_the_packs(planted) == {"mlp_ref.grader.gradescope": ["mlp_ref.packs.dlsp_hw1.battery"],
+                                        "mlp_ref.grader.config": ["mlp_ref.packs"]}
+
+
 def test_the_internal_imports_have_no_cycle():
     assert find_cycle(graph()) is None
 
@@ -89,7 +114,7 @@ def test_every_activation_name_comes_from_the_one_table():
     from mlp_ref import functional
     from mlp_ref.demos import activations
     from mlp_ref.explain.derivation import activation_jacobian
-    from mlp_ref.grader import battery, mutants
+    from mlp_ref.packs.dlsp_hw1 import battery, mutants
     from mlp_ref.twin import activation_module
 
     names = set(functional.ACTIVATIONS)

@@ -57,5 +57,5 @@ def test_the_wheel_the_first_screen_names_carries_the_command_and_the_grader_fil
         names = zf.namelist()
         entry = next(n for n in names if n.endswith("entry_points.txt"))
         assert "mlp-ref = mlp_ref.cli.main:main" in zf.read(entry).decode()
-    assert any(n.startswith("mlp_ref/grader/templates/") for n in names)
+    assert any(n.startswith("mlp_ref/packs/dlsp_hw1/templates/") for n in names)
     assert any(n.startswith("mlp_ref/grader/autograder_files/") for n in names)

@@ -10,8 +10,9 @@ from pathlib import Path
 from mlp_ref.cli import check_pack, files
 from mlp_ref.cli import flag_types as ft
 from mlp_ref.cli.output import dumps, refuse
-from mlp_ref.grader import battery, classreport, grade, gradescope, report, submission
-from mlp_ref.grader.templates import TEMPLATE_DIR
+from mlp_ref.grader import classreport
+from mlp_ref.packs.dlsp_hw1 import battery, grade, gradescope, report, submission
+from mlp_ref.packs.dlsp_hw1.templates import TEMPLATE_DIR
 from mlp_ref.grader.sandbox import Limits
 
 TEMPLATES = {"homework": "homework_mlp.py", "numpy": "numpy_mlp.py"}

@@ -8,11 +8,12 @@ from pathlib import Path
 from mlp_ref import packs
 from mlp_ref.cli import files
 from mlp_ref.cli.output import dumps, refuse
+from mlp_ref.grader import classreport, results
 from mlp_ref.grader.sandbox import Limits
 from mlp_ref.packs import report
 
 # The homework grader's flags that an assignment pack does not take (yet): refused, never ignored.
-HOMEWORK_ONLY = ("config", "gradescope", "strict", "dtype", "report", "plot")
+HOMEWORK_ONLY = ("gradescope", "strict", "dtype", "plot")
 
 
 def add_arguments(p):
@@ -52,10 +53,37 @@ def validate(args, typed):
     path = Path(args.path)
     if not path.exists():
         raise ValueError(f"path: expected a folder or a .zip, got {args.path!r}, which does not exist")
-    if not path.is_dir() and path.suffix != ".zip":
-        raise ValueError(f"path: expected a folder or a .zip, got {args.path!r}")
+    # The default pack (the homework) grades one .py or .ipynb; the others, a folder or a zip of one.
+    files_ok = (".zip", ".py", ".ipynb") if pack.name == packs.DEFAULT else (".zip",)
+    if not path.is_dir() and path.suffix not in files_ok:
+        raise ValueError(f"path: expected a folder or a {' or a '.join(files_ok)}, got {args.path!r}")
+    args._assignment = _config(args, pack) if args.config is not None else None
+    if args.report is not None:
+        if pack.discover(path) == [path]:
+            raise ValueError(f"--report: applies to a folder of submissions (a class), got the single submission "
+                             f"{args.path!r}")
+        files.check_output("--report", args.report, inputs=(path,), graded=path if path.is_dir() else None)
     if args.case_timeout > args.timeout:
         raise ValueError(f"--case-timeout: expected at most --timeout ({args.timeout:g} s), got {args.case_timeout:g}")
+
+
+def _config(args, pack):
+    """The --config's Assignment, checked against the pack (ValueError naming the key)."""
+    from mlp_ref.grader import config
+    from mlp_ref.packs import assignment as course
+
+    try:
+        named, assignment = course.load(args.config)
+    except config.ConfigError as e:
+        raise ValueError(f"--config {args.config}: {e}") from None
+    if named.name != pack.name:
+        raise ValueError(f"--config: its pack is {named.name!r} but --assignment is {pack.name!r}; expected the same")
+    return assignment
+
+
+def _points(r, pack, assignment):
+    """The report's points under the assignment's config (its sections' shares of the units that pass)."""
+    return round(sum(row[-1] for row in results.section_rows(r, assignment, pack.sections)), 6)
 
 
 def run(args):
@@ -70,9 +98,18 @@ def run(args):
     if not found:
         return refuse("check", f"path: no submission of {pack.name} under {str(path)!r} (a folder holding its "
                                "package, or a zip of one)")
+    assignment = getattr(args, "_assignment", None)
     if found == [path]:
-        r = pack.grade(path, limits=limits, seed=0, variant=args.variant)
-        print(dumps(report.as_json(r)) if args.json else report.text(r))
+        r = pack.grade(path, limits=limits, seed=assignment.seed if assignment else 0, variant=args.variant)
+        if args.json:
+            out = report.as_json(r)
+            if assignment:
+                out.update(points=_points(r, pack, assignment), max_points=assignment.total_points)
+            print(dumps(out))
+        else:
+            print(report.text(r))
+            if assignment:
+                print(f"points: {_points(r, pack, assignment):g} / {assignment.total_points:g} ({assignment.name})")
         return 0 if r.passed else 1
     return _class(pack, found, args, limits)
 
@@ -89,11 +126,16 @@ def _class(pack, found, args, limits):
                                limits=limits, seed=0, variant=args.variant)
     rows = report.csv_text(reports)
     failed = None
-    if args.csv:
-        try:
-            files.write_atomic(args.csv, rows)
-        except OSError as e:
-            failed = f"--csv: could not write {args.csv!r} after grading: {e.strerror or e}"
+    assignment = getattr(args, "_assignment", None)
+    points = ([_points(r, pack, assignment) for r in reports], assignment.total_points) if assignment else None
+    for flag, out, text in (("--csv", args.csv, lambda: rows),
+                            ("--report", args.report, lambda: classreport.units_markdown(
+                                reports, pack.sections, title=f"Class report: {pack.name}", points=points))):
+        if out and not failed:
+            try:
+                files.write_atomic(out, text())
+            except OSError as e:
+                failed = f"{flag}: could not write {out!r} after grading: {e.strerror or e}"
     passed = all(r.passed for r in reports)
     if args.json:
         print(dumps({"passed": passed, "submissions": [report.as_json(r) for r in reports]}))

@@ -185,24 +185,38 @@ def demo(args, typed):
 
 
 def _assignment(args, typed):
-    """The --config's Assignment, checked (ConfigError is a ValueError naming the key), kept on args."""
-    from mlp_ref.grader import config, gradescope  # only here: the other checks must not pay their imports
+    """The --config's Assignment, checked against its pack (ConfigError is a ValueError naming the key), kept on
+    args with the pack (args._pack)."""
+    from mlp_ref.grader import config  # only here: the other checks must not pay their imports
+    from mlp_ref.packs import assignment as course
 
     try:
-        assignment = config.load(args.config)
-        problem = gradescope.unscorable(assignment)
-        if problem:
-            raise config.ConfigError(*problem)
+        args._pack, assignment = course.load(args.config)
     except config.ConfigError as e:
         raise ValueError(f"--config {args.config}: {e}") from None
     args._assignment = assignment
     return assignment
 
 
+def _config_pack(args):
+    """The pack name the --config gives ([assignment] pack), or None when there is none or the file cannot be
+    read (the full check of the config reports that)."""
+    from mlp_ref.grader import config
+
+    try:
+        return config.pack_name(config.read(args.config), None)
+    except (config.ConfigError, ValueError, OSError):
+        return None
+
+
 def check(args, typed):
+    from mlp_ref import packs
     from mlp_ref.cli import check_pack
     from mlp_ref.cli.check import TEMPLATES
 
+    named = _config_pack(args) if args.config is not None else None
+    if args.assignment is None and named not in (None, packs.DEFAULT) and named in packs.names():
+        args.assignment = named  # the config's pack grades, as --assignment would (an unknown one: refused below)
     if args.assignment is not None:
         return check_pack.validate(args, typed)
     for dest in ("variant", "out"):
@@ -232,7 +246,7 @@ def check(args, typed):
                 raise ValueError(f"{_flag(dest)}: applies to a folder of submissions (a class), got the single "
                                  f"file {args.path!r}")
     if args.only:
-        from mlp_ref.grader import config  # only here: the other checks must not pay its import
+        from mlp_ref.packs.dlsp_hw1 import config  # only here: the other checks must not pay its import
 
         try:
             args.only = config.sections_named([n.strip() for arg in args.only for n in arg.split(",") if n.strip()])

@@ -9,7 +9,7 @@ they set rtol/atol) is that slip. Two kinds, tried in this order, first match fi
     local     one quantity built wrong from right parts: the transpose, an element-wise product where
               the chain multiplies matrices, the opposite sign, off by N, K or N K
 
-The grader names the same shapes in its own terms (mlp_ref.grader.diagnose); these work on the
+The grader names the same shapes in its own terms (mlp_ref.packs.dlsp_hw1.diagnose); these work on the
 derivation's per-sample Jacobians, which the grader never sees.
 """
 from typing import NamedTuple

@@ -1,13 +1,13 @@
-"""mlp-ref check: grade a hand-written backprop against torch, with diagnoses a student can act on.
+"""The grading engine, shared by every assignment pack and knowing none: it is handed a pack.
 
-    (mlp_ref.cli.check parses the arguments and writes the report: text, JSON, Gradescope, CSV)
-    grade        one submission or a folder: child run + torch's answers -> verdict -> diagnoses
+    (mlp_ref.cli parses the arguments, looks the pack up by name in mlp_ref.packs and hands it over)
     sandbox      the child process: fork server, limits, JSON-only results
-    child        runs in the child: imports the submission, drives it through the battery (adapters)
-    verdict      the child's arrays against torch's, case by case, with the grading tolerance
-    diagnose     the shape of an error (evidence: what a rule sees; mutants: planted hand backprops;
-                 patterns: rules across checks)
-    probe        whether the file runs in float64, and the line and fix when it does not
-    battery      the cases and their inputs                          oracle     torch's answers and their noise
-    templates/   blank submissions to start from
+    child        runs in the child: limits and guards, then the pack's runner ("module:function")
+    guards       what the child's submission cannot do: autograd, the grader's modules, root, escape
+    verdict      the verdict model: a Check, an array against the oracle's under the grading tolerance, headroom
+    config       assignment.toml: its pack's name, points and visibility of the sections the pack has
+    submission   which file of a submission is graded; notebook: an .ipynb as a module; integrity: flags
+    results      Gradescope's and PrairieLearn's results.json from a report's units
+    classreport  a class: progress, histogram, diagnoses, and the per-unit pass-rate table
+    autograder   the zip a course platform runs (Gradescope, PrairieLearn)
 """

@@ -1,11 +1,18 @@
-"""Build a Gradescope autograder zip from an assignment config and this checkout.
+"""Build an autograder zip for a course platform from an assignment config and this checkout.
 
+Gradescope (the zip is uploaded as it is):
     setup.sh           installs the pinned CPU torch and numpy, then mlp_ref from the wheel below
     run_autograder     grades $AUTOGRADER_ROOT/submission into $AUTOGRADER_ROOT/results/results.json
     assignment.toml    the instructor's config, as given
-    assignment.json    the same, as checked when the zip was built (what run_autograder reads)
+    assignment.json    the same, as checked when the zip was built (what the run script reads)
     mlp_ref-*.whl      the grader, built from this checkout, so its version is frozen for the term
+PrairieLearn (unpacked into the course's serverFilesCourse/mlp_ref/): the same, with
+    run.sh             the external-grading entrypoint: grades /grade/student into /grade/results/results.json
+    Dockerfile         the grading image: a PrairieLearn Python image with setup.sh run in it (grading
+                       containers have no network by default, so everything is installed beforehand)
+    info.json          the externalGradingOptions a question's info.json takes to use them
 """
+import json
 import re
 import shutil
 import subprocess
@@ -15,9 +22,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlp_ref.grader import config, gradescope
 
 FILES = Path(__file__).parent / "autograder_files"
+TARGETS = ("gradescope", "prairielearn")
+PL_FOLDER = "mlp_ref"  # under serverFilesCourse/
+PL_DOCKERFILE = """\
+FROM prairielearn/grader-python
+COPY . /mlp_ref_setup
+RUN /mlp_ref_setup/setup.sh && rm -rf /mlp_ref_setup
+"""
 CHECKOUT_FILES = ("pyproject.toml", "README.md", "constraints.txt")
 
 
@@ -81,13 +94,24 @@ def _add(zf, name, data, executable=False):
     zf.writestr(info, data)
 
 
-def build(config_path, out_path):
-    """Check the config, build the wheel, write the zip at out_path; returns what was built.
-    ConfigError for a malformed config, BuildError for a failed step."""
-    assignment = config.load(config_path)
-    problem = gradescope.unscorable(assignment)
-    if problem:
-        raise config.ConfigError(*problem)
+def _platform_files(target, timeout):
+    """(name, text, executable) of the target's own files."""
+    if target == "gradescope":
+        return [("run_autograder", (FILES / "run_autograder").read_text(), True)]
+    options = {"externalGradingOptions": {"enabled": True, "image": "YOUR_DOCKERHUB_NAME/mlp-ref-grader",
+                                          "serverFilesCourse": [f"{PL_FOLDER}/"],
+                                          "entrypoint": f"/grade/serverFilesCourse/{PL_FOLDER}/run.sh",
+                                          "timeout": int(min(600, max(30, 2 * timeout + 30)))}}
+    return [("run.sh", (FILES / "run_prairielearn").read_text(), True), ("Dockerfile", PL_DOCKERFILE, False),
+            ("info.json", json.dumps(options, indent=2) + "\n", False)]
+
+
+def build(config_path, out_path, assignment, target="gradescope"):
+    """Build the wheel, write the zip for `target` (gradescope or prairielearn) at out_path; returns what was
+    built. `assignment`: the config at config_path as checked against its pack (by the caller: the engine
+    knows no pack). BuildError for a failed step."""
+    if target not in TARGETS:
+        raise ValueError(f"target: expected one of {', '.join(TARGETS)}, got {target!r}")
     root = checkout_root()
     versions = pins(root)
     out_path = Path(out_path)
@@ -99,7 +123,8 @@ def build(config_path, out_path):
         partial = out_path.with_name(out_path.name + ".partial")
         with zipfile.ZipFile(partial, "w") as zf:
             _add(zf, "setup.sh", setup, executable=True)
-            _add(zf, "run_autograder", (FILES / "run_autograder").read_text(), executable=True)
+            for name, text, executable in _platform_files(target, assignment.timeout):
+                _add(zf, name, text, executable=executable)
             _add(zf, "assignment.toml", Path(config_path).read_bytes())
             _add(zf, "assignment.json", assignment.to_json() + "\n")
             _add(zf, wheel.name, wheel.read_bytes())

@@ -140,3 +140,59 @@ def csv_columns(reports, scores=None):
     columns["flags"] = [flag_text(r) for r in reports]
     columns["note"] = [getattr(r, "note", "") for r in reports]
     return columns
+
+
+# --- a pack's class: one row per unit ------------------------------------------------------------------
+UNIT_STATUSES = ("pass", "fail", "missing", "crash", "timeout", "n/a")
+
+
+@dataclass
+class UnitRow:
+    name: str
+    section: str
+    counts: dict                                    # status -> students
+    diagnoses: list = field(default_factory=list)   # (id, students), most common first
+
+    @property
+    def graded(self):
+        return sum(k for s, k in self.counts.items() if s != "n/a")
+
+    @property
+    def pass_rate(self):
+        """Passes over the students graded on this unit (n/a left out); None when nobody was."""
+        return self.counts.get("pass", 0) / self.graded if self.graded else None
+
+
+def unit_rows(reports, sections):
+    """A UnitRow per unit of the pack's sections ({section: (unit, ...)}), from every report's units; the
+    units the class got wrong most come first (ties in the pack's order)."""
+    rows = []
+    for section, names in sections.items():
+        for name in names:
+            units = [u for r in reports for u in r.units if u.name == name]
+            counts = Counter(u.status for u in units)
+            diagnoses = Counter(u.diagnosis for u in units if u.diagnosis and u.status != "pass")
+            rows.append(UnitRow(name, section, {s: counts.get(s, 0) for s in UNIT_STATUSES},
+                                sorted(diagnoses.items(), key=lambda x: (-x[1], x[0]))))
+    order = {id(r): i for i, r in enumerate(rows)}
+    return sorted(rows, key=lambda r: (1.0 if r.pass_rate is None else r.pass_rate, order[id(r)]))
+
+
+def units_markdown(reports, sections, title="Class report", points=None):
+    """A pack's class report as Markdown: how many pass, then the per-unit pass-rate table (which function the
+    class got wrong, with its most common diagnoses). points: (scores, total) under an assignment's config."""
+    n = len(reports)
+    head = f"{n} submission{'' if n == 1 else 's'} graded; {sum(bool(r.passed) for r in reports)}/{n} pass every unit."
+    if points is not None:
+        scores, total = points
+        mean = sum(scores) / n if n else 0.0
+        head += f" Mean points {mean:.2f} / {_number(total)}; {sum(s >= total for s in scores)}/{n} full marks."
+    out = [f"# {title}", "", head, "", "## Units: which function the class got wrong", "",
+           "| unit | section | pass rate | " + " | ".join(UNIT_STATUSES) + " | most common diagnoses |",
+           "|---|---|---:|" + "---:|" * len(UNIT_STATUSES) + "---|"]
+    for row in unit_rows(reports, sections):
+        rate = "-" if row.pass_rate is None else f"{100 * row.pass_rate:.0f}%"
+        diag = ", ".join(f"`{d}` ({k})" for d, k in row.diagnoses[:3]) or "-"
+        out.append(f"| `{row.name}` | {row.section} | {rate} | "
+                   + " | ".join(str(row.counts[s]) for s in UNIT_STATUSES) + f" | {diag} |")
+    return "\n".join(out) + "\n"

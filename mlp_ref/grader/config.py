@@ -1,41 +1,20 @@
-"""An assignment's grading config (assignment.toml): its total, its sections' points and visibility.
+"""An assignment's grading config (assignment.toml): its pack, its total, its sections' points and visibility.
 
-    [assignment]                      name, total_points, dtype, strict, timeout, file, seed, stdout_visibility
+    [assignment]                      pack, name, total_points, dtype, strict, timeout, file, seed, stdout_visibility
     [sections.NAME]                   points, visibility
 
-Section names are the instructor's spelling of the battery's sections (SECTIONS maps them); a
-section left out scores nothing and is still reported, to staff only. Every problem is one ConfigError naming its key.
+The section names are the pack's (handed to parse by whoever looked the pack up: the engine knows no
+assignment); a section left out scores nothing and is still reported, to staff only. Every problem is one
+ConfigError naming its key.
 """
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlp_ref.grader import battery
-
-# The config's section name -> the section name the grader's checks carry (battery.SECTIONS plus the
-# two the grader adds: the import check's "interface" and the battery-wide "contract" checks).
-SECTIONS = {"interface": "interface", "losses": "loss", "backward": "backward", "end_to_end": "end-to-end",
-            "edge": "edge", "contract": "contract", "robustness": "robustness"}
-# Either spelling names a section on the command line (check -k losses, or -k loss); the probe too.
-SELECTABLE = {**SECTIONS, **{v: v for v in SECTIONS.values()}, "probe": "probe"}
-
-
-def sections_named(names):
-    """The grader's section names for names in either spelling, in the battery's order; ValueError for an
-    unknown one, naming the valid ones."""
-    wanted = []
-    for name in names:
-        if name not in SELECTABLE:
-            raise ValueError(f"unknown section {name!r}; expected one of {', '.join(SECTIONS)}, probe "
-                             f"(or {', '.join(v for v in SECTIONS.values() if v not in SECTIONS)})")
-        wanted.append(SELECTABLE[name])
-    return tuple(s for s in dict.fromkeys(SELECTABLE.values()) if s in wanted)
-
-
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-DTYPES = battery.DTYPES
-ASSIGNMENT_KEYS = {"name": str, "total_points": (int, float), "dtype": str, "strict": bool,
+DTYPES = ("float32", "float64")  # the assignment's dtype first, torch's default; the other is the probe's
+ASSIGNMENT_KEYS = {"pack": str, "name": str, "total_points": (int, float), "dtype": str, "strict": bool,
                    "timeout": (int, float), "file": str, "seed": int, "stdout_visibility": str}
 SECTION_KEYS = {"points": (int, float), "visibility": str}
 
@@ -65,10 +44,7 @@ class Assignment:
     file: str = None
     seed: int = 0
     stdout_visibility: str = "hidden"
-
-    def section_of(self, grader_section):
-        """The config's name for a grader section ("end-to-end" -> "end_to_end")."""
-        return next(name for name, s in SECTIONS.items() if s == grader_section)
+    pack: str = None  # the pack's name as the config gives it; None: the default pack
 
     def to_json(self):
         d = asdict(self)
@@ -93,8 +69,18 @@ def _unknown(table, allowed, where):
             raise ConfigError(f"{where}.{key}", f"unknown key; expected one of {', '.join(allowed)}")
 
 
-def parse(data):
-    """An Assignment from the config's tables (as tomllib or json reads them); ConfigError if malformed."""
+def pack_name(data, default):
+    """The pack the config's tables name ([assignment] pack), else `default`; ConfigError if it is not a string."""
+    head = data.get("assignment") if isinstance(data, dict) else None
+    if not isinstance(head, dict) or "pack" not in head:
+        return default
+    return _typed(head, "pack", str, "assignment")
+
+
+def parse(data, sections):
+    """An Assignment from the config's tables (as tomllib or json reads them), its sections among `sections`
+    (the pack's names, in order); ConfigError if malformed."""
+    valid = tuple(sections)
     if not isinstance(data, dict):
         raise ConfigError("assignment", f"expected a table, got {type(data).__name__}")
     _unknown(data, ("assignment", "sections"), "(top level)")
@@ -118,14 +104,14 @@ def parse(data):
     file = values.get("file")
     if file is not None and (Path(file).name != file or Path(file).suffix not in (".py", ".ipynb")):
         raise ConfigError("assignment.file", f"expected a file name ending .py or .ipynb, got {file!r}")
-    sections = data.get("sections", {})
-    if not isinstance(sections, dict):
-        raise ConfigError("sections", f"expected [sections.NAME] tables, got {type(sections).__name__}")
+    given = data.get("sections", {})
+    if not isinstance(given, dict):
+        raise ConfigError("sections", f"expected [sections.NAME] tables, got {type(given).__name__}")
     parsed = {}
-    for name, table in sections.items():
+    for name, table in given.items():
         where = f"sections.{name}"
-        if name not in SECTIONS:
-            raise ConfigError(where, f"unknown section; expected one of {', '.join(SECTIONS)}")
+        if name not in valid:
+            raise ConfigError(where, f"unknown section; expected one of {', '.join(valid)}")
         if not isinstance(table, dict):
             raise ConfigError(where, f"expected a table with points and visibility, got {table!r}")
         _unknown(table, tuple(SECTION_KEYS), where)
@@ -148,8 +134,14 @@ def parse(data):
     return Assignment(sections=parsed, **values)
 
 
-def load(path):
-    """The Assignment in a .toml file (or the .json one the autograder zip carries); ConfigError if malformed."""
+def load(path, sections):
+    """The Assignment in a .toml file (or the .json one the autograder zip carries), its sections among
+    `sections`; ConfigError if malformed."""
+    return parse(read(path), sections)
+
+
+def read(path):
+    """The config's tables from a .toml file (or the .json one the autograder zip carries); ConfigError if unreadable."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -158,7 +150,7 @@ def load(path):
     if path.suffix == ".json":
         data = json.loads(text)
         sections = data.pop("sections", {})
-        return parse({"assignment": {k: v for k, v in data.items() if v is not None}, "sections": sections})
+        return {"assignment": {k: v for k, v in data.items() if v is not None}, "sections": sections}
     try:
         import tomllib  # the standard library's from Python 3.11
     except ImportError:
@@ -168,4 +160,4 @@ def load(path):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(path.name), f"not valid TOML: {e}") from None
-    return parse(data)
+    return data

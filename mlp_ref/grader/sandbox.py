@@ -98,7 +98,9 @@ def unpack(packed):
     return np.array(packed["data"], dtype=np.float64 if dtype != "bool" else bool).astype(dtype).reshape(shape)
 
 
-PRELOAD = ["numpy", "torch", "mlp_ref.grader.child", "mlp_ref.grader.adapters", "mlp_ref.grader.battery"]
+# The fork server imports these once; the first runner's module joins them (a later pack's runner is
+# imported in its child instead).
+PRELOAD = ["numpy", "torch", "mlp_ref.grader.child"]
 _server_lock = threading.Lock()
 _context = None
 
@@ -117,13 +119,13 @@ def _environment(values):
                 os.environ[k] = v
 
 
-def fork_server():
+def fork_server(runner_module=None):
     """The multiprocessing context whose server process imported torch once, single-threaded; children fork from it."""
     global _context
     with _server_lock:
         if _context is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(PRELOAD)
+            ctx.set_forkserver_preload(PRELOAD + ([runner_module] if runner_module else []))
             # The thread variables must be in the server's environment before it imports torch; the
             # grader's own process keeps its settings.
             with _environment(THREAD_ENV):
@@ -149,10 +151,10 @@ class Pending:
 
 def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", from_parent=False, runner=None,
                 extra=None):
-    """Start the child on the cases `case_ids` of the battery for `seed` and the graded `dtype`.
+    """Start the child on the cases `case_ids` of an assignment pack's cases for `seed` and the graded `dtype`.
 
-    runner: "module:function" run in the child instead of the homework's battery (an assignment pack's),
-    called as the battery is; extra: further options it reads (JSON-able).
+    runner: "module:function", the pack's side of the child, called as runner(path, source, fd, opts);
+    extra: further options it reads (JSON-able).
 
     from_parent: fork this process directly instead of asking the fork server. Saves the server's
     torch import (seconds) for a one-off `mlp-ref check FILE`; safe only while this process has one
@@ -160,7 +162,9 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", fro
     """
     from mlp_ref.grader import child
 
-    ctx = multiprocessing.get_context("fork") if from_parent else fork_server()
+    if not isinstance(runner, str) or not runner.partition(":")[2]:
+        raise ValueError(f"runner: expected 'module:function' (an assignment pack's child side), got {runner!r}")
+    ctx = multiprocessing.get_context("fork") if from_parent else fork_server(runner.partition(":")[0])
     tmp = tempfile.TemporaryDirectory(prefix="mlp-ref-check-")
     folder = Path(tmp.name)
     (folder / "work").mkdir()
@@ -170,8 +174,7 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", fro
         os.chown(folder / "work", uid, uid)
     opts = dict(seed=seed, dtype=dtype, cases=list(case_ids), timeout_s=limits.timeout_s, case_timeout_s=limits.case_timeout_s,
                 memory_mb=limits.memory_mb, output_cap=limits.output_cap, uid=uid)
-    if runner:
-        opts.update(extra or {}, runner=runner)
+    opts.update(extra or {}, runner=runner)
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=child.entry, args=(str(Path(path).resolve()), writer,
                                                  str(folder / "output.txt"), str(folder / "work"), opts), daemon=True)
@@ -234,9 +237,9 @@ def finish(pending):
     return run
 
 
-def run_child(path, case_ids, limits=Limits(), seed=0, dtype="float32"):
-    """Run the battery's cases `case_ids` on the submission at `path` in a child forked from the server."""
-    return finish(start_child(path, case_ids, limits, seed, dtype=dtype))
+def run_child(path, case_ids, limits=Limits(), seed=0, dtype="float32", *, runner):
+    """Run the pack's cases `case_ids` on the submission at `path` in a child forked from the server."""
+    return finish(start_child(path, case_ids, limits, seed, dtype=dtype, runner=runner))
 
 
 def _collect(reader, proc, deadline):

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from mlp_ref.env import THREAD_VARIABLES
-from mlp_ref.grader import grade
+from mlp_ref.packs.dlsp_hw1 import grade
 
 SUBMISSION = Path(__file__).parent.parent / "grader" / "zoo" / "correct_vectorised.py"
 

@@ -12,7 +12,7 @@ import argparse
 import concurrent.futures
 from pathlib import Path
 
-from mlp_ref.grader import grade
+from mlp_ref.packs.dlsp_hw1 import grade
 
 ZOO = Path(__file__).parent / "zoo"
 QUANTITIES = ("y_hat", "J", "dJdy_hat", "dW2", "db2", "dW1", "db1")

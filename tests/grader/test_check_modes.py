@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlp_ref.cli import main as cli
-from mlp_ref.grader.templates import TEMPLATE_DIR
+from mlp_ref.packs.dlsp_hw1.templates import TEMPLATE_DIR
 
 ZOO = Path(__file__).parent / "zoo"
 CORRECT, HALF_MSE, MUTATES = ZOO / "correct_vectorised.py", ZOO / "bug_half_mse.py", ZOO / "bug_input_mutated.py"
@@ -113,14 +113,15 @@ def test_with_a_config_the_points_are_the_verdict_everywhere(capsys, tmp_path):
 
 @pytest.mark.parametrize("score, shown", [(50 / 9, "5.56"), (10.0, "10"), (2.5, "2.5")])
 def test_scores_print_in_at_most_two_decimals(score, shown):
-    from mlp_ref.grader import classreport, report
+    from mlp_ref.grader import classreport
+    from mlp_ref.packs.dlsp_hw1 import report
 
     assert report.number(score) == shown
     assert classreport.csv_columns([], [score])["assignment_score"] == [shown]
 
 
 def test_a_shape_mismatch_is_said_as_such_not_as_inf_times_the_allowance(capsys):
-    from mlp_ref.grader import gradescope, report, submission
+    from mlp_ref.packs.dlsp_hw1 import gradescope, report, submission
 
     r = submission.grade_file(ZOO / "bug_transposed_gradient.py")
     assert r.headroom_graded() == float("inf")  # control: the headroom the words replace
@@ -131,8 +132,8 @@ def test_a_shape_mismatch_is_said_as_such_not_as_inf_times_the_allowance(capsys)
 def test_gradescope_shows_the_first_diagnosed_failure_not_a_shape_only_one():
     """A section whose first failure shows only a shape and whose second is diagnosed: the visible test
     leads with the diagnosis. Control: with no diagnosed failure, the first one is shown."""
-    from mlp_ref.grader import battery, config, gradescope, grade
-    from mlp_ref.grader.verdict import Check
+    from mlp_ref.packs.dlsp_hw1 import battery, config, gradescope, grade
+    from mlp_ref.packs.dlsp_hw1.verdict import Check
 
     cases = [c for c in battery.build() if c.section == "loss"][:2]
     shape = Check(cases[0].describe, "loss", False, case=cases[0], message="dJdy_hat: shape mismatch")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import classreport, grade
-from mlp_ref.grader.verdict import Check
+from mlp_ref.grader import classreport
+from mlp_ref.packs.dlsp_hw1 import grade
+from mlp_ref.packs.dlsp_hw1.verdict import Check
 
 HERE = Path(__file__).parent
 ZOO = HERE / "zoo"

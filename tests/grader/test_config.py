@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import battery, config, gradescope
+from mlp_ref.packs.dlsp_hw1 import battery, config, gradescope
 
 HW1 = Path(__file__).parent / "configs" / "hw1.toml"
 GOOD = """

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mlp_ref.grader import battery, diagnose, oracle, verdict
+from mlp_ref.packs.dlsp_hw1 import battery, diagnose, oracle, verdict
 from mlp_ref.grader.child import pack
 
 GRADS = ("dW1", "db1", "dW2", "db2")
@@ -198,7 +198,7 @@ def test_relu_zero_rule_is_silent_where_no_preactivation_is_zero(expected):
 
 
 def test_unknown_error_shape_gets_no_diagnosis_but_the_raw_numbers(expected):
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     case = find("backward", "sigmoid", "sigmoid")
     a = torch_arrays(case, expected)

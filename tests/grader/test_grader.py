@@ -14,9 +14,10 @@ import pytest
 from mlp_ref import MLP, losses
 from mlp_ref.cli import main as cli
 from mlp_ref.compare import compare
-from mlp_ref.grader import battery, grade, oracle, report, sandbox
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, grade, oracle, report
 from mlp_ref.grader.child import pack
-from mlp_ref.grader.templates import TEMPLATE_DIR
+from mlp_ref.packs.dlsp_hw1.templates import TEMPLATE_DIR
 from mlp_ref.tolerances import GRADING, tolerance
 
 ZOO = Path(__file__).parent / "zoo"
@@ -144,7 +145,7 @@ def test_unpack_refuses_anything_but_plain_numbers(dtype):
 @pytest.mark.parametrize("arrays", [[1, 2], {"J": {"dtype": "float64", "shape": [3], "data": [1.0]}},
                                     {"J": {"dtype": "object", "shape": [], "data": [1]}}, {"J": "1.0"}])
 def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
-    from mlp_ref.grader import verdict
+    from mlp_ref.packs.dlsp_hw1 import verdict
 
     case = next(c for c in CASES if c.kind == "loss")
     check = verdict.case_check(case, oracle.expected(case), {"case": case.id, "arrays": arrays}, "homework")
@@ -152,7 +153,7 @@ def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
 
 
 def test_a_case_with_values_missing_and_no_error_fails():
-    from mlp_ref.grader import verdict
+    from mlp_ref.packs.dlsp_hw1 import verdict
 
     case = next(c for c in CASES if c.kind == "train")
     partial = {k: pack(v) for k, v in oracle.expected(case).items() if k.startswith("1.")}
@@ -163,7 +164,7 @@ def test_a_case_with_values_missing_and_no_error_fails():
 @pytest.mark.parametrize("interface, kind, graded", [("homework", "loss", True), ("numpy", "loss", False),
                                                       ("numpy", "train", True)])
 def test_a_skip_counts_only_where_the_interface_cannot_express_the_case(interface, kind, graded):
-    from mlp_ref.grader import verdict
+    from mlp_ref.packs.dlsp_hw1 import verdict
 
     case = next(c for c in CASES if c.kind == kind)
     event = {"case": case.id, "skipped": f"the {interface} interface has no {kind} check"}

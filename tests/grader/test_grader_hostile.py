@@ -15,7 +15,8 @@ import pytest
 
 from mlp_ref.cli import check as check_cli
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import battery, grade, sandbox
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, grade
 
 pytestmark = pytest.mark.slow  # real children, real limits: make test runs them, make test-fast does not
 
@@ -96,7 +97,7 @@ def test_forged_results_file_and_grader_imports_do_not_pass():
 
 
 def test_grader_modules_are_out_of_the_submissions_reach(tmp_path):
-    importer = write(tmp_path, "importer.py", "import mlp_ref.grader.oracle\n" + CORRECT)
+    importer = write(tmp_path, "importer.py", "import mlp_ref.packs.dlsp_hw1.oracle\n" + CORRECT)
     looker = write(tmp_path, "looker.py", "import sys\nassert not [m for m in sys.modules if m.startswith('mlp_ref')]"
                    ", 'grader modules in sys.modules'\n" + CORRECT)
     r_import, r_look = graded([importer, looker])
@@ -223,7 +224,8 @@ def test_json_reports_are_strict_json_with_non_finite_values():
 # --- writing into the child's inherited pipes, then carrying on ---------------------------------
 LONE_GRADER = """
 import sys, time
-from mlp_ref.grader import battery, sandbox
+from mlp_ref.packs.dlsp_hw1 import runner as sandbox
+from mlp_ref.packs.dlsp_hw1 import battery
 ids = [c.id for c in battery.build(0)]  # enough results to fill the pipe
 t0 = time.perf_counter()
 run = sandbox.finish(sandbox.start_child(sys.argv[1], ids, sandbox.Limits(timeout_s=6.0), from_parent=True))

@@ -2,7 +2,7 @@
 dtype, and nothing else (the probe runs the file too; the scan only says which line to fix)."""
 import pytest
 
-from mlp_ref.grader.probe import CLEAR_FIX, scan
+from mlp_ref.packs.dlsp_hw1.probe import CLEAR_FIX, scan
 
 SOURCE = '''import numpy as np
 import torch

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import battery, grade, sandbox
-from mlp_ref.grader.templates import TEMPLATE_DIR
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, grade
+from mlp_ref.packs.dlsp_hw1.templates import TEMPLATE_DIR
 
 ZOO = Path(__file__).parent / "zoo"
 CORRECT = (ZOO / "correct_einsum.py").read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import grade
+from mlp_ref.packs.dlsp_hw1 import grade
 from mlp_ref.grader.sandbox import Limits
 from zoo import manifest
 
@@ -74,7 +74,7 @@ def test_correct_submissions_pass_every_graded_case_in_float32(name, reports):
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_float64_probe_runs_or_names_the_line_and_the_fix(name, reports):
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     r = reports[name]
     if name in manifest.FLOAT64_LINES:
@@ -123,7 +123,7 @@ def test_failing_submissions_lose_points(name, reports):
 
 @pytest.mark.parametrize("name", sorted(manifest.MESSAGE_MENTIONS))
 def test_broken_submission_says_what_and_where(name, reports):
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     text = report.text(reports[name])
     for word in manifest.MESSAGE_MENTIONS[name]:
@@ -158,7 +158,7 @@ def test_containment_outcomes_seen_across_the_zoo(reports):
 
 @pytest.mark.parametrize("name", ["correct_vectorised.py", "bug_bce_clamped.py"])
 def test_report_states_the_tolerance_first_and_the_headroom_per_section_and_overall(name, reports):
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     r = reports[name]
     lines = report.text(r).splitlines()
@@ -176,7 +176,7 @@ def test_report_states_the_tolerance_first_and_the_headroom_per_section_and_over
 # --- what the report says, where the blind submissions showed it could mislead -------------------------------
 def test_reduction_failure_shown_first_where_n_k_and_nk_differ(reports):
     """Both losses divide by N only: the first failure told names the factor K, on a case with N > 1."""
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     r = reports["bug_not_mean_reduced_batch.py"]
     first = r.first_failure()
@@ -186,7 +186,7 @@ def test_reduction_failure_shown_first_where_n_k_and_nk_differ(reports):
 
 
 def test_bce_wrong_sign_evidence_follows_bce(reports):
-    from mlp_ref.grader import report
+    from mlp_ref.packs.dlsp_hw1 import report
 
     text = report.text(reports["bug_wrong_sign_bce.py"])
     assert "(y_hat - y) / (y_hat (1 - y_hat)) / (N K)" in text and "MSE" not in text

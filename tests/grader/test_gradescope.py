@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import battery, config, grade, gradescope, submission
-from mlp_ref.grader.verdict import Check
+from mlp_ref.packs.dlsp_hw1 import battery, config, grade, gradescope, submission
+from mlp_ref.packs.dlsp_hw1.verdict import Check
 
 ZOO = Path(__file__).parent / "zoo"
 HW1 = config.load(Path(__file__).parent / "configs" / "hw1.toml")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import config, gradescope, report, submission
+from mlp_ref.packs.dlsp_hw1 import config, gradescope, report, submission
 from mlp_ref.grader.sandbox import Limits
 
 markdown_it = pytest.importorskip("markdown_it")

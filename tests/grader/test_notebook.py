@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import battery, notebook, report, submission
+from mlp_ref.grader import notebook
+from mlp_ref.packs.dlsp_hw1 import battery, report, submission
 
 ZOO = Path(__file__).parent / "zoo"
 FEW = [c for c in battery.build(0) if c.kind == "train"][:2] + [c for c in battery.build(0) if c.kind == "loss"][:2]

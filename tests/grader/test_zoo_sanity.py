@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from mlp_ref import MLP as ReferenceMLP
-from mlp_ref.grader.diagnose import WORDS
+from mlp_ref.packs.dlsp_hw1.diagnose import WORDS
 from mlp_ref.tolerances import tolerance
 from mlp_ref.twin import TorchTwin
 from zoo import manifest

@@ -41,7 +41,7 @@ def test_the_built_in_pack_loads_by_name():
 
 
 def test_an_unknown_name_is_refused_with_the_valid_names():
-    with pytest.raises(ValueError, match=r"--assignment: expected one of cs231n-a2, got 'dlsp-hw9'"):
+    with pytest.raises(ValueError, match=r"--assignment: expected one of dlsp-hw1, cs231n-a2, got 'dlsp-hw9'"):
         packs.get("dlsp-hw9")
 
 
@@ -52,7 +52,7 @@ def test_a_pack_is_frozen():
 
 def test_an_installed_distribution_adds_a_pack_without_a_fork(installed):
     assert packs.get("toy-hw") is installed.PACK
-    assert packs.names() == ("cs231n-a2", "broken", "toy-hw")
+    assert packs.names() == ("dlsp-hw1", "cs231n-a2", "broken", "toy-hw")
 
 
 def test_an_installed_pack_cannot_take_a_built_in_name(installed):

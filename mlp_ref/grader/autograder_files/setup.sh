@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, in /autograder/source (the zip, unpacked), to build the image:
+# Gradescope runs this once, as root, in /autograder/source (the zip, unpacked), to build the image (for
+# PrairieLearn, the Dockerfile beside it does):
 # the pinned CPU torch and numpy, then the grader from the wheel shipped beside this file (frozen for the term).
 #   MLP_REF_PYTHON       the interpreter to install into (default: python3)
 #   MLP_REF_TORCH_INDEX  where torch comes from (default: PyTorch's CPU index; the default PyPI wheel is
@@ -31,4 +32,4 @@ else
     pip_install "torch==@TORCH@"
 fi
 pip_install --no-deps --no-index ./@WHEEL@
-"$PYTHON" -c "import mlp_ref.grader.gradescope, numpy, torch; print('installed: torch', torch.__version__, 'numpy', numpy.__version__)"
+"$PYTHON" -c "import mlp_ref.packs.assignment, numpy, torch; print('installed: torch', torch.__version__, 'numpy', numpy.__version__)"

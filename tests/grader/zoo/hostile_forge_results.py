@@ -1,7 +1,7 @@
 """Hostile: no MLP at all; appends a forged full score to ../results.jsonl and imports the grader's torch answers.
 
 A grader whose results file sits next to the submission's working folder, or whose own modules
-(mlp_ref.grader.oracle) can be imported by the submission, would read 122/122 from this file.
+(mlp_ref.packs.dlsp_hw1.oracle) can be imported by the submission, would read 122/122 from this file.
 """
 import json
 import os
@@ -12,7 +12,8 @@ RESULTS = os.path.join("..", "results.jsonl")
 def forge():
     """Every forged line the grader might read as its child's; errors are swallowed so the import succeeds."""
     try:
-        from mlp_ref.grader import battery, child, oracle
+        from mlp_ref.grader import child
+        from mlp_ref.packs.dlsp_hw1 import battery, oracle
 
         answers = oracle.expected_all(0)
         lines = [{"event": "interface", "interface": "homework", "problem": None}]

@@ -4,7 +4,7 @@ EXPECTED[name] is {"passed": True} | {"passed": False, "diagnosis": id} | {"pass
 the verdict of `mlp-ref check` in its default mode (float32 graded; robustness and the float64 probe
 reported, not failing). EXPECTED_STRICT holds only the entries whose verdict changes under --strict
 ({"passed": False, "float64": False}: the float64 probe fails it). WHY[name] is the one-line reason;
-BASE[name] the correct submission a buggy one was copied from. Ids are those of mlp_ref.grader.diagnose;
+BASE[name] the correct submission a buggy one was copied from. Ids are those of mlp_ref.packs.dlsp_hw1.diagnose;
 outcomes those of mlp_ref.grader.sandbox.
 """
 

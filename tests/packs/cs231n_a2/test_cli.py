@@ -64,7 +64,7 @@ def test_a_class_folder_gets_one_row_each(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--assignment", "cs231n-a3", str(CORRECT)], ["--assignment", "expected one of cs231n-a2", "'cs231n-a3'"]),
+    (["--assignment", "cs231n-a3", str(CORRECT)], ["--assignment", "expected one of dlsp-hw1, cs231n-a2", "'cs231n-a3'"]),
     (["--assignment", "cs231n-a2", "--variant", "2016", str(CORRECT)], ["--variant", "2017, 2019, 2021", "'2016'"]),
     (["--assignment", "cs231n-a2", "--gradescope", "r.json", str(CORRECT)], ["--gradescope", "homework"]),
     (["--assignment", "cs231n-a2", "--template", "2020", "--out", "x"], ["--template", "2017, 2019, 2021"]),

@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from mlp_ref.grader.evidence import GRADS, Evidence, close, differs
-from mlp_ref.grader.mutants import mutant
-from mlp_ref.grader.patterns import PATTERN_RULES
+from mlp_ref.packs.dlsp_hw1.evidence import GRADS, Evidence, close, differs
+from mlp_ref.packs.dlsp_hw1.mutants import mutant
+from mlp_ref.packs.dlsp_hw1.patterns import PATTERN_RULES
 from mlp_ref.tolerances import BCE_EPS
 
 

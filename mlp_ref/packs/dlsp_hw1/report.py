@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 
-from mlp_ref.grader import diagnose
+from mlp_ref.packs.dlsp_hw1 import diagnose
 from mlp_ref.tolerances import BCE_EPS, GRADING
 
 SECTION_ORDER = ("interface", "loss", "backward", "end-to-end", "edge", "contract", "robustness", "probe")

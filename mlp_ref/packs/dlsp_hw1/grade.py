@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mlp_ref.grader import battery, diagnose, oracle, sandbox, verdict
-from mlp_ref.grader import probe as probes
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, diagnose, oracle, runner, verdict
+from mlp_ref.packs.dlsp_hw1 import probe as probes
 from mlp_ref.grader.source import read as read_source
 
 SEVERITY = ("import_error", "timeout", "memory_limit", "exited", "output_flood", "crashed")
@@ -146,7 +147,7 @@ def _run(path, cases, limits, seed, dtype, from_parent):
     """The child's run and torch's answers, computed side by side."""
     ids = [c.id for c in cases]
     if from_parent:
-        pending = sandbox.start_child(path, ids, limits, seed, dtype=dtype, from_parent=True)  # before torch runs
+        pending = runner.start_child(path, ids, limits, seed, dtype=dtype, from_parent=True)  # before torch runs
         ans = answers(seed, dtype)
         return sandbox.finish(pending), ans
     # Starting waits for the fork server's imports; torch's answers are computed meanwhile.
@@ -154,7 +155,7 @@ def _run(path, cases, limits, seed, dtype, from_parent):
 
     def start():
         try:
-            box["run"] = sandbox.run_child(path, ids, limits, seed, dtype)
+            box["run"] = sandbox.run_child(path, ids, limits, seed, dtype, runner=runner.RUNNER)
         except BaseException as e:  # noqa: B036  (re-raised below, in the caller's thread)
             box["error"] = e
 

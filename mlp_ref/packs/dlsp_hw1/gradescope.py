@@ -12,12 +12,14 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlp_ref.grader import battery, config, grade, sandbox, submission
-from mlp_ref.grader import report as text_report
+from mlp_ref.grader import sandbox
+from mlp_ref.grader.results import FAILED_NAME, grader_failed  # noqa: F401  (the engine's, for every pack)
+from mlp_ref.packs.dlsp_hw1 import config, submission
+from mlp_ref.packs.dlsp_hw1 import battery, grade
+from mlp_ref.packs.dlsp_hw1 import report as text_report
 from mlp_ref.grader.submission import notebook_lines
 
 ORDER = tuple(config.SECTIONS)  # rows in the battery's order: interface first, robustness last
-FAILED_NAME = "The autograder failed; tell your instructor"
 MAX_LISTED = 5
 
 
@@ -247,22 +249,12 @@ def no_submission(message, assignment, seconds=0.0):
                        "output_format": "md", "visibility": "visible"}]}
 
 
-def grader_failed(trace, seconds=0.0):
-    """results.json when the grader itself broke: score 0, a visible plea, the traceback for staff."""
-    plea = "The autograder failed while grading this submission; this is not your fault. Tell your instructor."
-    return {"score": 0.0, "execution_time": round(seconds, 2), "output": plea, "stdout_visibility": "hidden",
-            "tests": [{"name": FAILED_NAME, "score": 0.0, "max_score": 0.0, "status": "failed", "output": plea,
-                       "visibility": "visible"},
-                      {"name": "autograder traceback (staff only)", "score": 0.0, "max_score": 0.0,
-                       "output": trace[-20000:], "visibility": "hidden"}]}
-
-
-def run(root, config_path):
-    """results.json for the one submission under root/submission; never raises, whatever breaks."""
+def run(root, config_path, folder=None):
+    """results.json for the one submission under `folder` (default root/submission); never raises, whatever breaks."""
     t0 = time.perf_counter()
     try:
         assignment = config.load(config_path)
-        folder = Path(root) / "submission"
+        folder = Path(root) / "submission" if folder is None else Path(folder)
         try:
             path, note = submission.pick(folder, assignment.file)
         except submission.NoSubmission as e:
