@@ -5,7 +5,7 @@ report inside the same file, linked from their row.
 """
 from typing import NamedTuple
 
-from mlp_ref.grader import report as reports
+from mlp_ref.packs.dlsp_hw1 import report as reports
 from mlp_ref.grader.classreport import flag_lines
 from mlp_ref.pages import student
 from mlp_ref.pages.layout import bars, render

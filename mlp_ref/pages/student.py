@@ -8,7 +8,7 @@ escaped by the template.
 """
 import numpy as np
 
-from mlp_ref.grader import diagnose, report as reports
+from mlp_ref.packs.dlsp_hw1 import diagnose, report as reports
 from mlp_ref.pages.layout import add_template, matrix, render
 from mlp_ref.tolerances import GRADING
 

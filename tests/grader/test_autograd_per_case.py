@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlp_ref.grader import grade, verdict
+from mlp_ref.packs.dlsp_hw1 import grade, verdict
 
 ZOO = Path(__file__).parent / "zoo"
 BACKWARD_KINDS = ("backward", "train", "twice")

@@ -8,9 +8,9 @@ mutants.
 import numpy as np
 import pytest
 
-from mlp_ref.grader import battery, diagnose, oracle, patterns, verdict
+from mlp_ref.packs.dlsp_hw1 import battery, diagnose, oracle, patterns, verdict
 from mlp_ref.grader.child import pack
-from mlp_ref.grader.evidence import Evidence
+from mlp_ref.packs.dlsp_hw1.evidence import Evidence
 
 NOISE = {}
 

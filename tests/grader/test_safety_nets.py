@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from mlp_ref.cli import main as cli
-from mlp_ref.grader import battery, grade, sandbox, submission
+from mlp_ref.grader import sandbox
+from mlp_ref.packs.dlsp_hw1 import battery, grade, submission
+from mlp_ref.packs.dlsp_hw1 import runner
 from mlp_ref.grader.sandbox import Limits
 
 ZOO = Path(__file__).parent / "zoo"
@@ -104,6 +106,6 @@ def test_a_loop_that_ignores_the_per_case_alarm_is_ended_at_the_battery_limit(tm
     limits = Limits(timeout_s=2.0, case_timeout_s=0.5)
     ids = [c.id for c in battery.build(0)]
     sandbox.fork_server()  # started before the clock: the child's own run is timed
-    run = sandbox.finish(sandbox.start_child(str(ZOO / "hostile_unkillable_loop.py"), ids, limits))
+    run = sandbox.finish(runner.start_child(str(ZOO / "hostile_unkillable_loop.py"), ids, limits))
     assert run.timed_out and run.ending == "timeout"
     assert run.seconds < 2.75 * limits.timeout_s

@@ -9,7 +9,8 @@ import pytest
 
 from mlp_ref.cli.main import main
 from mlp_ref.compare import compare
-from mlp_ref.grader import classreport, grade
+from mlp_ref.grader import classreport
+from mlp_ref.packs.dlsp_hw1 import grade
 from mlp_ref.grader.verdict import Check
 from mlp_ref.pages import classpage, explain, student
 from mlp_ref.pages.layout import mathml, matrix

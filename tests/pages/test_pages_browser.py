@@ -168,7 +168,7 @@ def test_the_class_page_counts_what_the_json_report_holds(opened, built):
     assert sum(histogram) == len(subs) and len(histogram) == 10
     rates = page.evaluate("""() => [...document.querySelectorAll('table.rates tbody tr')].map(r =>
         [r.cells[0].textContent, Number(r.cells[1].textContent), Number(r.cells[2].textContent)])""")
-    from mlp_ref.grader import report as reports
+    from mlp_ref.packs.dlsp_hw1 import report as reports
     expected = []
     for section in reports.SECTION_ORDER:
         ran = [c for s in subs for c in s["checks"] if c["section"] == section and c["passed"] is not None]
