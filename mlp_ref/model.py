@@ -87,6 +87,11 @@ class MLP:
         if self.norm_momentum > 1:
             raise ValueError(f"norm_momentum: expected a finite number in [0, 1] (torch's momentum), got {norm_momentum!r}")
         self.training = True
+        # What __reduce__ rebuilds a copy from (the init and seed only draw values that a copy overwrites).
+        self._init_args = dict(n_in=self.n_in, n_hidden=n_hidden, n_out=self.n_out, f=self.f, g=self.g,
+                               loss=self.loss_name, reduction=self.reduction, dtype=self.dtype,
+                               negative_slope=self.negative_slope, max_memory=max_memory, norm=self.norm,
+                               dropout=self.dropout, norm_eps=self.norm_eps, norm_momentum=self.norm_momentum)
         # Sizes are checked against memory before any array is made; forward checks each batch.
         self._max_memory = memory.default_limit() if max_memory is None else max_memory
         memory.check(f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, dtype={self.dtype!r})",
@@ -326,7 +331,31 @@ class MLP:
             np.multiply(grads[b], lr, out=u)
             np.subtract(params[b], u, out=params[b])
 
+    # --- copies --------------------------------------------------------------------------------
+    def __reduce__(self):
+        """copy.copy, copy.deepcopy and pickle give an independent model that trains: it is rebuilt
+        through __init__ and every value copied in. (Stored attribute by attribute, the params, grads
+        and every layer's views would come back as separate arrays, no longer views of the packed ones
+        that forward, backward and the updates use.)"""
+        self.packed()  # an entry assigned from outside is checked and copied in first
+        self._buffers.owned()
+        state = {"params": dict(self.params), "grads": dict(self.grads), "buffers": dict(self.buffers),
+                 "training": self.training, "mask_rng": self._mask_rng.bit_generator.state,
+                 "frozen_masks": self._frozen_masks, "cache": self.cache, "dloss": self._dloss}
+        return _rebuild, (self._init_args, state)
+
     def __repr__(self):
         extra = (f", norm={self.norm!r}" if self.norm else "") + (f", dropout={self.dropout!r}" if self.dropout else "")
         return (f"MLP({self.n_in}, {self.n_hidden}, {self.n_out}, f={self.f!r}, g={self.g!r}, "
                 f"loss={self.loss_name!r}, reduction={self.reduction!r}, dtype={self.dtype!r}{extra})")
+
+
+def _rebuild(init_args, state):
+    """The model MLP.__reduce__ describes: built anew, then its values copied into its own arrays."""
+    net = MLP(**init_args)
+    for packed, what in ((net._params, "params"), (net._grads, "grads"), (net._buffers, "buffers")):
+        packed.assign(state[what])
+    net.training = state["training"]
+    net._mask_rng.bit_generator.state = state["mask_rng"]
+    net._frozen_masks, net.cache, net._dloss = state["frozen_masks"], state["cache"], state["dloss"]
+    return net

@@ -139,9 +139,9 @@ class Optimizer:
 
     def __init__(self, params, **hyper):
         if _is_mlp(params):
-            self._target, self.net, self.params = _Model(params), params, params.params
+            self._target, self.net = _Model(params), params
         elif isinstance(params, dict):
-            self._target, self.net, self.params = _Arrays(params), None, params
+            self._target, self.net = _Arrays(params), None
         else:
             raise TypeError("params: expected an mlp_ref MLP or a dict name -> numpy.ndarray, "
                             f"got {type(params).__name__}")
@@ -151,6 +151,11 @@ class Optimizer:
         self._slot = None   # the buffers of the slot being updated
         self._stated = False  # torch's opt.state is empty until the first step or a load
         self._work = {}
+
+    @property
+    def params(self):
+        """The parameters stepped: the model's net.params, or the dict of arrays given."""
+        return self._target.params if self.net is None else self.net.params
 
     def _checked(self, hyper):
         """The hyperparameters, validated; errors name the argument, as torch refuses them."""
