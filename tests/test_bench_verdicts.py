@@ -34,6 +34,15 @@ def test_an_absent_jax_is_a_miss_said_as_such_and_its_cells_read_skipped():
     r = row(jax=False)
     assert verdict(r) == "MISSED: jax ratio not measured (jax absent)"
     line = ratio_table([r]).splitlines()[-1]
-    assert line.count("skipped") == 2
+    assert line.count("skipped") == 3
     # A size without a jax goal and without jax stays information only.
     assert verdict(row("tiny", "float64", jax=False)) == "(info)"
+
+
+def test_a_jax_goal_the_bare_step_misses_too_is_said_to_be_beyond_numpy():
+    r = row(jax_ratio=0.8)
+    r["bare_jax_ratio"] = 0.7
+    assert verdict(r) == "MISSED: jax ratio +60% over (beyond NumPy's floor: the bare step misses it too)"
+    assert "| 0.700 |" in ratio_table([r])
+    r["bare_jax_ratio"] = 0.4  # the floor is within the goal: the miss is the step's own
+    assert verdict(r) == "MISSED: jax ratio +60% over"

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from mlp_ref.bench.workloads import (JAX_MISSING, SIZES, Size, gemm_only, jax_available, jax_step, numpy_step,
-                                     step_flops, torch_step)
+from mlp_ref.bench import workloads
+from mlp_ref.bench.workloads import (JAX_MISSING, SIZES, Size, bare_step, gemm_only, jax_available, jax_step,
+                                     numpy_step, step_flops, torch_step)
 
 SMALL_DEEP_ADAM = Size("t", 4, 5, 6, 3, depth=3, optim="adam")
 
@@ -39,6 +40,34 @@ def test_the_gemm_ceiling_has_the_steps_flops(monkeypatch):
     monkeypatch.setattr(np, "dot", counting_dot)
     gemms()
     assert len(calls) == 3 * 4 - 1 and sum(calls) == step_flops(SMALL_DEEP_ADAM)
+
+
+@pytest.mark.parametrize("size", [SIZES["tiny"], Size("t", 7, 5, 6, 3)], ids=["tiny", "batch of 7"])
+def test_the_bare_floor_takes_the_references_steps(size):
+    """The floor the jax goals are judged against is a real step: three bare steps leave the weights
+    where three steps of the reference leave them."""
+    bare, ref = bare_step(size, "float64"), numpy_step(size, "float64")
+    for _ in range(3):
+        bare()
+        ref()
+    for name, value in bare.params().items():
+        np.testing.assert_allclose(value, ref.net.params[name], rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_a_bare_step_with_a_wrong_learning_rate_is_told_apart(monkeypatch):
+    # Negative control for the comparison above: the same floor at twice the lr ends elsewhere.
+    size = Size("t", 7, 5, 6, 3)
+    ref = numpy_step(size, "float64")
+    ref()
+    monkeypatch.setattr(workloads, "LR", 2 * workloads.LR)
+    bare = bare_step(size, "float64")
+    bare()
+    assert not np.allclose(bare.params()["W1"], ref.net.params["W1"], rtol=1e-9)
+
+
+def test_the_bare_floor_is_refused_for_a_model_it_does_not_compute():
+    with pytest.raises(ValueError, match=r"bare_step: plain sizes only .*got deep \(256"):
+        bare_step(SIZES["deep"], "float32")
 
 
 def test_the_bn_sizes_step_through_batch_norm_and_dropout_on_both_sides():

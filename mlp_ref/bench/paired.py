@@ -32,7 +32,7 @@ def _sides():
     return {"numpy": sized(workloads.numpy_step), "torch": sized(workloads.torch_step),
             "jax": sized(workloads.jax_step),
             "torch-cuda": lambda size, dtype: workloads.torch_step(workloads.Size("custom", *size), dtype, "cuda"),
-            "gemm": sized(workloads.gemm_only), **hazard.SIDES}
+            "gemm": sized(workloads.gemm_only), "bare": sized(workloads.bare_step), **hazard.SIDES}
 
 
 def measure(fn, budget, blocks=BLOCKS):

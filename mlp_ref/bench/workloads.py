@@ -238,4 +238,49 @@ def gemm_only(size, dtype):
     return gemms
 
 
-SIDES = {"numpy": numpy_step, "torch": torch_step, "jax": jax_step, "gemm": gemm_only}
+def is_plain(size):
+    """One hidden layer, SGD, no norm or dropout: the sizes bare_step covers."""
+    return size.depth == 1 and size.optim == "sgd" and not size.norm and not size.dropout
+
+
+def bare_step(size, dtype):
+    """The fewest NumPy calls one plain step can make: the reference's model, data and math, every
+    buffer preallocated and written with out=, and no check of any kind (17 calls, no Python layers).
+    Not a model anyone should use: a floor. When this step alone misses a ratio goal, no NumPy step
+    that checks its inputs can meet it. Plain sizes only (one hidden layer, SGD, no norm/dropout)."""
+    if not is_plain(size):
+        raise ValueError(f"bare_step: plain sizes only (one hidden layer, SGD, no norm or dropout), got {size.label}")
+    net, (x, y) = numpy_model(size, dtype), data(size, dtype)
+    p, g = (np.concatenate([a.ravel() for a in arrays.values()]) for arrays in (net.params, net.grads))
+    u = np.empty_like(p)
+    (W1, b1, W2, b2), (dW1, db1, dW2, db2) = (net.unpack(flat).values() for flat in (p, g))
+    W1T, W2T = W1.T, W2.T
+    N, H, K = size.N, size.H, size.K
+    z1, h, dh, keep = (np.empty((N, H), dtype) for _ in range(4))
+    y_hat, dz2 = np.empty((N, K), dtype), np.empty((N, K), dtype)
+    dz2T, dhT, scale = dz2.T, dh.T, 2.0 / (N * K)
+
+    def step():
+        np.dot(x, W1T, out=z1)
+        np.add(z1, b1, out=z1)
+        np.maximum(z1, 0, out=h)
+        np.dot(h, W2T, out=y_hat)
+        np.add(y_hat, b2, out=y_hat)
+        np.subtract(y_hat, y, out=dz2)
+        loss = np.vdot(dz2, dz2) / dz2.size  # MSE mean
+        np.multiply(dz2, scale, out=dz2)
+        np.dot(dz2T, h, out=dW2)  # grads are written, not accumulated: zero_grad's pass is saved too
+        np.add.reduce(dz2, axis=0, out=db2)
+        np.dot(dz2, W2, out=dh)
+        np.greater(z1, 0, out=keep)
+        np.multiply(dh, keep, out=dh)
+        np.dot(dhT, x, out=dW1)
+        np.add.reduce(dh, axis=0, out=db1)
+        np.multiply(g, LR, out=u)
+        np.subtract(p, u, out=p)
+        return loss
+    step.params = lambda: {k: v.copy() for k, v in net.unpack(p).items()}
+    return step
+
+
+SIDES = {"numpy": numpy_step, "torch": torch_step, "jax": jax_step, "gemm": gemm_only, "bare": bare_step}
