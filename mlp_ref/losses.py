@@ -19,8 +19,9 @@ def mse(y_hat, y, reduction="sum"):
     """L = sum (y_hat - y)^2 [/ N K].   dL/dy_hat = 2 (y_hat - y) [/ N K]"""
     diff = y_hat - y
     value = np.vdot(diff, diff) if reduction == "sum" else np.vdot(diff, diff) / diff.size
-    # diff is this call's own array: scaling it in place saves an (N, K) array and a pass.
-    diff *= 2.0 if reduction == "sum" else 2.0 / diff.size
+    # diff is this call's own array: scaling it in place saves an (N, K) array and a pass. A 0-d factor
+    # of diff's dtype (the value a Python float rounds to anyway) spares the scalar's type resolution.
+    np.multiply(diff, np.asarray(2.0 if reduction == "sum" else 2.0 / diff.size, diff.dtype), out=diff)
     return value, diff
 
 
