@@ -18,6 +18,7 @@ from functools import partial
 import numpy as np
 
 from mlp_ref import functional as fn
+from mlp_ref import init as init_mod
 from mlp_ref import hidden as hidden_mod
 from mlp_ref import names as names_mod
 from mlp_ref.names import forward_cache, names
@@ -27,7 +28,6 @@ from mlp_ref._packed import BLOCK, Packed, blocks
 
 # The two-layer model's parameters (n_hidden an int); a deep model's are net.param_names.
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
-INITS = ("torch", "xavier")
 
 
 def __getattr__(name):
@@ -105,7 +105,7 @@ class MLP:
         self.hidden_names, self.forward_names, self.backward_names, self.param_names, self.buffer_names = \
             names(L, self.norm, bool(self.dropout))
         self._Cache = forward_cache(L, self.norm, bool(self.dropout))
-        initial = self._init_params(validate.choice("init", init, INITS), seed)
+        initial = init_mod.draw(self.sizes, validate.choice("init", init, init_mod.INITS), seed, self.dtype)
         if self.norm is not None:
             # gamma 1 and beta 0, as torch's: the norm starts as the plain normalization. No draws.
             initial.update({name: np.full(n, float(name.startswith("gamma")), self.dtype)
@@ -134,24 +134,6 @@ class MLP:
             return act._replace(forward=partial(act.forward, slope=self.negative_slope),
                                 backward=partial(act.backward, slope=self.negative_slope))
         return act
-
-    def _init_params(self, init, seed):
-        # Drawn in float64, layer by layer (W then b), then cast: a float32 model starts from the
-        # rounded float64 one, and an int n_hidden draws exactly what the two-layer model drew.
-        rng = np.random.default_rng(seed)
-        params = {}
-        for l, (fan_in, fan_out) in enumerate(zip(self.sizes, self.sizes[1:]), start=1):
-            if init == "torch":
-                # nn.Linear's default: W and b uniform in +-1/sqrt(fan_in).
-                bound = 1 / np.sqrt(fan_in)
-                W = rng.uniform(-bound, bound, (fan_out, fan_in))
-                b = rng.uniform(-bound, bound, fan_out)
-            else:
-                bound = np.sqrt(6 / (fan_in + fan_out))
-                W = rng.uniform(-bound, bound, (fan_out, fan_in))
-                b = np.zeros(fan_out)
-            params[f"W{l}"], params[f"b{l}"] = W.astype(self.dtype), b.astype(self.dtype)
-        return params
 
     @property
     def shapes(self):
