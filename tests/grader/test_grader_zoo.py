@@ -2,38 +2,25 @@
 dtype) with its worst error <= 1/10 of its allowance, each buggy one fails with the diagnosis the
 manifest names and >= 10x beyond its allowance, each hostile one is contained and reported.
 
-The zoo is graded once per module, two submissions at a time, children forked from one warm fork
-server. Submissions that must time out get short limits, so the module stays fast.
+The zoo is graded once per run (the session's `zoo_reports`, shared with the other modules and workers
+that read it), two submissions at a time, children forked from one warm fork server. Submissions that
+must time out get short limits (conftest.limits_for), so the grading stays fast.
 """
-import concurrent.futures
 from pathlib import Path
 
 import pytest
 
 from mlp_ref.packs.dlsp_hw1 import grade
-from mlp_ref.grader.sandbox import Limits
 from zoo import manifest
 
 pytestmark = pytest.mark.slow
 ZOO = Path(__file__).parent / "zoo"
 EXPECTED = manifest.EXPECTED
-# Loops that never end: 1 s per case and 4 s in all is enough for the containment to show
-# (an unkillable loop is stopped by the 4 s limit whatever the machine's load).
-SHORT = Limits(timeout_s=4.0, case_timeout_s=1.0)
-
-
-def limits_for(name):
-    return SHORT if EXPECTED.get(name, {}).get("contained") == "timeout" else Limits()
 
 
 @pytest.fixture(scope="module")
-def reports():
-    # The slow ones first, so the rest run beside them.
-    names = sorted(EXPECTED, key=lambda n: (limits_for(n) is not SHORT, n))
-    grade.expected()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        done = pool.map(lambda n: grade.grade(ZOO / n, limits=limits_for(n)), names)
-        return dict(zip(names, done))
+def reports(zoo_reports):
+    return zoo_reports
 
 
 @pytest.fixture(scope="module")
