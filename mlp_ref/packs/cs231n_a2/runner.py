@@ -28,7 +28,7 @@ from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
 from mlp_ref.packs.cs231n_a2 import reference, variants
 from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, NOT_IMPLEMENTED, UNITS
-from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn
+from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn, restore_numpy_names
 
 class OutputFlood(BaseException):
     """Raised from print() once one case's output passes the cap: a BaseException, like the case timeout,
@@ -98,6 +98,14 @@ class NotImplementedYet(Exception):
     """A unit returned None where an array belongs: the course's blank body (`out = None ... pass`)."""
 
 
+def left_none(exc):
+    """Whether an error is a use of a value still None: the course's blank body, followed by its own given
+    line (`out = out.astype(x.dtype, copy=False)` after dropout's `pass`), or a caller unpacking it."""
+    text = str(exc)
+    return ((isinstance(exc, AttributeError) and text.startswith("'NoneType' object has no attribute"))
+            or (isinstance(exc, TypeError) and text.startswith("cannot unpack non-iterable NoneType")))
+
+
 class Calls:
     """One case's calls: each unit's outputs kept as float64 copies, each unit's error kept apart."""
 
@@ -119,6 +127,8 @@ class Calls:
             raise
         except BaseException as exc:  # noqa: B036  (whatever the submission raises fails this unit alone)
             self.errors[unit] = error_info(exc, self.path, unit)
+            if left_none(exc):
+                self.errors[unit].update(type="NotImplementedYet", message=f"leaves a value None ({exc})")
             if isinstance(exc, OutputFlood):
                 self.errors[unit]["outcome"] = "output_flood"
             return False
@@ -291,6 +301,7 @@ def run(path, source, fd, opts):
     drop_privileges(opts.get("uid"))
     hide_grader()
     sys.meta_path.append(StandIn())
+    restore_numpy_names()
     sys.path.insert(0, path)
 
     def alarm(signum, frame):
