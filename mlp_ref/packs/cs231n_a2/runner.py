@@ -28,7 +28,7 @@ from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
 from mlp_ref.packs.cs231n_a2 import reference, variants
 from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, NOT_IMPLEMENTED, UNITS
-from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn, restore_numpy_names
+from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn, restore_numpy_names, stood_in
 
 class OutputFlood(BaseException):
     """Raised from print() once one case's output passes the cap: a BaseException, like the case timeout,
@@ -127,6 +127,11 @@ class Calls:
             raise
         except BaseException as exc:  # noqa: B036  (whatever the submission raises fails this unit alone)
             self.errors[unit] = error_info(exc, self.path, unit)
+            missing = stood_in() if isinstance(exc, NameError) else ()
+            if missing:
+                # A name a left-out module would have brought in with `import *`.
+                self.errors[unit]["message"] += (f" ({', '.join(missing)} is not in the submission; the grader stands "
+                                                 "in an empty module for it)")
             if left_none(exc):
                 self.errors[unit].update(type="NotImplementedYet", message=f"leaves a value None ({exc})")
             if isinstance(exc, OutputFlood):

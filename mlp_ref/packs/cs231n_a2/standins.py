@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import sys
 import types
 import warnings
 
@@ -58,9 +59,17 @@ class HelperNotIncluded(Exception):
 
 def _unavailable(module, attr):
     def call(*args, **kwargs):
-        raise HelperNotIncluded(f"{module}.{attr} belongs to a course helper the submission does not include "
-                                "(the grader stands in an empty module for it)")
+        raise HelperNotIncluded(f"{attr} comes from {module}, which the submission does not include (the grader "
+                                "stands in an empty module for it)")
     return call
+
+
+STOOD_IN = "stood in for by the grader"
+
+
+def stood_in():
+    """The package's modules the grader stood in for so far, by name."""
+    return sorted(n for n, m in sys.modules.items() if n.startswith(PACKAGE + ".") and getattr(m, "__doc__", None) == STOOD_IN)
 
 
 class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -73,7 +82,7 @@ class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec):
-        module = types.ModuleType(spec.name, "stood in for by the grader")
+        module = types.ModuleType(spec.name, STOOD_IN)
         module.__path__ = []
         vars(module).update(COMPAT.get(spec.name, {}))
 
