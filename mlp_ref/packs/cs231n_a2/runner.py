@@ -308,7 +308,7 @@ def run(path, source, fd, opts):
     guard = AutogradGuard()
     drop_privileges(opts.get("uid"))
     hide_grader()
-    sys.meta_path.append(StandIn())
+    sys.meta_path.append(StandIn(path))
     restore_numpy_names()
     sys.path.insert(0, path)
 

@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 import types
 import warnings
@@ -58,9 +59,12 @@ class HelperNotIncluded(Exception):
 
 
 def _unavailable(module, attr):
+    where = ("the submission does not include" if module.split(".")[0] == PACKAGE
+             else "is not installed where the grader runs")
+
     def call(*args, **kwargs):
-        raise HelperNotIncluded(f"{attr} comes from {module}, which the submission does not include (the grader "
-                                "stands in an empty module for it)")
+        raise HelperNotIncluded(f"{attr} comes from {module}, which {where} (the grader stands in an empty "
+                                "module for it)")
     return call
 
 
@@ -72,12 +76,29 @@ def stood_in():
     return sorted(n for n, m in sys.modules.items() if n.startswith(PACKAGE + ".") and getattr(m, "__doc__", None) == STOOD_IN)
 
 
+def _importer():
+    """The file of the code running the import statement (the first frame outside importlib)."""
+    frame = sys._getframe(2)
+    while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                 or frame.f_code.co_filename == importlib.__file__):
+        frame = frame.f_back
+    return frame.f_code.co_filename if frame is not None else ""
+
+
 class StandIn(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Last on sys.meta_path: a module no other finder found, under the package or among the helpers'
-    third-party imports, becomes an empty module whose every name is a function that raises."""
+    """Last on sys.meta_path: a module no other finder found, under the package, or among the helpers'
+    third-party imports when the submission's own file imports it, becomes an empty module whose every
+    name is a function that raises. An installed library probing for an optional one (scipy for Cython)
+    gets its ImportError as usual."""
+
+    def __init__(self, root=None):
+        self.root = None if root is None else os.path.join(os.path.abspath(root), "")
 
     def find_spec(self, name, path=None, target=None):
-        if name.startswith(PACKAGE + ".") or name.split(".")[0] in STAND_IN_TOP:
+        if name.startswith(PACKAGE + "."):
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+        if name.split(".")[0] in STAND_IN_TOP and (self.root is None or
+                                                   os.path.abspath(_importer()).startswith(self.root)):
             return importlib.machinery.ModuleSpec(name, self, is_package=True)
         return None
 
