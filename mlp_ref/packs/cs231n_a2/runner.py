@@ -26,7 +26,7 @@ import numpy as np
 from mlp_ref.grader import child
 from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
-from mlp_ref.packs.cs231n_a2 import reference, variants
+from mlp_ref.packs.cs231n_a2 import py2, reference, variants
 from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, NOT_IMPLEMENTED, UNITS
 from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn, restore_numpy_names, stood_in
 
@@ -310,6 +310,7 @@ def run(path, source, fd, opts):
     hide_grader()
     sys.meta_path.append(StandIn(path))
     restore_numpy_names()
+    py2.install()
     sys.path.insert(0, path)
 
     def alarm(signum, frame):

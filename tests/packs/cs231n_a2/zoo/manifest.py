@@ -14,6 +14,7 @@ ENTRIES[name] is a plain dict:
   why       one sentence
   zip       (bases) True where the pack must be handed the package as the course's submission zip
   root      (bases) where cs231n/ sits under path, when deeper than path itself (the pack must find it)
+  python2   (bases) True for a 2016 package written in Python 2 (the pack must read it as Python 3)
   contained (hostile) how the sandbox ends the run, where it matters
 
 Conventions the verdicts assume (the course's): a backward is fed the cache of the same package's
@@ -94,6 +95,11 @@ BASES = {
     "b2021_regen": _base("b2021_regen", "2021",
         "dropout keeps the generator's state, not the mask, and the backward draws the same mask again; "
         "running statistics updated in place; no classifiers/__init__.py"),
+    "b2016_py2": _base("b2016_py2", "2017",
+        "the 2016 assignment's Python 2: 2-space indents, xrange without an import, the course's own "
+        "`self.params.iteritems()` cast and a print statement in fc_net.py; dict caches; batch norm's variance "
+        "as E[x^2] - E[x]^2; a helper that skips the norm on a flag; Adam and RMSProp named (x, dx)",
+        python2=True),
     "b2019_py2compat": _base("b2019_py2compat", "2019",
         "Python 2 and numpy 1 habits met in public submissions: past.builtins' xrange in loops (the future package, "
         "which a grader need not have), np.float in astype and np.product for D (both gone from numpy 2), caches "
