@@ -288,6 +288,8 @@ def _model(case, calls, modules, variant):
         for i, (x, out) in enumerate(seen):
             calls.keep(f"drop{i}.x", x)
             calls.keep(f"drop{i}.out", out)
+        # Not with batch norm: the 2016-2017 course files set `bn_param[mode] = mode` (a key named after the
+        # mode), which leaves every net of those years normalizing with batch statistics in test mode.
         if case.inputs["config"] != "batchnorm":
             calls.keep("scores", model.loss(X))
         calls.keep("X@model", X)

@@ -97,7 +97,8 @@ BASES = {
         "running statistics updated in place; no classifiers/__init__.py"),
     "b2016_py2": _base("b2016_py2", "2017",
         "the 2016 assignment's Python 2: 2-space indents, xrange without an import, the course's own "
-        "`self.params.iteritems()` cast and a print statement in fc_net.py; dict caches; batch norm's variance "
+        "`self.params.iteritems()` cast and `bn_param[mode] = mode` (which leaves the net in train mode at test "
+        "time: the pack must not grade that) and a print statement in fc_net.py; dict caches; batch norm's variance "
         "as E[x^2] - E[x]^2; a helper that skips the norm on a flag; Adam and RMSProp named (x, dx)",
         python2=True),
     "b2019_py2compat": _base("b2019_py2compat", "2019",

@@ -48,7 +48,7 @@ class FullyConnectedNet(object):
       self.dropout_param['mode'] = mode
     if self.use_batchnorm:
       for bn_param in self.bn_params:
-        bn_param['mode'] = mode
+        bn_param[mode] = mode
 
     scores = None
     caches = {}
