@@ -66,6 +66,9 @@ WORDS = {
     "l2_missing_half": ("the L2 term lacks its 0.5", "loss += 0.5 * reg * np.sum(W * W), so that dW += reg * W"),
     "gamma_grad_keepdims": ("dgamma/dbeta have shape (1, D)", "sum without keepdims: dgamma = np.sum(dout * x_hat, "
                             "axis=0), shape (D,) like gamma"),
+    "running_stats_keepdims": ("running_mean/running_var have shape (1, D)", "take the batch mean and variance "
+                               "without keepdims (x.mean(axis=0), shape (D,)), or keep the keepdims ones out of "
+                               "the running averages: bn_param's running statistics are (D,) like gamma"),
     "optim_state_not_saved": ("the optimizer's state in config was not updated", "write the new moments back: "
                               "config['m'], config['v'] (config['velocity'], config['cache']) = the new values"),
     "norm_after_relu": ("the norm comes after the ReLU", "the order is affine - norm - relu: normalize the affine "
@@ -210,9 +213,13 @@ def diagnose(unit, case, arrays, failed, answer, masks=()):
     if case.group == "batchnorm" and case.inputs["bn_param"]["mode"] == "test" and failed.startswith("running_"):
         return "running_stats_in_test_mode"
     actual = arrays.get(failed)
-    if failed.split("@")[0] in ("dgamma", "dbeta") and actual is not None and actual.shape != answer[failed].shape \
-            and actual.size == answer[failed].size and matches(actual.reshape(answer[failed].shape), answer[failed]):
+    shape = np.shape(answer.get(failed))
+    reshaped = actual is not None and failed in answer and np.shape(actual) != shape \
+        and np.size(actual) == np.prod(shape) and matches(np.reshape(actual, shape), answer[failed])
+    if reshaped and failed.split("@")[0] in ("dgamma", "dbeta"):
         return "gamma_grad_keepdims"
+    if reshaped and failed.split("@")[0] in ("running_mean", "running_var"):
+        return "running_stats_keepdims"
     state = failed.split("@")[0]
     config = case.inputs.get("config") if case.group in OPTIM_DEFAULTS else None
     if isinstance(config, dict) and state in config and matches(actual, np.asarray(config[state], np.float64)):

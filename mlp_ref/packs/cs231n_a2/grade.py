@@ -242,7 +242,7 @@ def _explain_own(report):
     status = {u.name: u for u in report.units}
     for i, u in enumerate(report.units):
         base = status.get(u.name[: -len(OWN)]) if u.name.endswith(OWN) else None
-        if base is not None and u.status in ("fail", "crash"):
+        if base is not None and u.status in ("fail", "crash", "missing"):
             config = u.name[len("FullyConnectedNet["): u.name.index("]")]
             todo = [n for n in CONFIG_LAYERS[config] if n in status and status[n].status == "missing"]
             if todo:

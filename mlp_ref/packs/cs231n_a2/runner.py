@@ -26,9 +26,9 @@ import numpy as np
 from mlp_ref.grader import child
 from mlp_ref.grader.guards import AutogradGuard, drop_privileges, hide_grader
 from mlp_ref.packs.cs231n_a2 import cases as cases_module
-from mlp_ref.packs.cs231n_a2 import reference, variants
+from mlp_ref.packs.cs231n_a2 import py2, reference, variants
 from mlp_ref.packs.cs231n_a2.interface import FORWARD_OF, MODEL_CLASS, MODEL_MODULE, MODULE, NOT_IMPLEMENTED, UNITS
-from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn
+from mlp_ref.packs.cs231n_a2.standins import PACKAGE, StandIn, restore_numpy_names, stood_in
 
 class OutputFlood(BaseException):
     """Raised from print() once one case's output passes the cap: a BaseException, like the case timeout,
@@ -98,6 +98,13 @@ class NotImplementedYet(Exception):
     """A unit returned None where an array belongs: the course's blank body (`out = None ... pass`)."""
 
 
+def left_none(exc):
+    """Whether an error is the course's blank dropout body meeting the course's own next line,
+    `out = out.astype(x.dtype, copy=False)`, with `out` still None. (Other uses of a None may be a
+    forgotten `return`: those stay crashes.)"""
+    return isinstance(exc, AttributeError) and str(exc) == "'NoneType' object has no attribute 'astype'"
+
+
 class Calls:
     """One case's calls: each unit's outputs kept as float64 copies, each unit's error kept apart."""
 
@@ -119,6 +126,13 @@ class Calls:
             raise
         except BaseException as exc:  # noqa: B036  (whatever the submission raises fails this unit alone)
             self.errors[unit] = error_info(exc, self.path, unit)
+            missing = stood_in() if isinstance(exc, NameError) else ()
+            if missing:
+                # A name a left-out module would have brought in with `import *`.
+                self.errors[unit]["message"] += (f" ({', '.join(missing)} is not in the submission; the grader stands "
+                                                 "in an empty module for it)")
+            if left_none(exc):
+                self.errors[unit].update(type="NotImplementedYet", message=f"leaves a value None ({exc})")
             if isinstance(exc, OutputFlood):
                 self.errors[unit]["outcome"] = "output_flood"
             return False
@@ -263,6 +277,9 @@ def _model(case, calls, modules, variant):
             model.params[k] = v.copy()
         X = case.array("X")
         loss, grads = model.loss(X, case.inputs["y"].copy())
+        if isinstance(grads, dict) and not grads:
+            # The course's blank backward pass: `loss, grads = 0.0, {}` returned as it stands.
+            raise NotImplementedYet(f"returns no gradients (loss {loss!r}, grads {{}})")
         calls.keep("loss", loss)
         for k in case.inputs["params"]:
             if k in grads:
@@ -270,6 +287,8 @@ def _model(case, calls, modules, variant):
         for i, (x, out) in enumerate(seen):
             calls.keep(f"drop{i}.x", x)
             calls.keep(f"drop{i}.out", out)
+        # Not with batch norm: the 2016-2017 course files set `bn_param[mode] = mode` (a key named after the
+        # mode), which leaves every net of those years normalizing with batch statistics in test mode.
         if case.inputs["config"] != "batchnorm":
             calls.keep("scores", model.loss(X))
         calls.keep("X@model", X)
@@ -290,7 +309,9 @@ def run(path, source, fd, opts):
     guard = AutogradGuard()
     drop_privileges(opts.get("uid"))
     hide_grader()
-    sys.meta_path.append(StandIn())
+    sys.meta_path.append(StandIn(path))
+    restore_numpy_names()
+    py2.install()
     sys.path.insert(0, path)
 
     def alarm(signum, frame):

@@ -6,21 +6,41 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from mlp_ref.packs.cs231n_a2.interface import MODULE, UNITS
+
 PACKAGE = "cs231n"
 MAX_UNZIPPED = 256 * 2 ** 20  # bytes a zip may expand to; the course's code is well under 1 MB
 MAX_MEMBERS = 20_000
 MAX_DEPTH = 3  # how deep under a submission's folder (or zip) its cs231n/ may sit
 
 
+# What a cs231n/ of this assignment defines; a whole course repository holds one cs231n/ per assignment.
+FILES = ("layers.py", "optim.py", "classifiers/fc_net.py")
+NAMES = tuple(f"def {u}(" for u in UNITS if u in MODULE) + ("class FullyConnectedNet",)
+
+
+def _holds(package):
+    """How many of this assignment's functions (and FullyConnectedNet) a cs231n/ folder's files define."""
+    text = ""
+    for name in FILES:
+        try:
+            with open(package / name, "rb") as f:
+                text += f.read(1 << 20).decode("utf-8", "replace")
+        except OSError:
+            continue
+    return sum(n in text for n in NAMES)
+
+
 def package_root(folder):
-    """The shallowest folder under `folder` that holds cs231n/ (itself first), or None."""
+    """The folder under `folder` (itself first, at most MAX_DEPTH down) whose cs231n/ holds most of this
+    assignment; among equals the shallowest, then the first by name. None where no cs231n/ is found."""
     folder = Path(folder)
-    for depth in range(MAX_DEPTH + 1):
-        found = sorted(p.parent for p in folder.glob("/".join(["*"] * depth + [PACKAGE])) if p.is_dir()
-                       and "__MACOSX" not in p.parts)
-        if found:
-            return found[0]
-    return None
+    found = [(p, depth) for depth in range(MAX_DEPTH + 1)
+             for p in folder.glob("/".join(["*"] * depth + [PACKAGE])) if p.is_dir() and "__MACOSX" not in p.parts]
+    if not found:
+        return None
+    best, _ = min(found, key=lambda pd: (-_holds(pd[0]), pd[1], str(pd[0])))
+    return best.parent
 
 
 def _extract(zip_path, to):

@@ -17,6 +17,25 @@ def test_the_package_may_sit_below_the_submission_folder(tmp_path):
     assert submission.discover(tmp_path / "alice" / "assignment2") == [tmp_path / "alice" / "assignment2"]
 
 
+def test_in_a_whole_course_repository_the_package_of_this_assignment_is_chosen(tmp_path):
+    """assignment1/ sorts first and assignment3/ has a layers.py too: the cs231n/ that defines most of this
+    assignment is graded. Control: with nothing to tell them apart the shallowest, then the first by name."""
+    repo = tmp_path / "repo"
+    for a in ("assignment1", "assignment2", "assignment3"):
+        (repo / a / "cs231n" / "classifiers").mkdir(parents=True)
+    (repo / "assignment3" / "cs231n" / "layers.py").write_text("def affine_forward(x, w, b):\n    pass\n")
+    (repo / "assignment2" / "cs231n" / "layers.py").write_text(
+        "def affine_forward(x, w, b):\n    pass\ndef batchnorm_forward(x, gamma, beta, bn_param):\n    pass\n")
+    (repo / "assignment2" / "cs231n" / "classifiers" / "fc_net.py").write_text("class FullyConnectedNet(object):\n    pass\n")
+    assert submission.package_root(repo) == repo / "assignment2"
+    (repo / "cs231n").mkdir()
+    assert submission.package_root(repo) == repo / "assignment2"
+    plain = tmp_path / "plain"
+    for a in ("b", "a", "deep/er"):
+        (plain / a / "cs231n").mkdir(parents=True)
+    assert submission.package_root(plain) == plain / "a"
+
+
 def test_a_zip_member_outside_the_folder_is_skipped(tmp_path):
     path = tmp_path / "evil.zip"
     with zipfile.ZipFile(path, "w") as z:

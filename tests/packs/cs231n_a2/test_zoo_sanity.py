@@ -8,6 +8,7 @@ never run. Packages are imported in this process one at a time: the `cs231n` mod
 leave sys.modules before the next is imported, so packages never see each other.
 """
 import ast
+import builtins
 import difflib
 import importlib
 import inspect
@@ -19,6 +20,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
+from mlp_ref.packs.cs231n_a2 import py2
 
 from .zoo import manifest
 from .zoo.packaging import submission_zip
@@ -34,10 +37,14 @@ def _forget_cs231n():
     return {k: sys.modules.pop(k) for k in [k for k in sys.modules if k == "cs231n" or k.startswith("cs231n.")]}
 
 
-def import_package(root):
+def import_package(root, python2=False):
     """Import root/cs231n (a folder or a zip) with the stand-ins behind it; return its three modules
-    (None where the package has no such file). Nothing of it stays in sys.modules."""
+    (None where the package has no such file). Nothing of it stays in sys.modules. python2: a 2016
+    package, read through the pack's Python 2 reader (py2.py: dict iterators, print statements)."""
     saved, old_path, old_bytecode = _forget_cs231n(), list(sys.path), sys.dont_write_bytecode
+    finder = py2.Finder() if python2 else None
+    if finder:
+        sys.meta_path.insert(0, finder)
     sys.path.insert(0, str(root))
     sys.path.append(str(STANDINS))
     sys.dont_write_bytecode = True   # never write __pycache__ into the zoo
@@ -60,6 +67,8 @@ def import_package(root):
         sys.modules.update(saved)
         sys.path[:] = old_path
         sys.dont_write_bytecode = old_bytecode
+        if finder:
+            sys.meta_path.remove(finder)
 
 
 _PACKAGES = {}
@@ -70,10 +79,10 @@ def load(tmp_path_factory):
     def _load(name):
         if name not in _PACKAGES:
             entry = manifest.ENTRIES[name]
-            root = ZOO / entry["path"]
+            root = ZOO / entry["path"] / entry.get("root", "")
             if entry.get("zip"):
                 root = submission_zip(root, tmp_path_factory.mktemp("zip") / "assignment2.zip")
-            _PACKAGES[name] = import_package(root)
+            _PACKAGES[name] = import_package(root, python2=entry.get("python2", False))
         return _PACKAGES[name]
     return _load
 
@@ -107,6 +116,25 @@ def mutated(**pairs):
 
 
 RNG_SEED = 231
+
+# Names numpy 2 removed that a zoo package of an older year still calls, with the meaning they had
+# (written out here, not taken from the pack, so the zoo is checked without the pack's grader).
+OLD_NUMPY = {"float": float, "product": np.prod}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def old_numpy_names():
+    """Also xrange as a builtin, for the 2016 package's loops."""
+    added = [name for name in OLD_NUMPY if name not in vars(np)]
+    for name in added:
+        setattr(np, name, OLD_NUMPY[name])
+    had_xrange = hasattr(builtins, "xrange")
+    builtins.xrange = range
+    yield
+    for name in added:
+        delattr(np, name)
+    if not had_xrange:
+        del builtins.xrange
 
 
 def rng():

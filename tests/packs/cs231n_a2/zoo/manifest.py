@@ -13,6 +13,8 @@ ENTRIES[name] is a plain dict:
   unreachable      (bugs) units that run the buggy line but where the bug cannot show, and why not
   why       one sentence
   zip       (bases) True where the pack must be handed the package as the course's submission zip
+  root      (bases) where cs231n/ sits under path, when deeper than path itself (the pack must find it)
+  python2   (bases) True for a 2016 package written in Python 2 (the pack must read it as Python 3)
   contained (hostile) how the sandbox ends the run, where it matters
 
 Conventions the verdicts assume (the course's): a backward is fed the cache of the same package's
@@ -93,6 +95,21 @@ BASES = {
     "b2021_regen": _base("b2021_regen", "2021",
         "dropout keeps the generator's state, not the mask, and the backward draws the same mask again; "
         "running statistics updated in place; no classifiers/__init__.py"),
+    "b2016_py2": _base("b2016_py2", "2017",
+        "the 2016 assignment's Python 2: 2-space indents, xrange without an import, the course's own "
+        "`self.params.iteritems()` cast and `bn_param[mode] = mode` (which leaves the net in train mode at test "
+        "time: the pack must not grade that) and a print statement in fc_net.py; dict caches; batch norm's variance "
+        "as E[x^2] - E[x]^2; a helper that skips the norm on a flag; Adam and RMSProp named (x, dx)",
+        python2=True),
+    "b2019_py2compat": _base("b2019_py2compat", "2019",
+        "Python 2 and numpy 1 habits met in public submissions: past.builtins' xrange in loops (the future package, "
+        "which a grader need not have), np.float in astype and np.product for D (both gone from numpy 2), caches "
+        "as a list fc_net pops in reverse, layer norm on the transpose with gamma as a column; no layer_utils.py"),
+    "b2021_repo": _base("b2021_repo", "2021",
+        "a whole course repository as pushed to GitHub: assignment1/ and assignment3/ hold cs231n/ packages too "
+        "(assignment3's layers.py has affine_forward), notebooks, a Cython .pyx, setup.py, cnn.py, data_utils.py "
+        "importing imageio; fc_net calls student-written layer_utils helpers by keyword",
+        svm=False, root="cs231n-spring2021/assignment2"),
     "b2023_nosvm": _base("b2023_nosvm", "2021",
         "no svm_loss; node-by-node batch norm, layer norm through batchnorm_backward_alt on the transpose",
         svm=False),
@@ -229,6 +246,12 @@ BUGS = {
     "optim_state_not_saved": _bug("optim_state_not_saved", "b2019_einsum", O, {"adam": "optim_state_not_saved"},
         "seen in real submissions (moments kept in locals or reset each call): m and v never written back to "
         "config, so the first step is right and the second starts from stale moments"),
+    "running_stats_keepdims": _bug("running_stats_keepdims", "b2019_recompute", L,
+        {"batchnorm_forward": "running_stats_keepdims"},
+        "seen in real submissions: the batch mean and variance taken with keepdims=True feed the running averages, "
+        "which become (1, D); the output broadcasts and stays right, and test mode broadcasts the (1, D) statistics",
+        unreachable={"FullyConnectedNet[batchnorm]": "running statistics never enter training-mode outputs",
+                     "batchnorm_backward*": "the recomputing backward reads only the cached input"}),
     "norm_after_relu": _bug("norm_after_relu", "b2017_dictcache", F,
         {"FullyConnectedNet[batchnorm]": "norm_after_relu"},
         "a layer-order mistake: affine - relu - batchnorm instead of affine - batchnorm - relu, forward and "
@@ -265,7 +288,8 @@ HOSTILE = {
 ENTRIES = {**BASES, **{f"bug:{k}": v for k, v in BUGS.items()}, **{f"hostile:{k}": v for k, v in HOSTILE.items()}}
 
 # The pack's diagnosis ids this zoo exercises: the pack's design named the first block; the second adds
-# mistakes met in the study of public submissions (gamma_grad_keepdims, optim_state_not_saved) and two
+# mistakes met in the study of public submissions (gamma_grad_keepdims, optim_state_not_saved,
+# running_stats_keepdims) and two
 # plausible ones (norm_after_relu, dropout_mask_regenerated).
 DIAGNOSES = (
     "transposed_dw", "db_not_summed", "relu_mutates_dout", "relu_ge_zero", "softmax_not_stabilized",
@@ -276,4 +300,5 @@ DIAGNOSES = (
     "adam_bias_correction_no_power", "l2_missing_layer", "l2_missing_half", "gamma_beta_wrong_width",
     "input_mutated",
     "gamma_grad_keepdims", "optim_state_not_saved", "norm_after_relu", "dropout_mask_regenerated",
+    "running_stats_keepdims",
 )

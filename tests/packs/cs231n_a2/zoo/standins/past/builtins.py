@@ -1,0 +1,2 @@
+"""Python 2 names, as Python 3 spells them."""
+xrange = range
