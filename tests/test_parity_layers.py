@@ -66,6 +66,13 @@ def test_float32_parity_holds_with_batch_norm_and_dropout():
     assert report.ok, report.failure_message()
 
 
+def test_float32_parity_holds_with_layer_norm():
+    """Layer norm normalizes each row over its features: rows of 16 and 8 keep float32 rounding small."""
+    report = run_parity(ParityConfig(n_hidden=[16, 8], norm="layer", dropout=0.2, optim="adam", lr=0.01,
+                                     dtype="float32", steps=20))
+    assert report.ok, report.failure_message()
+
+
 def test_the_bias_before_batch_norm_is_judged_by_its_size_under_adam(monkeypatch):
     config = ParityConfig(n_hidden=[7, 6], norm="batch", optim="adam", lr=0.01, steps=30)
     report = run_parity(config)
