@@ -51,6 +51,15 @@ class Comparison:
 
 
 _TINY = np.finfo(np.float64).tiny
+_NAMES = {}
+
+
+def _name(dtype):
+    """dtype.name, built once per dtype (NumPy builds the string anew at every call)."""
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = dtype.name
+    return name
 
 
 def compare(name, actual, expected, tol: Tolerance, *, device="cpu", allowed=None, model=""):
@@ -59,8 +68,8 @@ def compare(name, actual, expected, tol: Tolerance, *, device="cpu", allowed=Non
     allowed: an elementwise allowance (float64, expected's shape) used instead of tol's atol + rtol |expected|.
     """
     actual, expected = np.asarray(actual), np.asarray(expected)
-    base = dict(name=name, shape=expected.shape, dtype=expected.dtype.name, rtol=tol.rtol, atol=getattr(tol, "atol", 0.0),
-                device=device)
+    base = dict(name=name, shape=expected.shape, dtype=_name(expected.dtype), rtol=tol.rtol,
+                atol=getattr(tol, "atol", 0.0), device=device)
     if actual.shape != expected.shape:
         return Comparison(ok=False, problem=f"shape mismatch: got {actual.shape}, expected {expected.shape}"
                           + (" (the transpose)" if actual.shape == expected.shape[::-1] else ""), **base)
