@@ -15,12 +15,16 @@ def once_per_run(tmp_path_factory):
     Kept for this process; under pytest-xdist the first worker to ask computes it and leaves it (plain
     data, pickled) in the run's common temporary folder, where the others wait for it and read it."""
     kept = {}
-
-    def compute_or_read(name, compute):
-        if not os.environ.get("PYTEST_XDIST_WORKER"):
-            return compute()
+    workers = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+    if workers:
+        # Made here, in the fixture's own thread: pytest creates its temporary folders lazily and
+        # not thread-safely, and callers may ask from several threads at once.
         shared = tmp_path_factory.getbasetemp().parent / "once_per_run"  # one folder for every worker of this run
         shared.mkdir(exist_ok=True)
+
+    def compute_or_read(name, compute):
+        if not workers:
+            return compute()
         with FileLock(str(shared / f"{name}.lock")):
             cache = shared / f"{name}.pickle"
             if cache.is_file():

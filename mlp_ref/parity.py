@@ -93,7 +93,10 @@ class ParityConfig:
 
     @property
     def resyncs(self):
-        return self.resync == "always" or (self.resync == "auto" and self.dtype == "float32")
+        """auto: float32 (its drift compounds) and batch norm (a feature whose batch spread is small
+        beside its mean amplifies float64's ~1e-14 drift by |z| / std, past 1e-12; docs/parity.md)."""
+        return self.resync == "always" or (self.resync == "auto" and (self.dtype == "float32"
+                                                                      or self.norm == "batch"))
 
     def __post_init__(self):
         choice("resync", self.resync, ("auto", "always", "never"))
@@ -244,12 +247,27 @@ def dead_biases(net):
     return tuple(f"b{l}" for l in range(1, net.n_layers))
 
 
+def _dead_bias_noise(net, theirs, l, tol):
+    """The rounding noise of db_l = sum_n dz_l, per feature: atol + rtol times the size of the terms
+    that dz_l = gamma s (dout - dbeta / N - z_hat dgamma / N) is the difference of, summed over the
+    batch (dz_l itself can be far smaller than its terms, which then set the noise). From torch's
+    z_l and dout = dzn_l; s = (var + eps)^(-1/2), z_hat = (z_l - mu) s, over the batch."""
+    z, dout = theirs[f"z{l}"], theirs[f"dzn{l}"]
+    n = z.shape[0]
+    s = 1 / np.sqrt(z.var(axis=0) + net.norm_eps)
+    z_hat = (z - z.mean(axis=0)) * s
+    abs_out = np.abs(dout)
+    dgamma = np.abs((dout * z_hat).sum(axis=0))
+    terms = abs_out.sum(axis=0) + np.abs(dout.sum(axis=0)) + dgamma * np.abs(z_hat).sum(axis=0) / n
+    return tol.atol + tol.rtol * np.abs(net.params[f"gamma{l}"]) * s * terms
+
+
 def _size_bound(name, noise, theirs, tol, config=None, opt=None):
     """(expected, allowed, model) for the quantities of a dead bias, judged by their size; None for the rest.
 
     db_l: |db_l| <= noise (its true value, 0). Its optimizer state, from the same state on both sides:
     apart by at most 2 noise (+ 2 noise^2 for squared averages). noise: per dead bias, the size of its
-    rounding noise, atol + rtol sum_n |dz_l| per feature (torch's dz_l). The bias itself: the two sides' steps
+    rounding noise per feature (_dead_bias_noise). The bias itself: the two sides' steps
     on their noise, at most 2 lr K apart, K the largest step per unit lr a noise gradient can cause
     (1 for SGD, 1/sqrt(1 - beta2) or 1/sqrt(1 - alpha) where the step is divided by a root mean square)."""
     if not noise:
@@ -259,7 +277,7 @@ def _size_bound(name, noise, theirs, tol, config=None, opt=None):
         return None
     noise = noise[base]
     if name == f"d{base}":
-        return np.zeros_like(theirs[name]), noise, "a dead bias: |db| <= atol + rtol sum_n |dz|, its true value 0"
+        return np.zeros_like(theirs[name]), noise, "a dead bias: |db| <= atol + rtol sum_n |dz's terms|, its true value 0"
     expected = theirs[name]
     k = _largest_step(opt)
     if name.startswith("momentum_buffer[") and k > 1:
@@ -347,6 +365,7 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
     tol = tolerance(config.dtype)
     report = ParityReport(config, stages(net, opt))
     device = str(twin.device)
+    noise = {}
     for step, (x, y) in enumerate(batches(config) if data is None else data, start=1):
         try:
             value, inter, grads = _reference_step(net, opt, x, y, config)
@@ -362,7 +381,9 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
                   "loss": np.asarray(t_value.item(), dtype=config.dtype), **t_back}
         if report.stages[4][1]:
             _eval_forward(net, twin, x, ours, theirs)
-        noise = {b: tol.atol + tol.rtol * np.abs(t_back[f"dz{b[1:]}"]).sum(axis=0) for b in dead_biases(net)}
+        # Without zero_grad a dead bias's gradient sums every step's noise, and so does its allowance.
+        noise = {b: _dead_bias_noise(net, theirs, int(b[1:]), tol)
+                 + (0 if config.zero_grad else noise.get(b, tol.atol) - tol.atol) for b in dead_biases(net)}
         comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device,
                                 _size_bound(name, noise, theirs, tol))
                        for stage, names in report.stages[:BEFORE_UPDATE] for name in names

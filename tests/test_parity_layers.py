@@ -140,3 +140,25 @@ def test_the_twin_is_torchs_own_norm_with_the_references_parameters_buffers_and_
     assert torch.equal(twin.inter["h1"] == 0, torch.tensor(net.cache.mask1 == 0) | (twin.inter["a1"] == 0))
     with pytest.raises(ValueError, match="mask: the twin's dropout applies the reference's mask"):
         twin.forward(x)
+
+
+# One input through batch norm: hidden unit 4's batch std is 1/100 of its mean (0.0094 beside 0.9).
+ILL_SPREAD = dict(n_in=1, n_hidden=7, n_out=6, batch=10, f="relu", loss="mse", reduction="sum", dtype="float64",
+                  steps=9, seed=10528, norm="batch", lr=0.01)
+
+
+def test_float64_batch_norm_resyncs_by_default_because_a_narrow_feature_amplifies_drift():
+    assert ParityConfig(**ILL_SPREAD).resyncs and not ParityConfig(**{**ILL_SPREAD, "norm": "layer"}).resyncs
+    report = run_parity(ParityConfig(**ILL_SPREAD))
+    assert report.ok, report.failure_message()
+    # Why: free-running, the ~1e-14 drift of z1 is amplified by |z| / std in the backward past 1e-12.
+    step, c, _ = run_parity(ParityConfig(**ILL_SPREAD, resync="never")).first_failure()
+    assert (step, c.name) == (2, "dz1")
+
+
+def test_without_zero_grad_the_dead_bias_allowance_sums_every_steps_noise():
+    """db1 accumulates each step's rounding (it left a one-step allowance at 1.4x on step 2)."""
+    config = ParityConfig(n_in=1, n_hidden=11, n_out=2, batch=4, f="identity", loss="mse", reduction="sum",
+                          steps=2, seed=187, zero_grad=False, norm="batch")
+    report = run_parity(config)
+    assert report.ok, report.failure_message()

@@ -59,7 +59,7 @@ def add_arguments(p):
     p.add_argument("--no-zero-grad", action="store_true", help="never zero the gradients: both sides accumulate")
     p.add_argument("--resync", choices=("auto", "always", "never"), default="auto",
                    help="copy the reference's parameters into the twin after each step, so each step is judged "
-                        "on its own rounding, not on accumulated drift; auto: float32 only (default)")
+                        "on its own rounding, not on accumulated drift; auto: float32 and batch norm (default)")
     p.add_argument("--json", action="store_true", help="print the report as JSON with a top-level boolean 'ok'")
     p.add_argument("--max-memory", type=ft.parse_bytes, metavar="SIZE",
                    help="refuse a run estimated to need more (e.g. 4G; default: half the available memory)")

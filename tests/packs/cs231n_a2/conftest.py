@@ -1,10 +1,7 @@
 """One grading run of every zoo entry, shared by the pack's tests (a session fixture)."""
-import os
-import pickle
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
 from mlp_ref import packs
 from mlp_ref.grader.sandbox import Limits
@@ -24,11 +21,9 @@ def pack():
 
 
 @pytest.fixture(scope="session")
-def zoo_reports(pack, tmp_path_factory):
-    """{entry name: PackReport} for every entry of the zoo's manifest, graded two at a time.
-
-    Under pytest-xdist the workers share one grading: the first to ask grades the zoo and leaves the
-    reports (plain data) in the run's common temporary folder; the others read them."""
+def zoo_reports(pack, tmp_path_factory, once_per_run):
+    """{entry name: PackReport} for every entry of the zoo's manifest, graded two at a time, once per
+    run (the workers of pytest-xdist share one grading)."""
     def grade():
         zips = tmp_path_factory.mktemp("zips")
         names = list(manifest.ENTRIES)
@@ -36,13 +31,4 @@ def zoo_reports(pack, tmp_path_factory):
                  else ZOO / e["path"] for n, e in ((n, manifest.ENTRIES[n]) for n in names)]
         return dict(zip(names, packs.grade_many(pack, paths, jobs=2, limits=LIMITS, seed=0)))
 
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return grade()
-    shared = tmp_path_factory.getbasetemp().parent  # one folder for every worker of this run
-    with FileLock(str(shared / "cs231n_zoo.lock")):
-        cache = shared / "cs231n_zoo.pickle"
-        if cache.is_file():
-            return pickle.loads(cache.read_bytes())
-        reports = grade()
-        cache.write_bytes(pickle.dumps(reports))
-        return reports
+    return once_per_run("cs231n_zoo", grade)
