@@ -15,9 +15,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(BIN)/mlp-ref parity
 
-# Two workers (pytest-xdist), one test file per worker at a time: a module's fixtures (the zoo graded once,
-# one warm fork server) are built once, not once per worker.
-TEST_ARGS := -q --ignore=tests/benchmarks -n 2 --dist loadfile
+# Two workers (pytest-xdist) that steal each other's queued tests, so neither idles at the end; the costly
+# gradings (the zoos) are shared between them through the once_per_run fixture (conftest.py).
+TEST_ARGS := -q --ignore=tests/benchmarks -n 2 --dist worksteal
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(TEST_ARGS)

@@ -17,9 +17,9 @@ from mlp_ref.tolerances import tolerance
 
 
 @pytest.fixture(scope="module")
-def findings():
-    """Every demo measured once for this module (the numbers are deterministic for a seed)."""
-    return {name: demos.run(name) for name in demos.NAMES}
+def findings(once_per_run):
+    """Every demo measured once per run (the numbers are deterministic for a seed)."""
+    return once_per_run("demo_findings", lambda: {name: demos.run(name) for name in demos.NAMES})
 
 
 @pytest.mark.parametrize("name", demos.NAMES)

@@ -22,10 +22,14 @@ VISIBILITY = {"losses": "visible", "backward": "visible", "end to end": "after_d
 
 
 @pytest.fixture(scope="module")
-def zip_path(tmp_path_factory):
-    out = tmp_path_factory.mktemp("built") / "autograder.zip"
-    assert cli.main(["autograder", "--config", str(HW1), "--out", str(out)]) == 0
-    return out
+def zip_path(tmp_path_factory, once_per_run):
+    """The zip, built once per run."""
+    def build():
+        out = tmp_path_factory.mktemp("built") / "autograder.zip"
+        assert cli.main(["autograder", "--config", str(HW1), "--out", str(out)]) == 0
+        return out
+
+    return once_per_run("autograder_zip", build)
 
 
 def gradescope_root(tmp_path, zip_path, files):
@@ -105,6 +109,19 @@ def test_an_empty_submission_scores_0_with_a_clear_message(tmp_path, zip_path):
     assert res["score"] == 0 and len(res["tests"]) == 1
     assert "no .py or .ipynb file was found" in res["tests"][0]["output"] and "mlp.py" in res["tests"][0]["output"]
     assert res["tests"][0]["visibility"] == "visible"
+
+
+def test_a_submission_refused_before_grading_is_answered_without_loading_torch(tmp_path, zip_path):
+    """Nothing to grade, nothing to compute: the message comes from the grader alone (about 0.4 s here,
+    where loading torch for it took 2 s)."""
+    root = gradescope_root(tmp_path, zip_path, {})
+    probe = ("import sys\nfrom mlp_ref.cli.main import main\n"
+             "code = main(['autograder', '--config', sys.argv[1], '--run-in', sys.argv[2]])\n"
+             "assert 'torch' not in sys.modules, 'torch was loaded'\nsys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(root / "source" / "assignment.json"), str(root)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "no .py or .ipynb file was found" in (root / "results" / "results.json").read_text()
 
 
 def test_two_candidates_with_neither_the_expected_name_are_refused_not_guessed(tmp_path, zip_path):

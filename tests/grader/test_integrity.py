@@ -124,6 +124,20 @@ def test_the_scans_parse_one_thread_at_a_time(monkeypatch):
     assert len(seen) >= 3 and all(seen), seen  # the two trees and a literal, each under the lock
 
 
+def test_every_parse_in_the_grading_process_goes_through_the_one_lock():
+    """The packs grade in threads too (the cs231n-a2 variant detection parses each package's layers):
+    outside mlp_ref/grader/source.py no module calls ast.parse or ast.literal_eval itself."""
+    import re
+    from pathlib import Path
+
+    import mlp_ref
+
+    root = Path(mlp_ref.__file__).parent
+    calls = [f"{p.relative_to(root)}:{n}" for p in sorted(root.rglob("*.py")) if p.name != "source.py"
+             for n, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\bast\.(parse|literal_eval)\(", line)]
+    assert calls == []
+
+
 def test_backward_on_the_submissions_own_objects_is_not_autograd_on_a_tensor_it_is():
     """An activation object's own backward (`self.g_function.backward(dJdy_hat, z3)`, the instance of a
     class the file defines, set directly or picked from a table of them) is hand-written: no flag.

@@ -169,13 +169,17 @@ def test_the_units_table_puts_what_the_class_got_wrong_first():
 
 # --- PrairieLearn's documented layout, end to end --------------------------------------------------------
 @pytest.fixture(scope="module")
-def pl_bundle(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pl")
-    (folder / "assignment.toml").write_text(CS231N_TOML)
-    out = folder / "grader.zip"
-    assert cli.main(["autograder", "--target", "prairielearn", "--config", str(folder / "assignment.toml"),
-                     "--out", str(out)]) == 0
-    return out
+def pl_bundle(tmp_path_factory, once_per_run):
+    """The PrairieLearn bundle, built once per run."""
+    def build():
+        folder = tmp_path_factory.mktemp("pl")
+        (folder / "assignment.toml").write_text(CS231N_TOML)
+        out = folder / "grader.zip"
+        assert cli.main(["autograder", "--target", "prairielearn", "--config", str(folder / "assignment.toml"),
+                         "--out", str(out)]) == 0
+        return out
+
+    return once_per_run("prairielearn_bundle", build)
 
 
 def grade_root(tmp_path, bundle, student=None):

@@ -12,9 +12,10 @@ import pictures  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """{name: (page path, the JSON report it was drawn from)} for explain, explain with a slip, a student, a class."""
-    return pictures.build(tmp_path_factory.mktemp("pages"))
+def built(tmp_path_factory, once_per_run):
+    """{name: (page path, the JSON report it was drawn from)} for explain, explain with a slip, a student, a
+    class: built once per run, by whichever worker asks first, into its temporary folder."""
+    return once_per_run("pages_built", lambda: pictures.build(tmp_path_factory.mktemp("pages")))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlp_ref.grader import source as source_text
 from mlp_ref.packs.cs231n_a2 import py2
 
 
@@ -48,7 +49,7 @@ DEFAULT = "2021"
 def _init_args(source):
     """The argument names of FullyConnectedNet.__init__ in a file's source, or None."""
     try:
-        tree = ast.parse(py2.modernize(source))  # a 2016 file's print statements parse too
+        tree = source_text.parse(py2.modernize(source))  # a 2016 file's print statements parse too
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in ast.walk(tree):
