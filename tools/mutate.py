@@ -10,7 +10,7 @@ mutant the tests pass is a survivor: a mistake the suite would let through. Surv
     python tools/mutate.py --list               # the mutants and the tests each runs
 
 Run it before closing a change that touches an oracle (tolerances, verdict, diagnose, sandbox, child,
-gradescope, optim, the layers in functional.py). Plain Python, no dependency beyond pytest.
+gradescope, optim, the layers in functional.py, parity's batch-norm rules). Plain Python, no dependency beyond pytest.
 """
 import argparse
 import os
@@ -28,6 +28,7 @@ NETS = ["tests/grader/test_safety_nets.py"]
 GS = ["tests/grader/test_safety_nets.py", "tests/grader/test_gradescope.py"]
 OPT = ["tests/test_optim.py", "tests/test_optim_parity.py", "tests/test_optim_catches_bugs.py"]
 NORM = ["tests/test_norm_layers.py", "tests/test_functional.py"]
+PARITY = ["tests/test_parity_layers.py", "tests/test_parity_hypothesis.py"]
 
 # (id, file, the fragment as it stands, the mistake, the test files that must catch it)
 MUTANTS = [
@@ -113,6 +114,11 @@ MUTANTS = [
      "scale = np.multiply(mask, 1.0, dtype=h.dtype)", NORM),
     ("functional.bn_eval_uses_batch_stats", "mlp_ref/functional.py", "    inv_std = 1 / np.sqrt(running_var + eps)\n",
      "    inv_std = 1 / np.sqrt(z.var(axis=0) + eps)\n", NORM),
+    # --- parity: the rules for batch norm's float64 drift and the bias before it ---------------------
+    ("parity.batch_norm_runs_free", "mlp_ref/parity.py", 'or self.norm == "batch"))', 'or False))', PARITY),
+    ("parity.dead_bias_noise_one_step", "mlp_ref/parity.py", "(0 if config.zero_grad else noise.get(b, tol.atol) - tol.atol)", "0", PARITY),
+    ("parity.dead_bias_noise_unscaled", "mlp_ref/parity.py", "tol.rtol * np.abs(net.params[f\"gamma{l}\"]) * s * terms", "tol.rtol * terms", PARITY),
+    ("parity.dead_bias_noise_x0", "mlp_ref/parity.py", "return tol.atol + tol.rtol * np.abs(net.params", "return tol.atol + 0 * np.abs(net.params", PARITY),
 ]
 
 
