@@ -91,6 +91,8 @@ MUTANTS = [
     # --- gradescope ---------------------------------------------------------------------------------------
     ("gradescope.catch_all_narrowed", "mlp_ref/packs/dlsp_hw1/gradescope.py", "    except BaseException:  # noqa: B036  (Gradescope",
      "    except (OSError, ValueError):  # noqa: B036  (Gradescope", GS),
+    ("gradescope.platform_catch_all_narrowed", "mlp_ref/packs/assignment.py", "    except BaseException:  # noqa: B036  (the platform",
+     "    except (OSError, ValueError):  # noqa: B036  (the platform", GS),
     ("gradescope.traceback_shown", "mlp_ref/grader/results.py", '"output": trace[-20000:], "visibility": "hidden"}',
      '"output": trace[-20000:], "visibility": "visible"}', GS),
     ("gradescope.points_all_or_nothing", "mlp_ref/packs/dlsp_hw1/gradescope.py", "return self.points * len(self.passed) / len(self.graded)",

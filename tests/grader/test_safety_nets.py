@@ -46,6 +46,28 @@ def test_any_exception_inside_grading_still_writes_results_json(exc, tmp_path, m
     assert "Traceback" not in shown and "secret_staff_detail" not in shown
 
 
+@pytest.mark.parametrize("layer", ["gradescope.run", "assignment.grade"])
+def test_each_of_the_two_nets_alone_turns_any_exception_into_results(layer, tmp_path, monkeypatch):
+    """The homework's Gradescope run and the packs' platform entry each promise never to raise: each is
+    called on its own (the other cannot catch for it) with an exception neither OSError nor ValueError."""
+    from mlp_ref.packs import assignment
+    from mlp_ref.packs.dlsp_hw1 import gradescope
+
+    def broken(*args, **kwargs):
+        raise NotAnOSError("grader internals broke: secret_staff_detail")
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "mlp.py").write_text((ZOO / "correct_vectorised.py").read_text())
+    if layer == "gradescope.run":
+        monkeypatch.setattr(submission, "grade_file", broken)
+        out = gradescope.run(tmp_path, HW1)
+    else:
+        monkeypatch.setattr(assignment, "load", broken)
+        out = assignment.grade(tmp_path, HW1)
+    assert out["score"] == 0 and out["tests"][0]["name"] == "The autograder failed; tell your instructor"
+    assert "NotAnOSError" in out["tests"][-1]["output"] and out["tests"][-1]["visibility"] == "hidden"
+
+
 def _one_case(tmp_path, body):
     source = (ZOO / "correct_vectorised.py").read_text()
     assert FORWARD in source
