@@ -62,7 +62,9 @@ def gradescope(report, assignment, sections):
         tests.append({"name": name, "score": round(score, 6), "max_score": points,
                       "status": "passed" if passed else "failed", "output": _unit_lines(units) or "nothing graded",
                       "visibility": visibility})
-    staff = [f"variant: {report.variant} ({report.variant_why})"] + ([f"problem: {report.problem}"] if report.problem else [])
+    staff = [f"variant: {report.variant} ({report.variant_why})"]
+    staff += [f"graded: {report.package}/"] if "/" in getattr(report, "package", "") else []
+    staff += [f"problem: {report.problem}"] if report.problem else []
     tests.append({"name": "staff: the grader's facts (not scored)", "score": 0.0, "max_score": 0.0,
                   "output": "\n".join(staff), "visibility": "hidden"})
     total = round(sum(t["score"] for t in tests), 6)

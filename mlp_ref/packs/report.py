@@ -34,6 +34,7 @@ class PackReport:
     units: list = field(default_factory=list)
     variant: str = ""
     variant_why: str = ""
+    package: str = ""           # the package graded, as a path inside the submission ("assignment2/cs231n")
     problem: str = ""           # why nothing could be graded, when nothing could
     seconds: float = 0.0
     output_head: str = ""
@@ -66,6 +67,8 @@ class PackReport:
 def text(report):
     """Failures first, each with its message, diagnosis and fix; then the passing units; one summary line."""
     out = [f"{report.pack} check {report.path}: variant {report.variant} ({report.variant_why})"]
+    if report.package and "/" in report.package:  # below the submission's top: say which one
+        out.append(f"graded: {report.package}/")
     if report.problem:
         out.append(f"problem: {report.problem}")
     failing = [u for u in report.units if u.status in FAILING]
@@ -91,7 +94,7 @@ def text(report):
 
 def as_json(report):
     return {"passed": report.passed, "pack": report.pack, "path": report.path, "variant": report.variant,
-            "variant_why": report.variant_why, "problem": report.problem or None, "score": report.score,
+            "variant_why": report.variant_why, "package": report.package or None, "problem": report.problem or None, "score": report.score,
             "max_score": report.max_score, "seconds": round(report.seconds, 3),
             "units": [u.as_json() for u in report.units]}
 

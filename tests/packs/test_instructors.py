@@ -116,6 +116,14 @@ def test_a_sections_points_are_shared_by_its_graded_units():
     assert "extra" not in tests and tests["staff: the grader's facts (not scored)"]["visibility"] == "hidden"
 
 
+def test_the_staff_facts_name_the_package_graded_inside_a_course_repository():
+    r = report({"relu": "pass", "affine": "pass", "sgd": "pass", "adam": "pass", "svm": "n/a"})
+    r.package = "assignment2/cs231n"
+    staff = results.gradescope(r, ASSIGNMENT, SECTIONS)["tests"][-1]
+    assert staff["output"].splitlines() == ["variant: 2019 (its keywords)", "graded: assignment2/cs231n/"]
+    assert staff["visibility"] == "hidden"
+
+
 def test_every_unit_passing_earns_the_total():
     """Control of the partial score above: the same assignment, every unit passing."""
     out = results.gradescope(report({u: "pass" for u in ("relu", "affine", "sgd", "adam")}), ASSIGNMENT, SECTIONS)

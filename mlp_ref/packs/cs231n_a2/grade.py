@@ -182,7 +182,8 @@ def grade(path, *, limits=sandbox.Limits(), seed=0, variant=None, only=None, fro
         from_parent = _can_fork_here()
     units = tuple(u for u in UNITS if only is None or u in only)
     report = PackReport(str(path), "cs231n-a2")
-    with submission.unpacked(path) as (root, problem):
+    with submission.unpacked(path) as (root, problem, package):
+        report.package = package
         if root is None:
             report.problem = problem or f"no {submission.PACKAGE}/ package found in {path}"
             name, why = (variant, "given") if variant else (variants.DEFAULT, "nothing to detect it from")

@@ -61,18 +61,25 @@ def _extract(zip_path, to):
 
 @contextlib.contextmanager
 def unpacked(path):
-    """(the folder holding cs231n/ or None, a problem in words or "") for a folder or a zip."""
+    """(the folder holding cs231n/ or None, a problem in words or "", that cs231n/ as a path inside the
+    submission, e.g. "assignment2/cs231n", or "") for a folder or a zip."""
     path = Path(path)
     if path.is_dir():
-        yield package_root(path), ""
+        root = package_root(path)
+        yield root, "", _inside(root, path)
         return
     with tempfile.TemporaryDirectory(prefix="mlp-ref-zip-") as tmp:
         try:
             _extract(path, tmp)
         except (zipfile.BadZipFile, ValueError, OSError) as e:
-            yield None, f"could not unpack {path.name}: {e}"
+            yield None, f"could not unpack {path.name}: {e}", ""
             return
-        yield package_root(tmp), ""
+        root = package_root(tmp)
+        yield root, "", _inside(root, Path(tmp))
+
+
+def _inside(root, top):
+    return "" if root is None else (root / PACKAGE).relative_to(top).as_posix()
 
 
 def discover(folder):

@@ -36,12 +36,41 @@ def test_in_a_whole_course_repository_the_package_of_this_assignment_is_chosen(t
     assert submission.package_root(plain) == plain / "a"
 
 
+def test_the_report_names_the_package_it_graded_inside_a_folder_or_a_zip(tmp_path):
+    """A whole course repository holds one cs231n/ per assignment: the report says which one was graded
+    (in the text and the JSON), as a path inside the submission."""
+    from mlp_ref.packs import report as pack_report
+
+    repo = tmp_path / "repo"
+    (repo / "assignment1" / "cs231n").mkdir(parents=True)
+    (repo / "assignment2" / "cs231n").mkdir(parents=True)
+    (repo / "assignment2" / "cs231n" / "layers.py").write_text("def affine_forward(x, w, b):\n    pass\n")
+    with submission.unpacked(repo) as (root, problem, package):
+        assert (root, package) == (repo / "assignment2", "assignment2/cs231n")
+    zipped = tmp_path / "repo.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("mine/assignment2/cs231n/layers.py", "def affine_forward(x, w, b):\n    pass\n")
+        z.writestr("mine/assignment1/cs231n/__init__.py", "")
+    with submission.unpacked(zipped) as (root, problem, package):
+        assert package == "mine/assignment2/cs231n"
+    report = grade.grade(repo, limits=LIMITS, only=("affine_forward",))
+    assert report.package == "assignment2/cs231n"
+    assert "graded: assignment2/cs231n/" in pack_report.text(report).splitlines()[1]
+    assert pack_report.as_json(report)["package"] == "assignment2/cs231n"
+    # At the submission's top the text says nothing more; the JSON still names it.
+    top = grade.grade(repo / "assignment2", limits=LIMITS, only=("affine_forward",))
+    assert top.package == "cs231n" and "graded:" not in pack_report.text(top)
+    # Control: nothing found, nothing named.
+    with submission.unpacked(tmp_path / "repo" / "assignment1" / "cs231n") as (root, problem, package):
+        assert (root, package) == (None, "")
+
+
 def test_a_zip_member_outside_the_folder_is_skipped(tmp_path):
     path = tmp_path / "evil.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("cs231n/__init__.py", "")
         z.writestr("../escaped.py", "print('out')")
-    with submission.unpacked(path) as (root, problem):
+    with submission.unpacked(path) as (root, problem, package):
         assert problem == "" and (root / "cs231n" / "__init__.py").exists()
         assert not (root.parent / "escaped.py").exists()
     assert not (tmp_path / "escaped.py").exists()
@@ -52,7 +81,7 @@ def test_a_zip_too_large_once_unpacked_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("cs231n/layers.py", "#" * 5000)
-    with submission.unpacked(path) as (root, problem):
+    with submission.unpacked(path) as (root, problem, package):
         assert root is None and "expands past" in problem
 
 
