@@ -247,19 +247,18 @@ def dead_biases(net):
     return tuple(f"b{l}" for l in range(1, net.n_layers))
 
 
-def _dead_bias_noise(net, theirs, l, tol):
-    """The rounding noise of db_l = sum_n dz_l, per feature: atol + rtol times the size of the terms
-    that dz_l = gamma s (dout - dbeta / N - z_hat dgamma / N) is the difference of, summed over the
-    batch (dz_l itself can be far smaller than its terms, which then set the noise). From torch's
-    z_l and dout = dzn_l; s = (var + eps)^(-1/2), z_hat = (z_l - mu) s, over the batch."""
+def _dead_bias_rounding(net, theirs, l, tol):
+    """The rounding in db_l = sum_n dz_l, per feature, atol apart: rtol times the size of the terms that
+    dz_l = gamma s (dout - dbeta / N - z_hat dgamma / N) is the difference of, summed over the batch
+    (dz_l itself can be far smaller than its terms, which then set the noise). From torch's z_l and
+    dout = dzn_l of this step (torch's dgamma_l and dbeta_l hold every step's, without zero_grad);
+    s = (var + eps)^(-1/2), z_hat = (z_l - mu) s, over the batch."""
     z, dout = theirs[f"z{l}"], theirs[f"dzn{l}"]
-    n = z.shape[0]
     s = 1 / np.sqrt(z.var(axis=0) + net.norm_eps)
     z_hat = (z - z.mean(axis=0)) * s
-    abs_out = np.abs(dout)
-    dgamma = np.abs((dout * z_hat).sum(axis=0))
-    terms = abs_out.sum(axis=0) + np.abs(dout.sum(axis=0)) + dgamma * np.abs(z_hat).sum(axis=0) / n
-    return tol.atol + tol.rtol * np.abs(net.params[f"gamma{l}"]) * s * terms
+    dbeta, dgamma = dout.sum(axis=0), (dout * z_hat).sum(axis=0)
+    terms = np.abs(dout).sum(axis=0) + np.abs(dbeta) + np.abs(dgamma) * np.abs(z_hat).mean(axis=0)
+    return tol.rtol * np.abs(net.params[f"gamma{l}"]) * s * terms
 
 
 def _size_bound(name, noise, theirs, tol, config=None, opt=None):
@@ -267,7 +266,7 @@ def _size_bound(name, noise, theirs, tol, config=None, opt=None):
 
     db_l: |db_l| <= noise (its true value, 0). Its optimizer state, from the same state on both sides:
     apart by at most 2 noise (+ 2 noise^2 for squared averages). noise: per dead bias, the size of its
-    rounding noise per feature (_dead_bias_noise). The bias itself: the two sides' steps
+    rounding noise per feature, atol + _dead_bias_rounding. The bias itself: the two sides' steps
     on their noise, at most 2 lr K apart, K the largest step per unit lr a noise gradient can cause
     (1 for SGD, 1/sqrt(1 - beta2) or 1/sqrt(1 - alpha) where the step is divided by a root mean square)."""
     if not noise:
@@ -365,7 +364,7 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
     tol = tolerance(config.dtype)
     report = ParityReport(config, stages(net, opt))
     device = str(twin.device)
-    noise = {}
+    rounding = {}  # per dead bias, the rounding its gradient holds
     for step, (x, y) in enumerate(batches(config) if data is None else data, start=1):
         try:
             value, inter, grads = _reference_step(net, opt, x, y, config)
@@ -381,9 +380,10 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
                   "loss": np.asarray(t_value.item(), dtype=config.dtype), **t_back}
         if report.stages[4][1]:
             _eval_forward(net, twin, x, ours, theirs)
-        # Without zero_grad a dead bias's gradient sums every step's noise, and so does its allowance.
-        noise = {b: _dead_bias_noise(net, theirs, int(b[1:]), tol)
-                 + (0 if config.zero_grad else noise.get(b, tol.atol) - tol.atol) for b in dead_biases(net)}
+        # Without zero_grad a dead bias's gradient sums every step's rounding, and so does its allowance.
+        rounding = {b: _dead_bias_rounding(net, theirs, int(b[1:]), tol)
+                    + (0 if config.zero_grad else rounding.get(b, 0)) for b in dead_biases(net)}
+        noise = {b: tol.atol + r for b, r in rounding.items()}
         comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device,
                                 _size_bound(name, noise, theirs, tol))
                        for stage, names in report.stages[:BEFORE_UPDATE] for name in names

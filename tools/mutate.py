@@ -118,9 +118,9 @@ MUTANTS = [
      "    inv_std = 1 / np.sqrt(z.var(axis=0) + eps)\n", NORM),
     # --- parity: the rules for batch norm's float64 drift and the bias before it ---------------------
     ("parity.batch_norm_runs_free", "mlp_ref/parity.py", 'or self.norm == "batch"))', 'or False))', PARITY),
-    ("parity.dead_bias_noise_one_step", "mlp_ref/parity.py", "(0 if config.zero_grad else noise.get(b, tol.atol) - tol.atol)", "0", PARITY),
+    ("parity.dead_bias_noise_one_step", "mlp_ref/parity.py", "(0 if config.zero_grad else rounding.get(b, 0))", "0", PARITY),
     ("parity.dead_bias_noise_unscaled", "mlp_ref/parity.py", "tol.rtol * np.abs(net.params[f\"gamma{l}\"]) * s * terms", "tol.rtol * terms", PARITY),
-    ("parity.dead_bias_noise_x0", "mlp_ref/parity.py", "return tol.atol + tol.rtol * np.abs(net.params", "return tol.atol + 0 * np.abs(net.params", PARITY),
+    ("parity.dead_bias_noise_x0", "mlp_ref/parity.py", "return tol.rtol * np.abs(net.params", "return 0 * np.abs(net.params", PARITY),
 ]
 
 
