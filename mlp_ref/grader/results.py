@@ -2,8 +2,8 @@
 config section) and PrairieLearn's external-grading results.json (derived from the Gradescope one).
 
 A report here is data with `.units` (each: name, section, status, diagnosis, message, fix), `.problem`,
-`.variant`, `.variant_why`; `sections` is the pack's {section: (unit, ...)} in report order, handed in by the
-caller. A section's points are shared by its graded units (every status but "n/a"); a section whose units are
+`.variant`, `.variant_why`, `.graded_line` (as mlp_ref.packs.report.PackReport); `sections` is the pack's
+{section: (unit, ...)} in report order, handed in by the caller. A section's points are shared by its graded units (every status but "n/a"); a section whose units are
 all n/a (not part of the variant the submission follows: a year without layer norm) earns its points, as
 the student could not have written them; a section the config leaves out is shown to staff only, for no points.
 
@@ -63,7 +63,7 @@ def gradescope(report, assignment, sections):
                       "status": "passed" if passed else "failed", "output": _unit_lines(units) or "nothing graded",
                       "visibility": visibility})
     staff = [f"variant: {report.variant} ({report.variant_why})"]
-    staff += [f"graded: {report.package}/"] if "/" in getattr(report, "package", "") else []
+    staff += [report.graded_line] if report.graded_line else []
     staff += [f"problem: {report.problem}"] if report.problem else []
     tests.append({"name": "staff: the grader's facts (not scored)", "score": 0.0, "max_score": 0.0,
                   "output": "\n".join(staff), "visibility": "hidden"})

@@ -58,6 +58,11 @@ class PackReport:
     def max_score(self):
         return len(self.graded)
 
+    @property
+    def graded_line(self):
+        """"graded: <package>/" where the package sits below the submission's top, else "" (nothing to say)."""
+        return f"graded: {self.package}/" if "/" in self.package else ""
+
     def summary(self):
         counts = ", ".join(f"{self.count(s)} {s}" for s in STATUSES if self.count(s))
         return (f"{self.pack} {self.path}: {self.score}/{self.max_score} units pass ({counts}) in "
@@ -67,8 +72,8 @@ class PackReport:
 def text(report):
     """Failures first, each with its message, diagnosis and fix; then the passing units; one summary line."""
     out = [f"{report.pack} check {report.path}: variant {report.variant} ({report.variant_why})"]
-    if report.package and "/" in report.package:  # below the submission's top: say which one
-        out.append(f"graded: {report.package}/")
+    if report.graded_line:
+        out.append(report.graded_line)
     if report.problem:
         out.append(f"problem: {report.problem}")
     failing = [u for u in report.units if u.status in FAILING]
@@ -94,8 +99,8 @@ def text(report):
 
 def as_json(report):
     return {"passed": report.passed, "pack": report.pack, "path": report.path, "variant": report.variant,
-            "variant_why": report.variant_why, "package": report.package or None, "problem": report.problem or None, "score": report.score,
-            "max_score": report.max_score, "seconds": round(report.seconds, 3),
+            "variant_why": report.variant_why, "package": report.package or None,
+            "problem": report.problem or None, "score": report.score, "max_score": report.max_score, "seconds": round(report.seconds, 3),
             "units": [u.as_json() for u in report.units]}
 
 
