@@ -10,10 +10,12 @@ left with that uid is killed when the child ends.
 
 Results come back through an anonymous pipe, never a file a submission could reach by path. They are
 JSON lines only, each one capped in length, type-checked field by field, and parsed into numpy arrays
-of an allowed dtype: nothing the child wrote is ever unpickled or executed. The submission runs in
-the process that holds the pipe, so this protects against other submissions and a broken child, not
-against a submission that writes forged lines to its own pipe (see the README's grading section).
+of an allowed dtype (raw bytes in base64, their count checked against the shape): nothing the child
+wrote is ever unpickled or executed. The submission runs in the process that holds the pipe, so this
+protects against other submissions and a broken child, not against a submission that writes forged
+lines to its own pipe (see the README's grading section).
 """
+import binascii
 import contextlib
 import json
 import multiprocessing
@@ -38,6 +40,7 @@ from mlp_ref.grader import guards
 # One thread per child: a folder run already grades one submission per core.
 THREAD_ENV = {**THREAD_VARIABLES, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ALLOWED_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
+_LITTLE_ENDIAN = {name: np.dtype(name).newbyteorder("<") for name in ALLOWED_DTYPES}  # child.pack's byte order
 OUTPUT_HEAD = 2000
 POLL_S = 0.005  # seconds between looks at a child whose end cannot be waited for
 MAX_LINE = 16 * 2 ** 20      # one result line; a case's arrays take kilobytes
@@ -90,12 +93,29 @@ class ChildRun:
 
 
 def unpack(packed):
-    """A packed array back to numpy, refusing any dtype outside the allowed list."""
+    """A packed array (child.pack) back to numpy: ValueError for a dtype outside the allowed list, a shape
+    that is not a list of sizes, or bytes that are not base64 or not exactly the shape's size."""
     dtype = packed.get("dtype")
-    if dtype not in ALLOWED_DTYPES:
+    kind = _LITTLE_ENDIAN.get(dtype)
+    if kind is None:
         raise ValueError(f"array dtype {dtype!r} not allowed")
-    shape = tuple(int(s) for s in packed["shape"])
-    return np.array(packed["data"], dtype=np.float64 if dtype != "bool" else bool).astype(dtype).reshape(shape)
+    shape, encoded = packed["shape"], packed["b64"]
+    size = 1
+    for s in shape if type(shape) is list else (-1,):
+        if type(s) is not int or s < 0:
+            raise ValueError(f"array shape: expected a list of sizes, got {str(shape)[:80]}")
+        size *= s
+    if type(encoded) is not str:
+        raise ValueError(f"array bytes: expected a base64 string, got {type(encoded).__name__}")
+    try:
+        raw = binascii.a2b_base64(encoded, strict_mode=True)
+    except binascii.Error as e:
+        raise ValueError(f"array bytes: not base64 ({e})") from None
+    if len(raw) != size * kind.itemsize:
+        raise ValueError(f"array bytes: shape {shape} of {dtype} needs {size * kind.itemsize}, got {len(raw)}")
+    if dtype == "bool":  # any nonzero byte is True, as numpy itself would make it
+        return (np.frombuffer(raw, dtype=np.uint8) != 0).reshape(shape)
+    return np.frombuffer(raw, dtype=kind).astype(dtype).reshape(shape)
 
 
 # The fork server imports these once; the first runner's module joins them (a later pack's runner is

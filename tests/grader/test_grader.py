@@ -2,6 +2,7 @@
 reference, the child hands back data only, and `mlp-ref check` speaks JSON, Gradescope and CSV with
 the right exit codes.
 """
+import base64
 import csv
 import io
 import json
@@ -136,14 +137,44 @@ def test_packed_arrays_come_back_bit_for_bit(dtype):
     assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
 
 
+ONE_FLOAT64 = base64.b64encode(np.float64(1.0).tobytes()).decode()  # 8 bytes: one float64
+
+
 @pytest.mark.parametrize("dtype", ["object", "V8", "<U3", None])
 def test_unpack_refuses_anything_but_plain_numbers(dtype):
     with pytest.raises(ValueError, match="not allowed"):
-        sandbox.unpack({"dtype": dtype, "shape": [1], "data": [1]})
+        sandbox.unpack({"dtype": dtype, "shape": [1], "b64": ONE_FLOAT64})
 
 
-@pytest.mark.parametrize("arrays", [[1, 2], {"J": {"dtype": "float64", "shape": [3], "data": [1.0]}},
-                                    {"J": {"dtype": "object", "shape": [], "data": [1]}}, {"J": "1.0"}])
+@pytest.mark.parametrize("packed, why", [
+    ({"dtype": "float64", "shape": [3], "b64": ONE_FLOAT64}, "needs 24, got 8"),      # fewer bytes than the shape
+    ({"dtype": "float32", "shape": [1], "b64": ONE_FLOAT64}, "needs 4, got 8"),       # more
+    ({"dtype": "float64", "shape": [1], "b64": "not base64!"}, "not base64"),         # not base64 at all
+    ({"dtype": "float64", "shape": [1], "b64": [1.0]}, "expected a base64 string"),   # the old list of values
+    ({"dtype": "float64", "shape": [-1], "b64": ONE_FLOAT64}, "expected a list of sizes"),
+    ({"dtype": "float64", "shape": [1.0], "b64": ONE_FLOAT64}, "expected a list of sizes"),
+    ({"dtype": "float64", "shape": "8", "b64": ONE_FLOAT64}, "expected a list of sizes"),
+])
+def test_unpack_refuses_bytes_that_do_not_make_the_shape(packed, why):
+    with pytest.raises(ValueError, match=why):
+        sandbox.unpack(packed)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int8", "uint8", "bool", "float16"])
+def test_packed_integers_booleans_and_halves_come_back_exactly(dtype):
+    a = np.array([[0, 1, 127], [3, 0, 1]]).astype(dtype)
+    b = sandbox.unpack(json.loads(json.dumps(pack(a))))
+    assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b)
+
+
+def test_unpack_reads_any_nonzero_byte_of_a_bool_as_true():
+    b = sandbox.unpack({"dtype": "bool", "shape": [3], "b64": base64.b64encode(bytes([0, 1, 7])).decode()})
+    assert b.dtype == bool and b.tolist() == [False, True, True] and b.view(np.uint8).tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize("arrays", [[1, 2], {"J": {"dtype": "float64", "shape": [3], "b64": ONE_FLOAT64}},
+                                    {"J": {"dtype": "object", "shape": [], "b64": ONE_FLOAT64}},
+                                    {"J": {"dtype": "float64", "shape": [1], "data": [1.0]}}, {"J": "1.0"}])
 def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
     from mlp_ref.packs.dlsp_hw1 import verdict
 
