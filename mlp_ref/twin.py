@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlp_ref import vjp
 from mlp_ref.functional import ACTIVATIONS
 from mlp_ref.validate import choice
 
@@ -222,7 +223,7 @@ class TorchTwin:
             self._loss.backward()
         else:
             y_hat = self.inter["y_hat"]
-            y_hat.backward(dout if isinstance(dout, torch.Tensor) else self.tensor(dout).to(y_hat.dtype))
+            vjp.backward(y_hat, dout if isinstance(dout, torch.Tensor) else self.tensor(dout).to(y_hat.dtype))
         out = {name: self.inter[name[1:]].grad for name in self.backward_names}
         if dout is None and self.loss_name == "ce":
             out["dy_hat"] = None
