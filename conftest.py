@@ -1,41 +1,87 @@
 """Test-session set-up: mlp_ref.env puts the thread variables in the environment before numpy or
 torch loads (see that module for why); `once_per_run` shares a costly result between the workers."""
+import concurrent.futures
 import os
 import pickle
+import re
 
 import mlp_ref.env  # noqa: F401
 import pytest
-from filelock import FileLock
+from filelock import FileLock, Timeout
+
+
+class OncePerRun:
+    """once_per_run(name, compute) -> compute(), computed once per test run.
+
+    Kept for this process; under pytest-xdist the first worker to ask computes it and leaves it (plain
+    data, pickled) in the run's common temporary folder, where the others wait for it and read it.
+    once_per_run.each(prefix, names, compute) shares a list of such results, see there."""
+
+    def __init__(self, shared, worker):
+        self.shared, self.worker, self.kept = shared, worker, {}
+
+    def _files(self, name):
+        stem = re.sub(r"[^\w.-]", "_", name)
+        return FileLock(str(self.shared / f"{stem}.lock")), self.shared / f"{stem}.pickle"
+
+    @staticmethod
+    def _locked(compute, cache):
+        """With the entry's lock held: the value another worker left, or compute() left for the others."""
+        if cache.is_file():
+            return pickle.loads(cache.read_bytes())
+        value = compute()
+        cache.write_bytes(pickle.dumps(value))
+        return value
+
+    def __call__(self, name, compute):
+        if name not in self.kept:
+            if self.shared is None:
+                self.kept[name] = compute()
+            else:
+                lock, cache = self._files(name)
+                with lock:
+                    self.kept[name] = self._locked(compute, cache)
+        return self.kept[name]
+
+    def each(self, prefix, names, compute, jobs=2):
+        """{name: compute(name)} for every name, each kept as once_per_run(prefix + name), `jobs` at a time.
+
+        A worker takes first the entries no other worker has started, the second worker going from the
+        far end of the list, then reads the others as they are written: a worker that asks while another
+        is at it shares the work instead of waiting for all of it."""
+        order = list(names) if self.worker % 2 == 0 else list(names)[::-1]
+        started_elsewhere = []
+
+        def free_first(name):
+            key = f"{prefix}{name}"
+            if key in self.kept or self.shared is None:
+                self(key, lambda: compute(name))
+                return
+            lock, cache = self._files(key)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                started_elsewhere.append(name)
+                return
+            try:
+                self.kept[key] = self._locked(lambda: compute(name), cache)
+            finally:
+                lock.release()
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(free_first, order))
+            list(pool.map(lambda n: self(f"{prefix}{n}", lambda: compute(n)), started_elsewhere))
+        return {name: self.kept[f"{prefix}{name}"] for name in names}
 
 
 @pytest.fixture(scope="session")
 def once_per_run(tmp_path_factory):
-    """once_per_run(name, compute) -> compute(), computed once per test run.
-
-    Kept for this process; under pytest-xdist the first worker to ask computes it and leaves it (plain
-    data, pickled) in the run's common temporary folder, where the others wait for it and read it."""
-    kept = {}
-    workers = bool(os.environ.get("PYTEST_XDIST_WORKER"))
-    if workers:
-        # Made here, in the fixture's own thread: pytest creates its temporary folders lazily and
-        # not thread-safely, and callers may ask from several threads at once.
-        shared = tmp_path_factory.getbasetemp().parent / "once_per_run"  # one folder for every worker of this run
-        shared.mkdir(exist_ok=True)
-
-    def compute_or_read(name, compute):
-        if not workers:
-            return compute()
-        with FileLock(str(shared / f"{name}.lock")):
-            cache = shared / f"{name}.pickle"
-            if cache.is_file():
-                return pickle.loads(cache.read_bytes())
-            value = compute()
-            cache.write_bytes(pickle.dumps(value))
-            return value
-
-    def get(name, compute):
-        if name not in kept:
-            kept[name] = compute_or_read(name, compute)
-        return kept[name]
-
-    return get
+    """The session's OncePerRun (see there)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return OncePerRun(None, 0)
+    # Made here, in the fixture's own thread: pytest creates its temporary folders lazily and
+    # not thread-safely, and callers may ask from several threads at once.
+    shared = tmp_path_factory.getbasetemp().parent / "once_per_run"  # one folder for every worker of this run
+    shared.mkdir(exist_ok=True)
+    return OncePerRun(shared, int(re.sub(r"\D", "", worker) or 0))

@@ -4,7 +4,6 @@ The manifest is imported once, as the module `zoo.manifest` (pytest puts this fo
 so a test can use it at collection time, for parametrize, as `from zoo import manifest`; the
 `manifest` fixture hands the same module to a test body.
 """
-import concurrent.futures
 import threading
 from pathlib import Path
 
@@ -39,19 +38,21 @@ def zoo():
 def zoo_report(once_per_run):
     """zoo_report(name) -> the entry's Report, graded once per run under limits_for(name) and shared by
     every module and worker that asks for it."""
-    answers_once = threading.Lock()
+    return lambda name: once_per_run(f"homework_zoo_{name}", lambda: _graded(name))
 
-    def graded(name):
-        with answers_once:  # torch's answers, computed by the first grading thread alone
-            grade.expected()
-        return grade.grade(ZOO / name, limits=limits_for(name))
 
-    return lambda name: once_per_run(f"homework_zoo_{name}", lambda: graded(name))
+_answers_once = threading.Lock()
+
+
+def _graded(name):
+    with _answers_once:  # torch's answers, computed by the first grading thread alone
+        grade.expected()
+    return grade.grade(ZOO / name, limits=limits_for(name))
 
 
 @pytest.fixture(scope="session")
-def zoo_reports(zoo_report):
-    """{entry name: Report} for every entry of the manifest, two at a time from one warm fork server."""
+def zoo_reports(once_per_run):
+    """{entry name: Report} for every entry of the manifest, two at a time from one warm fork server, the
+    work shared with any other worker that asks (once_per_run.each)."""
     names = sorted(_manifest.EXPECTED, key=lambda n: (limits_for(n) is not SHORT, n))  # the slow ones first
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(names, pool.map(zoo_report, names)))
+    return once_per_run.each("homework_zoo_", names, _graded, jobs=2)
