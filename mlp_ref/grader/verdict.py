@@ -57,13 +57,14 @@ class Check:
     expected = property(lambda self: self.failure.expected if self.failure else None)
 
 
-def arrays_of(event):
-    """The arrays of one child event; ValueError for anything that is not a dict of packed arrays."""
+def arrays_of(event, keep=None):
+    """The arrays of one child event (those whose name keep(name) accepts, when given); ValueError for
+    anything that is not a dict of packed arrays."""
     packed = (event or {}).get("arrays") or {}
     if not isinstance(packed, dict):
         raise ValueError(f"expected a dict of arrays, got {type(packed).__name__}")
     try:
-        return {str(k): unpack(v) for k, v in packed.items()}
+        return {str(k): unpack(v) for k, v in packed.items() if keep is None or keep(str(k))}
     except (TypeError, KeyError, AttributeError, ValueError) as e:
         raise ValueError(f"{type(e).__name__}: {e}") from None
 

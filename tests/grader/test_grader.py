@@ -183,6 +183,20 @@ def test_malformed_child_results_fail_the_case_instead_of_the_grader(arrays):
     assert check.passed is False and "could not be read" in check.message
 
 
+@pytest.mark.parametrize("key", ["zz@forward", "1.dJdy_hat@backward", "a@b@c"])
+def test_input_names_the_runner_never_records_are_set_aside_by_the_mutation_check(key):
+    """A forged '@' name (no input of that name, no '@before' to compare with) neither crashes the check nor
+    fails it; the same array under a real name that differs from the input does fail it."""
+    from mlp_ref.packs.dlsp_hw1 import verdict
+
+    case = next(c for c in CASES if c.kind == "train")
+    forged = {case.id: {"case": case.id, "arrays": {key: pack(np.ones(3))}}}
+    assert verdict.mutation_check([case], forged).passed is True
+    changed = {case.id: {"case": case.id, "arrays": {"1.x@forward": pack(case.array("x") + 1)}}}
+    check = verdict.mutation_check([case], changed)
+    assert check.passed is False and check.diagnosis == "input_mutated" and "forward modified x" in check.message
+
+
 def test_a_case_with_values_missing_and_no_error_fails():
     from mlp_ref.packs.dlsp_hw1 import verdict
 
