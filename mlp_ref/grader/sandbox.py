@@ -17,6 +17,7 @@ lines to its own pipe (see the README's grading section).
 """
 import binascii
 import contextlib
+import importlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
@@ -176,14 +177,20 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", fro
     runner: "module:function", the pack's side of the child, called as runner(path, source, fd, opts);
     extra: further options it reads (JSON-able).
 
-    from_parent: fork this process directly instead of asking the fork server. Saves the server's
-    torch import (seconds) for a one-off `mlp-ref check FILE`; safe only while this process has one
-    thread and has not yet run torch ops (whose thread pools do not survive a fork).
+    from_parent: fork this process directly instead of asking the fork server (after importing what the
+    server would have). Saves starting the server, and a second torch import, for a one-off `mlp-ref check
+    FILE`; safe only while this process has one thread and has not yet run torch ops (whose thread pools
+    do not survive a fork).
     """
     from mlp_ref.grader import child
 
     if not isinstance(runner, str) or not runner.partition(":")[2]:
         raise ValueError(f"runner: expected 'module:function' (an assignment pack's child side), got {runner!r}")
+    if from_parent:
+        # What the fork server would have imported, imported here first: the child inherits it, so torch's
+        # import (a second or two) is paid once for both processes instead of once in each.
+        for module in PRELOAD + [runner.partition(":")[0]]:
+            importlib.import_module(module)
     ctx = multiprocessing.get_context("fork") if from_parent else fork_server(runner.partition(":")[0])
     tmp = tempfile.TemporaryDirectory(prefix="mlp-ref-check-")
     folder = Path(tmp.name)
