@@ -245,7 +245,7 @@ def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
         done = subprocess.run([sys.executable, "-c", LONE_GRADER, str(path)], capture_output=True, text=True,
                               timeout=60, cwd=Path(__file__).parents[2])
         seconds, ending = done.stdout.split()
-        # The limit is 6 s: the child forked before torch loads imports it inside the limit, on a busy machine too.
+        # The limit is 6 s, the bound 12 s: room for a busy machine, and far below a join() that never returns.
         assert float(seconds) < 12.0, (path.name, done.stdout, done.stderr[-500:])
         if path == control:
             assert ending == "finished", done.stdout
