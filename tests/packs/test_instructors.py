@@ -238,6 +238,18 @@ def test_an_empty_submission_is_not_gradable(tmp_path, pl_bundle):
     assert res["gradable"] is False and "found 0" in res["format_errors"][0]
 
 
+def test_a_package_refused_before_grading_is_answered_without_loading_torch(tmp_path, pl_bundle):
+    """Nothing to grade, nothing to compute: the cs231n pack imports torch only where answers are made."""
+    root = grade_root(tmp_path, pl_bundle)
+    probe = ("import sys\nfrom mlp_ref.cli.main import main\n"
+             "code = main(['autograder', '--target', 'prairielearn', '--config', sys.argv[1], '--run-in', sys.argv[2]])\n"
+             "assert 'torch' not in sys.modules, 'torch was loaded'\nsys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(root / "serverFilesCourse" / "mlp_ref" / "assignment.json"),
+                           str(root)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "found 0" in (root / "results" / "results.json").read_text()
+
+
 def test_with_no_working_python_a_not_gradable_results_json_is_still_written(tmp_path, pl_bundle):
     res = run_entrypoint(grade_root(tmp_path, pl_bundle), python=tmp_path / "no-python")
     assert res["gradable"] is False and "not your fault" in res["format_errors"][0]

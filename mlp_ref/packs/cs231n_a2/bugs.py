@@ -8,7 +8,6 @@ diagnoses are read from the mask itself (grade_dropout.py).
 import numpy as np
 
 from mlp_ref import functional as F
-from mlp_ref.packs.cs231n_a2 import oracle
 from mlp_ref.packs.cs231n_a2 import reference as R
 from mlp_ref.packs.cs231n_a2.interface import BN_MOMENTUM, EPS, OPTIM_DEFAULTS
 from mlp_ref.tolerances import GRADING
@@ -178,6 +177,8 @@ def model_mutants(case, answer, masks=()):
     ws = sorted(k for k in i["params"] if k.startswith("W"))
     out = {}
     if i["config"] in ("batchnorm", "layernorm"):
+        from mlp_ref.packs.cs231n_a2 import oracle  # torch, loaded by the grading that calls this already
+
         wrong = oracle.model(case, masks, i["keep"], len(i["shape"]["hidden"]), norm_first=False)
         out["norm_after_relu"] = {k: v for k, v in wrong.items() if k == "loss" or k.startswith("grad.")}
     if reg:

@@ -12,7 +12,7 @@ import numpy as np
 from mlp_ref.compare import compare
 from mlp_ref.grader import sandbox
 from mlp_ref.grader.verdict import arrays_of
-from mlp_ref.packs.cs231n_a2 import bugs, cases, dropout, oracle, submission, variants
+from mlp_ref.packs.cs231n_a2 import bugs, cases, dropout, submission, variants
 from mlp_ref.packs.cs231n_a2.interface import MODEL_CONFIGS, MODULE, NOT_IMPLEMENTED, OWN, SECTION_OF, UNITS
 from mlp_ref.packs.report import PackReport, Unit
 from mlp_ref.tolerances import GRADING
@@ -26,8 +26,16 @@ FUNCTION_OF = {f"FullyConnectedNet[{c}]{o}": "FullyConnectedNet" for c in MODEL_
 _lock = threading.Lock()
 
 
+def _oracle():
+    """torch's side, imported where answers are computed: a submission refused before grading loads no torch."""
+    from mlp_ref.packs.cs231n_a2 import oracle
+
+    return oracle
+
+
 @functools.lru_cache(maxsize=8)
 def _fixed(seed, variant):
+    oracle = _oracle()
     return {c.id: oracle.answers(c) for c in cases.build(seed, variants.VARIANTS[variant]) if c.group in oracle.ANSWERS}
 
 
@@ -102,6 +110,7 @@ def _model_check(unit, case, arrays):
         masks, bug, problem = dropout.model_masks(arrays, len(s["hidden"]), case.inputs["keep"])
         if masks is None:
             return "dropout", f"{case.id}: {problem}", bug
+    oracle = _oracle()
     answer, noise = oracle.with_noise(oracle.model, case, masks, case.inputs["keep"], len(s["hidden"]))
     # A gradient that is 0 in exact arithmetic (b before batch norm) is a sum of the model's larger terms:
     # its rounding scales with the model's gradients, not with itself.
