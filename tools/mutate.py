@@ -88,6 +88,12 @@ MUTANTS = [
     ("child.timeouts_never_give_up", "mlp_ref/grader/child.py", "MAX_TIMEOUTS = 2", "MAX_TIMEOUTS = 200", NETS),
     ("sandbox.whole_run_limit_x10", "mlp_ref/grader/sandbox.py", "deadline = pending.t0 + pending.limits.timeout_s",
      "deadline = pending.t0 + 10 * pending.limits.timeout_s", NETS + ["tests/grader/test_grader_hostile.py"]),
+    ("sandbox.unpack_size_unchecked", "mlp_ref/grader/sandbox.py", "    if len(raw) != size * kind.itemsize:",
+     "    if False:", ["tests/grader/test_grader.py"]),
+    ("sandbox.unpack_bool_bytes_kept", "mlp_ref/grader/sandbox.py", 'return (np.frombuffer(raw, dtype=np.uint8) != 0).reshape(shape)',
+     'return np.frombuffer(raw, dtype=bool).copy().reshape(shape)', ["tests/grader/test_grader.py"]),
+    ("verdict.mutation_check_sets_aside_all", "mlp_ref/packs/dlsp_hw1/verdict.py", "            if original is None:\n",
+     "            if original is not None:\n", ["tests/grader/test_grader.py"]),
     # --- gradescope ---------------------------------------------------------------------------------------
     ("gradescope.catch_all_narrowed", "mlp_ref/packs/dlsp_hw1/gradescope.py", "    except BaseException:  # noqa: B036  (Gradescope",
      "    except (OSError, ValueError):  # noqa: B036  (Gradescope", GS),
