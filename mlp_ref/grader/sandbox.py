@@ -102,7 +102,7 @@ def unpack(packed):
         raise ValueError(f"array dtype {dtype!r} not allowed")
     shape, encoded = packed["shape"], packed["b64"]
     size = 1
-    for s in shape if type(shape) is list else (-1,):
+    for s in shape if type(shape) is list else (-1,):  # anything but a list fails as a bad size
         if type(s) is not int or s < 0:
             raise ValueError(f"array shape: expected a list of sizes, got {str(shape)[:80]}")
         size *= s

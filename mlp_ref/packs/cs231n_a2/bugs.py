@@ -177,7 +177,7 @@ def model_mutants(case, answer, masks=()):
     ws = sorted(k for k in i["params"] if k.startswith("W"))
     out = {}
     if i["config"] in ("batchnorm", "layernorm"):
-        from mlp_ref.packs.cs231n_a2 import oracle  # torch, loaded by the grading that calls this already
+        from mlp_ref.packs.cs231n_a2 import oracle  # torch's side, already loaded by the grading that calls this
 
         wrong = oracle.model(case, masks, i["keep"], len(i["shape"]["hidden"]), norm_first=False)
         out["norm_after_relu"] = {k: v for k, v in wrong.items() if k == "loss" or k.startswith("grad.")}
