@@ -9,6 +9,8 @@ import mlp_ref.env  # noqa: F401
 import pytest
 from filelock import FileLock, Timeout
 
+STARTED_ELSEWHERE = object()  # OncePerRun._get without waiting: another worker holds the entry
+
 
 class OncePerRun:
     """once_per_run(name, compute) -> compute(), computed once per test run.
@@ -20,28 +22,32 @@ class OncePerRun:
     def __init__(self, shared, worker):
         self.shared, self.worker, self.kept = shared, worker, {}
 
-    def _files(self, name):
+    def _get(self, name, compute, wait=True):
+        """The kept value, or the one another worker left, or compute() left for the others; with
+        wait=False, STARTED_ELSEWHERE instead of waiting while another worker computes it."""
+        if name in self.kept:
+            return self.kept[name]
+        if self.shared is None:
+            self.kept[name] = compute()
+            return self.kept[name]
         stem = re.sub(r"[^\w.-]", "_", name)
-        return FileLock(str(self.shared / f"{stem}.lock")), self.shared / f"{stem}.pickle"
-
-    @staticmethod
-    def _locked(compute, cache):
-        """With the entry's lock held: the value another worker left, or compute() left for the others."""
-        if cache.is_file():
-            return pickle.loads(cache.read_bytes())
-        value = compute()
-        cache.write_bytes(pickle.dumps(value))
-        return value
+        lock, cache = FileLock(str(self.shared / f"{stem}.lock")), self.shared / f"{stem}.pickle"
+        try:
+            lock.acquire(timeout=None if wait else 0)
+        except Timeout:
+            return STARTED_ELSEWHERE
+        try:
+            if cache.is_file():
+                self.kept[name] = pickle.loads(cache.read_bytes())
+            else:
+                self.kept[name] = compute()
+                cache.write_bytes(pickle.dumps(self.kept[name]))
+        finally:
+            lock.release()
+        return self.kept[name]
 
     def __call__(self, name, compute):
-        if name not in self.kept:
-            if self.shared is None:
-                self.kept[name] = compute()
-            else:
-                lock, cache = self._files(name)
-                with lock:
-                    self.kept[name] = self._locked(compute, cache)
-        return self.kept[name]
+        return self._get(name, compute)
 
     def each(self, prefix, names, compute, jobs=2):
         """{name: compute(name)} for every name, each kept as once_per_run(prefix + name), `jobs` at a time.
@@ -50,28 +56,11 @@ class OncePerRun:
         far end of the list, then reads the others as they are written: a worker that asks while another
         is at it shares the work instead of waiting for all of it."""
         order = list(names) if self.worker % 2 == 0 else list(names)[::-1]
-        started_elsewhere = []
-
-        def free_first(name):
-            key = f"{prefix}{name}"
-            if key in self.kept or self.shared is None:
-                self(key, lambda: compute(name))
-                return
-            lock, cache = self._files(key)
-            try:
-                lock.acquire(timeout=0)
-            except Timeout:
-                started_elsewhere.append(name)
-                return
-            try:
-                self.kept[key] = self._locked(lambda: compute(name), cache)
-            finally:
-                lock.release()
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(free_first, order))
-            list(pool.map(lambda n: self(f"{prefix}{n}", lambda: compute(n)), started_elsewhere))
-        return {name: self.kept[f"{prefix}{name}"] for name in names}
+            first = pool.map(lambda n: self._get(prefix + n, lambda: compute(n), wait=False), order)
+            started_elsewhere = [n for n, value in zip(order, list(first)) if value is STARTED_ELSEWHERE]
+            list(pool.map(lambda n: self._get(prefix + n, lambda: compute(n)), started_elsewhere))
+        return {name: self.kept[prefix + name] for name in names}
 
 
 @pytest.fixture(scope="session")
