@@ -186,12 +186,13 @@ def start_child(path, case_ids, limits=Limits(), seed=0, *, dtype="float32", fro
 
     if not isinstance(runner, str) or not runner.partition(":")[2]:
         raise ValueError(f"runner: expected 'module:function' (an assignment pack's child side), got {runner!r}")
+    runner_module = runner.partition(":")[0]
     if from_parent:
         # What the fork server would have imported, imported here first: the child inherits it, so torch's
         # import (a second or two) is paid once for both processes instead of once in each.
-        for module in PRELOAD + [runner.partition(":")[0]]:
+        for module in PRELOAD + [runner_module]:
             importlib.import_module(module)
-    ctx = multiprocessing.get_context("fork") if from_parent else fork_server(runner.partition(":")[0])
+    ctx = multiprocessing.get_context("fork") if from_parent else fork_server(runner_module)
     tmp = tempfile.TemporaryDirectory(prefix="mlp-ref-check-")
     folder = Path(tmp.name)
     (folder / "work").mkdir()

@@ -99,8 +99,8 @@ def text(report):
 
 def as_json(report):
     return {"passed": report.passed, "pack": report.pack, "path": report.path, "variant": report.variant,
-            "variant_why": report.variant_why, "package": report.package or None,
-            "problem": report.problem or None, "score": report.score, "max_score": report.max_score, "seconds": round(report.seconds, 3),
+            "variant_why": report.variant_why, "package": report.package or None, "problem": report.problem or None,
+            "score": report.score, "max_score": report.max_score, "seconds": round(report.seconds, 3),
             "units": [u.as_json() for u in report.units]}
 
 
