@@ -3,9 +3,10 @@ config section) and PrairieLearn's external-grading results.json (derived from t
 
 A report here is data with `.units` (each: name, section, status, diagnosis, message, fix), `.problem`,
 `.variant`, `.variant_why`, `.graded_line` (as mlp_ref.packs.report.PackReport); `sections` is the pack's
-{section: (unit, ...)} in report order, handed in by the caller. A section's points are shared by its graded units (every status but "n/a"); a section whose units are
-all n/a (not part of the variant the submission follows: a year without layer norm) earns its points, as
-the student could not have written them; a section the config leaves out is shown to staff only, for no points.
+{section: (unit, ...)} in report order, handed in by the caller. A section's points are shared by its graded
+units (every status but "n/a"); a section whose units are all n/a (not part of the variant the submission
+follows: a year without layer norm) earns its points, as the student could not have written them; a
+section the config leaves out is shown to staff only, for no points.
 
 PrairieLearn (its external grader writes /grade/results/results.json): `score` in [0, 1] (the points over
 the total), `gradable` (false only when nothing was submitted: no attempt is spent), `message`, and
