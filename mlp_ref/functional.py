@@ -15,7 +15,7 @@ class LinearCache(NamedTuple):
 
 
 def linear_forward(x, W, b):
-    """z = x W^T + b.   x: (N, D), W: (H, D), b: (H,) -> z: (N, H)"""
+    """z = x W^T + b.   x: (N, D), W: (H, D), b: (H,) or (1, H) -> z: (N, H)"""
     # np.dot: the same BLAS GEMM as @, at half of matmul's ~3 us call overhead on small arrays.
     # The bias goes into the GEMM's own fresh output: one pass and no second (N, H) array.
     z = np.dot(x, W.T)
@@ -69,7 +69,7 @@ def relu_forward(z):
 def relu_backward(dout, cache):
     """dz = dout * [z > 0].   ReLU'(0) = 0, as in torch."""
     # A float mask multiplied in place: NumPy's float-by-bool product takes a slow casting loop.
-    mask = np.greater(cache.z, 0).astype(dout.dtype)
+    mask = np.greater(cache.z, ZERO.get(cache.z.dtype, 0)).astype(dout.dtype)
     mask *= dout
     return mask
 

@@ -116,10 +116,10 @@ def ratio_table(rows):
             jax_t, jax_ratio, bare = "skipped", "skipped", "skipped"
         else:
             jax_t = fmt_time(r["jax_s"])
-            jax_ratio = f"{r['jax_ratio']:.3f} [{r['jax_ratio_min']:.2f}-{r['jax_ratio_max']:.2f}]"
+            jax_ratio = f"{r['jax_ratio']:.3f} [{r['jax_ratio_min']:.3f}-{r['jax_ratio_max']:.3f}]"
             bare = "-" if r.get("bare_jax_ratio") is None else f"{r['bare_jax_ratio']:.3f}"
         lines.append(f"| {r['label']} | {r['dtype']} | {fmt_time(r['numpy_s'])} | {fmt_time(r['torch_s'])} | {jax_t} | "
-                     f"{r['ratio']:.3f} [{r['ratio_min']:.2f}-{r['ratio_max']:.2f}] | {goal} | {jax_ratio} | {jax_goal} | {bare} | "
+                     f"{r['ratio']:.3f} [{r['ratio_min']:.3f}-{r['ratio_max']:.3f}] | {goal} | {jax_ratio} | {jax_goal} | {bare} | "
                      f"{r['gflops']:.1f} | {100 * r['gemm_share']:.0f}% | {verdict(r)} |")
     return "\n".join(lines)
 
