@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mlp_ref.compare import Comparison, compare
+from mlp_ref.compare import Comparison, compare_many
 from mlp_ref.model import MLP
 from mlp_ref.tolerances import tolerance
 from mlp_ref.validate import choice
@@ -224,19 +224,32 @@ def _numpy(t):
     return None if t is None else t.detach().cpu().numpy()
 
 
-def _compare(name, ours, theirs, tol, device, bound=None):
-    """compare(), or a failed Comparison when the quantity exists on one side only (a state buffer).
-    bound: (expected, allowed, model) for a quantity judged by its size (a dead bias's)."""
-    if ours is None or theirs is None:
-        present = theirs if ours is None else ours
-        return Comparison(name=name, ok=False, shape=present.shape, dtype=present.dtype.name, rtol=tol.rtol,
-                          atol=tol.atol, device=device,
-                          problem=f"{'numpy' if ours is None else 'torch'} has no {name}; the other side does")
-    if bound is not None:
-        expected, allowed, model = bound
-        return compare(name, ours, theirs if expected is None else expected, tol, device=device,
-                       allowed=allowed, model=model)
-    return compare(name, ours, theirs, tol, device=device)
+def _compare_all(names, ours, theirs, tol, device, bound_of):
+    """compare_many over the names either side has, in order; a quantity on one side only (a state
+    buffer) is a failed Comparison. bound_of(name): (expected, allowed, model) for a quantity judged
+    by its size (a dead bias's), else None."""
+    out, items, slots = [], [], []
+    for name in names:
+        o, t = ours.get(name), theirs.get(name)
+        if o is None and t is None:
+            continue
+        if o is None or t is None:
+            present = t if o is None else o
+            out.append(Comparison(name=name, ok=False, shape=present.shape, dtype=present.dtype.name, rtol=tol.rtol,
+                                  atol=tol.atol, device=device,
+                                  problem=f"{'numpy' if o is None else 'torch'} has no {name}; the other side does"))
+            continue
+        bound = bound_of(name)
+        if bound is None:
+            items.append((name, o, t, tol))
+        else:
+            expected, allowed, model = bound
+            items.append((name, o, t if expected is None else expected, tol, allowed, model))
+        slots.append(len(out))
+        out.append(None)
+    for i, c in zip(slots, compare_many(items, device=device)):
+        out[i] = c
+    return out
 
 
 def dead_biases(net):
@@ -384,10 +397,8 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
         rounding = {b: _dead_bias_rounding(net, theirs, int(b[1:]), tol)
                     + (0 if config.zero_grad else rounding.get(b, 0)) for b in dead_biases(net)}
         noise = {b: tol.atol + r for b, r in rounding.items()}
-        comparisons = [_compare(name, ours.get(name), theirs.get(name), tol, device,
-                                _size_bound(name, noise, theirs, tol))
-                       for stage, names in report.stages[:BEFORE_UPDATE] for name in names
-                       if not (ours.get(name) is None and theirs.get(name) is None)]
+        comparisons = _compare_all([name for _, names in report.stages[:BEFORE_UPDATE] for name in names],
+                                   ours, theirs, tol, device, lambda name: _size_bound(name, noise, theirs, tol))
         try:
             _reference_update(net, opt, config)
         except ValueError as e:
@@ -404,10 +415,9 @@ def run_parity(config: ParityConfig, reference=None, data=None, optimizer=None):
                 ours.update({f"{key}[{name}]": v for key, v in s.items() if isinstance(v, np.ndarray)})
             for name, s in twin.state().items():
                 theirs.update({f"{key}[{name}]": v for key, v in s.items()})
-        comparisons += [_compare(name, ours.get(name), theirs.get(name), tol, device,
-                                 _size_bound(name, noise, theirs, tol, config, opt))
-                        for stage, names in report.stages[BEFORE_UPDATE:] for name in names
-                        if not (ours.get(name) is None and theirs.get(name) is None)]
+        comparisons += _compare_all([name for _, names in report.stages[BEFORE_UPDATE:] for name in names],
+                                    ours, theirs, tol, device,
+                                    lambda name: _size_bound(name, noise, theirs, tol, config, opt))
         report.steps.append(StepResult(step, comparisons))
         report.losses.append(value)
         if config.resyncs:

@@ -19,6 +19,7 @@ That is drift, not error, so the parity engine resyncs float32 runs each step by
 (ParityConfig.resync) and each step is judged on its own rounding at this tolerance.
 """
 import math
+from itertools import accumulate
 from typing import NamedTuple
 
 import numpy as np
@@ -75,21 +76,40 @@ class GradingTolerance(NamedTuple):
 
     def allowed(self, expected, noise=None):
         """The largest |actual - expected| accepted, elementwise (expected and noise as float64)."""
-        e = np.abs(np.asarray(expected, dtype=np.float64))
-        top = float(e.max(initial=0.0))
-        if not math.isfinite(top):  # only then are the non-finite elements set aside
+        return self.allowed_many([expected], [noise])[0]
+
+    def allowed_many(self, expecteds, noises):
+        """allowed(expected, noise) for each pair (noise None: none), computed in one pass over them all:
+        a list of float64 arrays, each of its expected's shape, each what allowed() gives it alone."""
+        expecteds = [np.asarray(x, dtype=np.float64) for x in expecteds]
+        sizes = [x.size for x in expecteds]
+        e = np.abs(np.concatenate([x.reshape(-1) for x in expecteds]))
+        filled = [n for n in sizes if n]  # an empty tensor has no maximum and no allowance
+        starts = list(accumulate(filled[:-1], initial=0))
+        top = np.maximum.reduceat(e, starts) if filled else e
+        if not math.isfinite(np.add.reduce(top)):
+            # Only a tensor with a non-finite element has a non-finite maximum: its non-finite elements
+            # are set aside (every other tensor's are all finite, so nothing changes for them).
             e = np.where(np.isfinite(e), e, 0.0)
-            top = float(e.max(initial=0.0))
-        out = self.rtol * e + self.scale * top + _TINY64
-        if noise is not None:
-            noise = np.asarray(noise, np.float64)
-            if not math.isfinite(noise.sum()):
+            top = np.maximum.reduceat(e, starts)
+        out = self.rtol * e + self.scale * np.repeat(top, filled) + _TINY64
+        if any(n is not None for n in noises):
+            # No noise is a noise of zeros: adding 0.0 changes no allowance (each is >= _TINY64 > 0).
+            noise = np.concatenate([np.zeros(x.size) if n is None else _flat(n, x.shape)
+                                    for x, n in zip(expecteds, noises)])
+            if not math.isfinite(np.add.reduce(noise)):
                 noise = np.nan_to_num(noise, nan=0.0, posinf=0.0)
-            out = out + self.noise_factor * noise
-        return out
+            out += self.noise_factor * noise
+        return [out[s:s + x.size].reshape(x.shape) for s, x in zip(accumulate(sizes, initial=0), expecteds)]
 
     def describe(self):
         return (f"rtol {self.rtol:g}*|torch| + {self.scale:g}*max|torch| + {self.noise_factor:g}*noise")
+
+
+def _flat(a, shape):
+    """a as a flat float64 array of shape's size (broadcast to shape when it has another)."""
+    a = np.asarray(a, np.float64)
+    return (a if a.shape == shape else np.broadcast_to(a, shape)).reshape(-1)
 
 
 GRADING = {

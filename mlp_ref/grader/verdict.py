@@ -10,7 +10,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from mlp_ref.compare import Comparison, compare
+from mlp_ref.compare import Comparison, compare_many
 from mlp_ref.grader.sandbox import unpack
 from mlp_ref.tolerances import grading_tolerance
 
@@ -86,18 +86,34 @@ def _tol_and_cast(actual, expected_dtype, exact_dtype=False):
 
 
 def compare_one(name, actual, expected, noise=None, exact_dtype=False):
-    """compare() with the grading allowance (magnitude-scaled, plus the case's noise); a one-element J is a scalar."""
-    if name == "J" and actual.size == 1:
-        actual = actual.reshape(())
-    actual, tol, note = _tol_and_cast(actual, expected.dtype, exact_dtype)
-    allowed = tol.allowed(expected, noise) if actual.shape == expected.shape else None
-    c = compare(name, actual, expected, tol, allowed=allowed, model=tol.describe())
-    return c, actual, note
+    """compare() with the grading allowance (magnitude-scaled, plus the case's noise); a one-element J is a
+    scalar. Returns (Comparison, actual as compared, note)."""
+    return compare_graded([(name, actual, expected, noise, exact_dtype)])[0]
+
+
+def compare_graded(entries):
+    """compare_one for each (name, actual, expected, noise, exact_dtype), the comparisons made in one batch
+    (mlp_ref.compare.compare_many): [(Comparison, actual as compared, note)] in the entries' order."""
+    items, compared, by_tol = [], [], {}
+    for name, actual, expected, noise, exact_dtype in entries:
+        if name == "J" and actual.size == 1:
+            actual = actual.reshape(())
+        actual, tol, note = _tol_and_cast(actual, expected.dtype, exact_dtype)
+        items.append([name, actual, expected, tol, None, ""])
+        compared.append((actual, note))
+        if actual.shape == expected.shape:  # else a shape mismatch, failed before any allowance
+            by_tol.setdefault(tol, []).append((len(items) - 1, expected, noise))
+    # The allowances, one batch per tolerance (float32 answers in a float64 case take float32's).
+    for tol, entries in by_tol.items():
+        model = tol.describe()
+        for (i, _, _), allowed in zip(entries, tol.allowed_many([e for _, e, _ in entries], [n for _, _, n in entries])):
+            items[i][4:] = allowed, model
+    return [(c, actual, note) for c, (actual, note) in zip(compare_many(items), compared)]
 
 
 def keep_worst(worst, c, expected):
     if c.problem is None:
-        top = float(np.max(np.abs(expected), initial=0.0))
+        top = float(np.maximum.reduce(np.abs(expected), axis=None, initial=0.0))
         h, r = worst.get(c.name, (0.0, 0.0))
         worst[c.name] = (max(h, c.headroom), max(r, c.max_abs / top if top > 0 else 0.0))
 

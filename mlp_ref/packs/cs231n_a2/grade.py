@@ -4,12 +4,13 @@ The cases that need no submission's output (every unit but dropout and the model
 configuration) have torch's answers computed once per seed and variant, while the child runs.
 """
 import functools
+import itertools
 import threading
 import time
 
 import numpy as np
 
-from mlp_ref.compare import compare
+from mlp_ref.compare import compare_many
 from mlp_ref.grader import sandbox
 from mlp_ref.grader.verdict import arrays_of
 from mlp_ref.packs.cs231n_a2 import bugs, cases, dropout, submission, variants
@@ -71,17 +72,19 @@ def _compare_answer(unit, case, arrays, answer, noise, keys, floor=0.0):
 
     floor: added to every element's allowance (the model's: see _model_check)."""
     tol = GRADING["float64"]
-    for key in keys:
-        expected = np.asarray(answer[key], dtype=np.float64)
-        actual = arrays.get(key)
-        if actual is None:
-            return key, f"{case.id}: {key.split('@')[0]} was not returned"
-        c = compare(key.split("@")[0], actual, expected, tol, allowed=tol.allowed(expected, noise.get(key)) + floor,
-                    model=tol.describe())
+    returned = list(itertools.takewhile(lambda key: arrays.get(key) is not None, keys))
+    expected = [np.asarray(answer[key], dtype=np.float64) for key in returned]
+    allowed = tol.allowed_many(expected, [noise.get(key) for key in returned])
+    model = tol.describe()
+    for key, c in zip(returned, compare_many([(key.split("@")[0], arrays[key], e, tol, a + floor, model)
+                                              for key, e, a in zip(returned, expected, allowed)])):
         if not c.ok:
             what = key.split("@")[0]
             kind = "changed by the call" if what in case.inputs or key == "X@model" else "disagrees with torch"
             return key, f"{case.id}: {what} {kind}\n" + c.describe("submission", "torch")
+    if len(returned) < len(keys):
+        key = keys[len(returned)]
+        return key, f"{case.id}: {key.split('@')[0]} was not returned"
     return None, ""
 
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 # The engine's verdict model, re-exported beside this homework's checks built on it.
-from mlp_ref.grader.verdict import (Check, Failure, arrays_of, compare_one, headroom_of, keep_worst,  # noqa: F401
-                                    output_check)
+from mlp_ref.grader.verdict import (Check, Failure, arrays_of, compare_graded, compare_one, headroom_of,  # noqa: F401
+                                    keep_worst, output_check)
 from mlp_ref.packs.dlsp_hw1.adapters import SUPPORTED_KINDS
 
 ORDER = {"loss": ("J", "dJdy_hat"), "backward": ("y_hat", "dW2", "db2", "dW1", "db1"),
@@ -65,17 +65,27 @@ def case_check(case, expected, event, interface, noise=None):
     steps = [None] if case.kind == "loss" else range(1, _steps(case) + 1)
     missing, note, seen, worst = None, "", [], {}
     base = replace(base, worst=worst)  # filled in as the comparisons are made
+    # Every step's quantities, each step's up to the first one missing; compared in one batch, then read
+    # step by step below (a step after the first failing one is compared and never read).
+    present = []
     for step in steps:
         prefix = "" if step is None else f"{step}."
-        step_comparisons, first = [], None
+        names = []
         for name in ORDER[case.kind]:
-            key = prefix + name
-            if key not in arrays:
+            if prefix + name not in arrays:
                 if interface == "numpy" and name in NUMPY_OPTIONAL and error is None:
                     continue
-                missing = missing or key
+                missing = missing or prefix + name
                 break
-            c, actual, n = compare_one(name, arrays[key], expected[key], noise.get(key), case.section == "probe")
+            names.append(name)
+        present.append((step, prefix, names))
+    compared = iter(compare_graded([(name, arrays[prefix + name], expected[prefix + name], noise.get(prefix + name),
+                                     case.section == "probe") for _, prefix, names in present for name in names]))
+    for step, prefix, names in present:
+        step_comparisons, first = [], None
+        for name in names:
+            key = prefix + name
+            c, actual, n = next(compared)
             if case.section == "robustness":
                 c, n = _robust(c, actual, expected[key]), n or _robust_note(c, actual, expected[key])
             step_comparisons.append(c)
