@@ -4,6 +4,7 @@ each item of a batch gets exactly what it gets alone."""
 import numpy as np
 import pytest
 
+from mlp_ref import compare as compare_module
 from mlp_ref.compare import compare, compare_many
 from mlp_ref.tolerances import Tolerance, tolerance
 
@@ -101,9 +102,12 @@ def _items(rng, mix, n=60):
     return items
 
 
+@pytest.mark.parametrize("batch_elements", [compare_module.BATCH_ELEMENTS, 7])
 @pytest.mark.parametrize("mix", ["mixed", "one tolerance", "allowances"])
 @pytest.mark.parametrize("seed", range(3))
-def test_each_item_of_a_batch_gets_what_it_gets_alone(seed, mix):
+def test_each_item_of_a_batch_gets_what_it_gets_alone(seed, mix, batch_elements, monkeypatch):
+    """Also with batches cut at 7 elements: several batches, an item larger than one alone."""
+    monkeypatch.setattr(compare_module, "BATCH_ELEMENTS", batch_elements)
     items = _items(np.random.default_rng(seed), mix)
     together = compare_many(items)
     alone = [compare(*item[:4], allowed=item[4] if len(item) > 4 else None, model=item[5] if len(item) > 4 else "")

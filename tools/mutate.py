@@ -61,6 +61,8 @@ MUTANTS = [
      "flat = min(int(excess.argmax()), n - 1)", ["tests/test_compare.py"]),
     ("compare.many_first_tolerance_for_all", "mlp_ref/compare.py", "    if all(t == tols[0] for t in tols):",
      "    if True:", ["tests/test_compare.py"]),
+    ("compare.many_full_batch_dropped", "mlp_ref/compare.py", "                _judge(batch, out)\n",
+     "                pass\n", ["tests/test_compare.py"]),
     ("compare.many_count_of_the_first", "mlp_ref/compare.py", "if worst_excess[k] > 0 else 0",
      "if worst_excess[0] > 0 else 0", ["tests/test_compare.py"]),
     ("tolerances.allowed_many_batch_top", "mlp_ref/tolerances.py", "self.scale * np.repeat(top, filled)",

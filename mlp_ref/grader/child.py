@@ -118,8 +118,17 @@ def pack(a):
     a = np.asarray(a)
     if a.dtype.kind not in "fiub":
         a = a.astype(np.float64)
-    raw = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes()
-    return {"dtype": a.dtype.name, "shape": list(a.shape), "b64": base64.b64encode(raw).decode("ascii")}
+    known = _PACKED.get(a.dtype)
+    if known is None:
+        known = _PACKED[a.dtype] = (a.dtype.name, a.dtype.newbyteorder("<"))
+    name, little_endian = known
+    raw = np.ascontiguousarray(a, dtype=little_endian).tobytes()
+    return {"dtype": name, "shape": list(a.shape), "b64": base64.b64encode(raw).decode("ascii")}
+
+
+# Per dtype, its name and little-endian form: NumPy builds both anew at every call, and that cost more
+# than the packing itself. (What the child sends is checked by the parent whatever it says.)
+_PACKED = {}
 
 
 def load_submission(path, source):
