@@ -100,6 +100,8 @@ MUTANTS = [
     ("child.timeouts_never_give_up", "mlp_ref/grader/child.py", "MAX_TIMEOUTS = 2", "MAX_TIMEOUTS = 200", NETS),
     ("sandbox.whole_run_limit_x10", "mlp_ref/grader/sandbox.py", "deadline = pending.t0 + pending.limits.timeout_s",
      "deadline = pending.t0 + 10 * pending.limits.timeout_s", NETS + ["tests/grader/test_grader_hostile.py"]),
+    ("child.inherited_pipes_kept", "mlp_ref/grader/child.py", "    os.closerange(3, keep)\n", "",
+     ["tests/grader/test_grader_hostile.py"]),
     ("sandbox.unpack_size_unchecked", "mlp_ref/grader/sandbox.py", "    if len(raw) != size * kind.itemsize:",
      "    if False:", ["tests/grader/test_grader.py"]),
     ("sandbox.unpack_bool_bytes_kept", "mlp_ref/grader/sandbox.py", 'return (np.frombuffer(raw, dtype=np.uint8) != 0).reshape(shape)',

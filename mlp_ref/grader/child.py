@@ -161,6 +161,13 @@ def entry(path, results, output_path, work_dir, opts):
     out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)
+    # Every other descriptor the child inherited is closed: the fork server's alive pipe and its resource
+    # tracker's (data written there kills the server, and the next grading pays torch's import again),
+    # multiprocessing's sentinels, and, forked from a lone grader, everything the grader holds. The
+    # submission reaches the grader by the results pipe alone.
+    keep = results.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     try:
         with open(path, "rb") as f:
             source = f.read()

@@ -287,8 +287,8 @@ def _collect(reader, proc, deadline):
         elif proc.exitcode is not None:  # a non-blocking waitpid
             break  # the child ended; a process it left behind may hold the pipe open
         elif ready:
-            # The sentinel is readable while the child lives: the submission wrote into it (the child
-            # holds its write end). Stop trusting it.
+            # The sentinel is readable while the child lives: a forked child closes its copy of the write
+            # end at start (it keeps no descriptor but the results pipe). Poll instead.
             watch = [fd]
     return data
 

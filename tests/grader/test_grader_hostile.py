@@ -5,6 +5,7 @@ Each grading here runs a few cases only (FEW), in one batch where possible: the 
 grader's plumbing, not about the battery.
 """
 import json
+import multiprocessing.forkserver
 import subprocess
 import sys
 import os
@@ -72,6 +73,41 @@ def test_malformed_lines_in_the_pipe_fail_their_submission_and_spare_the_folder(
     good = write(tmp_path, "good.py", CORRECT)
     reports = graded(bad + [good])
     assert [r.passed for r in reports] == [False, False, False, True]
+
+
+# Prints the descriptors the child holds that lead to another process (pipes and sockets).
+PIPE_LISTER = """
+import os, stat
+held = []
+for fd in sorted(map(int, os.listdir("/proc/self/fd"))):
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        continue  # the listing's own descriptor, closed by now
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        held.append(fd)
+print("pipes held:", held)
+"""
+
+
+def test_the_submission_holds_no_pipe_but_its_results_pipe(tmp_path):
+    """Forked from the fork server, a child inherits the server's alive pipe, its resource tracker's
+    pipe and multiprocessing's sentinel; all are closed before the submission runs."""
+    r = graded([write(tmp_path, "lister.py", PIPE_LISTER + CORRECT)])[0]
+    held = next(line for line in r.output_head.splitlines() if line.startswith("pipes held:"))
+    assert len(eval(held.partition(":")[2])) == 1, held  # the results pipe
+    assert r.passed
+
+
+def test_a_submission_writing_into_every_pipe_it_holds_leaves_the_fork_server_running(tmp_path):
+    """Data in the fork server's alive pipe ends the server (and the next grading starts another, paying
+    torch's import again); the child can no longer reach it: the server that graded the file before
+    grades the file after."""
+    graded([write(tmp_path, "warm.py", CORRECT)])  # the fork server is running
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
+    assert not graded([write(tmp_path, "writer.py", "LINE = b'{}'\n" + PIPE_WRITER)])[0].passed
+    assert graded([write(tmp_path, "after.py", CORRECT)])[0].passed
+    assert multiprocessing.forkserver._forkserver._forkserver_pid == server, "the fork server was restarted"
 
 
 def test_a_grading_that_raises_fails_that_submission_alone(tmp_path, monkeypatch):
@@ -234,10 +270,11 @@ print(round(time.perf_counter() - t0, 1), run.ending or "finished")
 
 
 def test_a_line_written_into_the_childs_pipes_cannot_hang_the_grader(tmp_path):
-    """A lone `mlp-ref check FILE` forks the child itself, which then holds the write end of
-    multiprocessing's sentinel pipe: a line written there makes the sentinel readable while the child
-    lives, and a join() would wait for it in a blocking waitpid, forever. The grader must still end
-    the child at its time limit. Negative control: without the write, the run finishes well inside it."""
+    """A lone `mlp-ref check FILE` forks the child itself, which inherits every descriptor the grader holds,
+    multiprocessing's sentinel pipe among them (a line written there would make the sentinel readable
+    while the child lives, and a join() wait for it forever). The child closes all but its results pipe,
+    and whatever it writes into the pipes it holds, the grader ends it within its time limit. Negative
+    control: without the writes, the run finishes well inside it."""
     sub = write(tmp_path, "sentinel_writer.py", PIPE_WRITER.replace("os._exit(0)\n", "").replace(
         "import os, stat", "import os, stat\nLINE = b'{}'") + CORRECT)
     control = write(tmp_path, "control.py", CORRECT)
