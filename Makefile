@@ -7,9 +7,12 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test test-fast bench pictures clean
 
+# The project is installed editable, so pip compiles none of it: compileall does, once, rather than every
+# process of the first test run compiling what it imports at the same moment.
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,browser]'
+	$(BIN)/python -m compileall -q -j 0 -x '/zoo/' mlp_ref tests conftest.py
 	touch $@
 
 run: $(BIN)/.installed

@@ -70,7 +70,7 @@ MUTANTS = [
     # --- verdict ------------------------------------------------------------------------------------------
     ("verdict.autograd_only_at_import", "mlp_ref/packs/dlsp_hw1/verdict.py", "if c.case is not None and (calls or import_calls):",
      "if c.case is not None and import_calls:", ["tests/grader/test_autograd_per_case.py"]),
-    ("verdict.noise_dropped", "mlp_ref/grader/verdict.py", "[n for _, _, n in entries]", "[None for _ in entries]", TOL),
+    ("verdict.noise_dropped", "mlp_ref/grader/verdict.py", "[n for _, _, n in group]", "[None for _ in group]", TOL),
     ("verdict.batch_allowance_misplaced", "mlp_ref/grader/verdict.py", "            items[i][4:] = allowed, model",
      "            items[i - 1 if i else i][4:] = allowed, model", TOL + ["tests/grader/test_verdict_batches.py"]),
     ("verdict.float32_answer_float64_tol", "mlp_ref/grader/verdict.py", '            tol = grading_tolerance("float32")\n',

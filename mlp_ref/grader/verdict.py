@@ -104,9 +104,9 @@ def compare_graded(entries):
         if actual.shape == expected.shape:  # else a shape mismatch, failed before any allowance
             by_tol.setdefault(tol, []).append((len(items) - 1, expected, noise))
     # The allowances, one batch per tolerance (float32 answers in a float64 case take float32's).
-    for tol, entries in by_tol.items():
+    for tol, group in by_tol.items():
         model = tol.describe()
-        for (i, _, _), allowed in zip(entries, tol.allowed_many([e for _, e, _ in entries], [n for _, _, n in entries])):
+        for (i, _, _), allowed in zip(group, tol.allowed_many([e for _, e, _ in group], [n for _, _, n in group])):
             items[i][4:] = allowed, model
     return [(c, actual, note) for c, (actual, note) in zip(compare_many(items), compared)]
 
