@@ -6,6 +6,8 @@ views into that array. Assigning entries[k] = A does not rebind the storage: the
 copies A's values in (after checking its shape and dtype) and puts the model's view back, so A
 itself is never updated behind its owner's back.
 """
+import math
+
 import numpy as np
 
 from mlp_ref import validate
@@ -41,7 +43,7 @@ class Packed:
         """Views of `flat` (laid out like this array), one per name, in the parameters' shapes."""
         views, start = {}, 0
         for name, shape in self.shapes.items():
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             views[name] = flat[start:start + size].reshape(shape)
             start += size
         return views

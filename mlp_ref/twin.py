@@ -177,11 +177,12 @@ class TorchTwin:
 
     def load_state(self, optimizer, names=None):
         """Copy an mlp_ref.optim optimizer's state buffers into torch.optim's (a copy); names: only these."""
+        state = optimizer.state  # built anew (views of the packed buffers) at every read
         with torch.no_grad():
             for name, p in self.tensors.items():
                 if names is not None and name not in names:
                     continue
-                for key, value in optimizer.state.get(name, {}).items():
+                for key, value in state.get(name, {}).items():
                     if isinstance(value, np.ndarray) and key in self.optimizer.state.get(p, {}):
                         self.optimizer.state[p][key].copy_(self.tensor(value))
         return self
