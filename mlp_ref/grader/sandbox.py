@@ -42,6 +42,7 @@ from mlp_ref.grader import guards
 THREAD_ENV = {**THREAD_VARIABLES, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 ALLOWED_DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 _LITTLE_ENDIAN = {name: np.dtype(name).newbyteorder("<") for name in ALLOWED_DTYPES}  # child.pack's byte order
+_NATIVE = {name: np.dtype(name) for name in ALLOWED_DTYPES}  # (a dtype object: NumPy parses a name at every use)
 OUTPUT_HEAD = 2000
 POLL_S = 0.005  # seconds between looks at a child whose end cannot be waited for
 MAX_LINE = 16 * 2 ** 20      # one result line; a case's arrays take kilobytes
@@ -116,7 +117,7 @@ def unpack(packed):
         raise ValueError(f"array bytes: shape {shape} of {dtype} needs {size * kind.itemsize}, got {len(raw)}")
     if dtype == "bool":  # any nonzero byte is True, as numpy itself would make it
         return (np.frombuffer(raw, dtype=np.uint8) != 0).reshape(shape)
-    return np.frombuffer(raw, dtype=kind).astype(dtype).reshape(shape)
+    return np.frombuffer(raw, dtype=kind).astype(_NATIVE[dtype]).reshape(shape)
 
 
 # The fork server imports these once; the first runner's module joins them (a later pack's runner is

@@ -131,6 +131,8 @@ def mutation_check(cases, events):
                 original = case.array(name) if name in case.inputs else None
             if original is None:
                 continue  # nothing to compare it with (not a name the runner records)
+            if a.shape == original.shape and a.tobytes() == original.astype(a.dtype).tobytes():
+                continue  # the same bytes: unchanged (the usual case, a tenth of array_equal's cost)
             if a.shape != original.shape or not np.array_equal(a, original.astype(a.dtype), equal_nan=True):
                 n = a.size if a.shape != original.shape else int((a != original.astype(a.dtype)).sum())
                 return replace(check, passed=False, case=case, diagnosis="input_mutated",
