@@ -165,9 +165,7 @@ def entry(path, results, output_path, work_dir, opts):
     # tracker's (data written there kills the server, and the next grading pays torch's import again),
     # multiprocessing's sentinels, and, forked from a lone grader, everything the grader holds. The
     # submission reaches the grader by the results pipe alone.
-    keep = results.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    close_inherited(keep=results.fileno())
     try:
         with open(path, "rb") as f:
             source = f.read()
@@ -182,6 +180,23 @@ def entry(path, results, output_path, work_dir, opts):
         kill_descendants(os.getpid())
         # Skip interpreter teardown: the submission's atexit handlers and __del__ methods do not run.
         os._exit(0)
+
+
+def close_inherited(keep):
+    """Close every descriptor above stderr but `keep`: those /proc lists as open (a loop to the descriptor
+    limit would make a million close calls where the limit is that high), else up to the limit."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        return
+    for fd in fds:
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the listing's own descriptor, already closed
 
 
 def _write_all(fd, data):
