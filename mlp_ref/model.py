@@ -116,6 +116,7 @@ class MLP:
         # This batch's gradients, before they are added into grads (torch accumulates too).
         self._dparams = Packed("dparams", zeros, self.dtype)
         self._update = np.empty(min(BLOCK, self._params.owned().size), self.dtype)  # lr * grads, a block at a time
+        self._lr = (None, None)  # the last lr step() took, and it as a 0-d array of the dtype
         # Per layer, the views forward and backward use (fixed: the packed arrays never move).
         P, d = self._params.views, self._dparams.views
         self._layer_params = [(P[f"W{l}"], P[f"b{l}"]) for l in range(1, L + 1)]
@@ -302,17 +303,22 @@ class MLP:
     def step(self, lr):
         """W <- W - lr * dW for every parameter, in place (plain SGD; mlp_ref.optim has the rest)."""
         lr = validate.learning_rate(lr)
+        if lr != self._lr[0] or lr == 0:  # (0.0 and -0.0 are equal, their arrays not)
+            # lr as a 0-d array of the model's dtype (the value NumPy rounds a Python float to anyway): a
+            # Python float makes every multiply resolve the scalar's type first (0.7 against 0.4 us).
+            self._lr = (lr, np.asarray(lr, self.dtype))
+        factor = self._lr[1]
         params, grads = self.packed()
         update = self._update
         if params.size == update.size:  # one block: a model of at most BLOCK parameters, no slicing
-            np.multiply(grads, lr, out=update)
+            np.multiply(grads, factor, out=update)
             np.subtract(params, update, out=params)
             return
         for b in blocks(params.size):
             if update.size < b.stop - b.start:  # BLOCK changed since construction
                 self._update = update = np.empty(b.stop - b.start, self.dtype)
             u = update[:b.stop - b.start]
-            np.multiply(grads[b], lr, out=u)
+            np.multiply(grads[b], factor, out=u)
             np.subtract(params[b], u, out=params[b])
 
     # --- copies --------------------------------------------------------------------------------
