@@ -20,7 +20,9 @@ run: $(BIN)/.installed
 
 # Two workers (pytest-xdist) that steal each other's queued tests, so neither idles at the end; the costly
 # gradings (the zoos) are shared between them through the once_per_run fixture (conftest.py).
-TEST_ARGS := -q --ignore=tests/benchmarks -n 2 --dist worksteal
+# No test reads logs: pytest's log capture (-p no:logging) would add and remove its handler on each of
+# torch's ~50 loggers three times per test.
+TEST_ARGS := -q --ignore=tests/benchmarks -n 2 --dist worksteal -p no:logging
 # Compiled modules are cached (__pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
 # the run's fresh interpreters (the command line's, the autograder's) and the next run read them
 # instead of compiling the project and rewriting the tests' asserts again.
