@@ -5,6 +5,7 @@ COMMANDS maps the name to that module, imported only when the command runs.
 """
 import mlp_ref.env  # noqa: F401  (first: the thread variables must precede numpy and torch)
 
+import functools  # noqa: E402
 import importlib  # noqa: E402
 import importlib.metadata  # noqa: E402
 import os  # noqa: E402
@@ -34,6 +35,7 @@ def build_parser():
     return parser
 
 
+@functools.cache  # importlib.metadata reads the installed distributions at every call (about 1 ms)
 def _version():
     try:
         return importlib.metadata.version("mlp_ref")
