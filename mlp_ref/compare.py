@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 
-from mlp_ref.tolerances import Tolerance
+from mlp_ref.tolerances import Tolerance, flat64
 
 
 @dataclass
@@ -99,10 +99,7 @@ def compare_many(items, *, device="cpu"):
             out[i] = Comparison(ok=True, **base)
         else:
             if allowed is not None:
-                allowed = np.asarray(allowed, dtype=np.float64)
-                if allowed.shape != expected.shape:
-                    allowed = np.broadcast_to(allowed, expected.shape)
-                allowed = allowed.reshape(-1)
+                allowed = flat64(allowed, expected.shape)
             if batch and size + expected.size > BATCH_ELEMENTS:
                 _judge(batch, out)
                 batch, size = [], 0

@@ -95,7 +95,7 @@ class GradingTolerance(NamedTuple):
         out = self.rtol * e + self.scale * np.repeat(top, filled) + _TINY64
         if any(n is not None for n in noises):
             # No noise is a noise of zeros: adding 0.0 changes no allowance (each is >= _TINY64 > 0).
-            noise = np.concatenate([np.zeros(x.size) if n is None else _flat(n, x.shape)
+            noise = np.concatenate([np.zeros(x.size) if n is None else flat64(n, x.shape)
                                     for x, n in zip(expecteds, noises)])
             if not math.isfinite(np.add.reduce(noise)):
                 noise = np.nan_to_num(noise, nan=0.0, posinf=0.0)
@@ -106,8 +106,9 @@ class GradingTolerance(NamedTuple):
         return (f"rtol {self.rtol:g}*|torch| + {self.scale:g}*max|torch| + {self.noise_factor:g}*noise")
 
 
-def _flat(a, shape):
-    """a as a flat float64 array of shape's size (broadcast to shape when it has another)."""
+def flat64(a, shape):
+    """a as a flat float64 array of shape's size (broadcast to shape when it has another): an elementwise
+    allowance or noise, laid out like the tensor it belongs to."""
     a = np.asarray(a, np.float64)
     return (a if a.shape == shape else np.broadcast_to(a, shape)).reshape(-1)
 
